@@ -1,0 +1,1 @@
+"""Activities: each one I/O step, idempotent and thin, calling store/ and providers/."""

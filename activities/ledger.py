@@ -1,0 +1,53 @@
+"""Database steps of the lifecycle: payments, cancellations, subscription status, each idempotent."""
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from core.errors import BusinessError
+from core.money import Money
+from store import orders
+from workflows.contracts import (
+    ActivateSubscription,
+    CancelOrder,
+    RecordPayment,
+    RecordPayPalOrder,
+    Refusal,
+    SetSubscriptionStatus,
+)
+
+
+class LedgerActivities:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]):
+        self._sessions = sessions
+
+    @activity.defn(name="record_paypal_order")
+    async def record_paypal_order(self, inp: RecordPayPalOrder) -> None:
+        async with self._sessions.begin() as session:
+            await orders.record_paypal_order(session, inp.order_id, inp.paypal_order_id)
+
+    @activity.defn(name="record_payment")
+    async def record_payment(self, inp: RecordPayment) -> None:
+        try:
+            async with self._sessions.begin() as session:
+                await orders.record_payment(session, order_id=inp.order_id, method=inp.method,
+                                            amount=Money(inp.amount_minor, inp.currency),
+                                            reference=inp.reference, received_at=inp.received_at)
+        except BusinessError as exc:
+            raise ApplicationError(exc.message, type=Refusal.ORDER_NOT_PAYABLE, non_retryable=True) from exc
+
+    @activity.defn(name="cancel_order")
+    async def cancel_order(self, inp: CancelOrder) -> None:
+        async with self._sessions.begin() as session:
+            await orders.cancel_order(session, inp.order_id, inp.reason, inp.actor)
+
+    @activity.defn(name="activate_subscription")
+    async def activate_subscription(self, inp: ActivateSubscription) -> None:
+        async with self._sessions.begin() as session:
+            await orders.activate_subscription(session, inp.subscription_id, inp.term_start, inp.term_end)
+
+    @activity.defn(name="set_subscription_status")
+    async def set_subscription_status(self, inp: SetSubscriptionStatus) -> None:
+        async with self._sessions.begin() as session:
+            await orders.set_subscription_status(session, inp.subscription_id, inp.status, inp.reason, inp.actor)

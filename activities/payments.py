@@ -1,0 +1,42 @@
+"""PayPal steps: create the checkout order and capture it, with PayPal-Request-Id idempotency."""
+from __future__ import annotations
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from core.money import Money
+from providers.errors import LogicalError
+from providers.paypal.protocol import CheckoutRequest, PaymentsAPI
+from workflows.contracts import CapturePayPalOrder, CaptureResult, CreatePayPalOrder, PayPalCheckout, Refusal
+
+# PayPal issues after which the buyer must act again (approve with another funding source).
+BUYER_MUST_ACT = {"INSTRUMENT_DECLINED", "PAYER_ACTION_REQUIRED", "ORDER_NOT_APPROVED", "PAYER_CANNOT_PAY",
+                  "TRANSACTION_REFUSED", "MAX_NUMBER_OF_PAYMENT_ATTEMPTS_EXCEEDED"}
+
+
+class PaymentActivities:
+    def __init__(self, payments: PaymentsAPI):
+        self._payments = payments
+
+    @activity.defn(name="create_paypal_order")
+    async def create_paypal_order(self, inp: CreatePayPalOrder) -> PayPalCheckout:
+        try:
+            order = await self._payments.create_order(CheckoutRequest(
+                reference=str(inp.order_id), invoice_number=inp.invoice_number, description=inp.description,
+                amount=Money(inp.amount_minor, inp.currency), return_url=inp.return_url,
+                cancel_url=inp.cancel_url, request_id=inp.request_id))
+        except LogicalError as exc:
+            raise ApplicationError(exc.message, type=Refusal.PROVIDER_REFUSED, non_retryable=True) from exc
+        return PayPalCheckout(order.id, order.approve_url)
+
+    @activity.defn(name="capture_paypal_order")
+    async def capture_paypal_order(self, inp: CapturePayPalOrder) -> CaptureResult:
+        try:
+            capture = await self._payments.capture_order(inp.paypal_order_id, inp.request_id)
+        except LogicalError as exc:
+            if exc.code in BUYER_MUST_ACT:
+                raise ApplicationError("PayPal did not accept the payment; please approve it again, "
+                                       "perhaps with another card.", type=Refusal.PAYMENT_DECLINED,
+                                       non_retryable=True) from exc
+            raise ApplicationError(exc.message, type=Refusal.PROVIDER_REFUSED, non_retryable=True) from exc
+        return CaptureResult(capture.id, capture.status, capture.amount.minor, capture.amount.currency)

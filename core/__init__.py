@@ -1,0 +1,1 @@
+"""Pure business rules of mailmarket: no I/O, no clock, no framework."""

@@ -1,0 +1,113 @@
+"""Address syntax and normalization: the local part we sell, domains (IDN -> punycode), destinations."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from core.errors import BusinessError
+
+LOCAL_MAX = 64
+ADDRESS_MAX = 254
+_LOCAL_CHARS = re.compile(r"^[a-z0-9._-]+$")
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+# Destinations are other people's mailboxes: accept the dot-atom RFC 5322 allows, not quoted forms.
+_DEST_LOCAL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
+
+
+def normalize_local_part(raw: str, field: str = "local_part") -> str:
+    """Trim and case-fold a wanted name, then refuse anything we would not create on cPanel."""
+    if raw is None:
+        raw = ""
+    name = raw.strip().casefold()
+    if not name:
+        raise BusinessError("local_part_empty", "Enter the name you want before the @.", field)
+    if len(name) > LOCAL_MAX:
+        raise BusinessError(
+            "local_part_too_long", f"A name can have at most {LOCAL_MAX} characters.", field
+        )
+    if "+" in name:
+        raise BusinessError(
+            "local_part_plus", "A name cannot contain '+': it is kept for sub-addressing.", field
+        )
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        raise BusinessError("local_part_bad_characters", "The name contains control characters.", field)
+    if not _LOCAL_CHARS.match(name):
+        raise BusinessError(
+            "local_part_bad_characters",
+            "Use only letters a-z, digits, dots, hyphens and underscores.",
+            field,
+        )
+    if name.startswith(".") or name.endswith("."):
+        raise BusinessError("local_part_dot_position", "A name cannot start or end with a dot.", field)
+    if ".." in name:
+        raise BusinessError("local_part_double_dot", "A name cannot contain two dots in a row.", field)
+    return name
+
+
+def normalize_domain(raw: str, field: str = "domain") -> str:
+    """Lower-case ASCII (punycode) form of a domain; Unicode input is IDNA-encoded."""
+    name = (raw or "").strip().rstrip(".").lower()
+    if not name:
+        raise BusinessError("domain_empty", "Choose a domain.", field)
+    if len(name) > 253:
+        raise BusinessError("domain_invalid", "That domain name is too long.", field)
+    try:
+        ascii_name = name.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise BusinessError("domain_invalid", "That is not a valid domain name.", field) from None
+    labels = ascii_name.split(".")
+    if len(labels) < 2 or not all(_LABEL.match(label) for label in labels):
+        raise BusinessError("domain_invalid", "That is not a valid domain name.", field)
+    return ascii_name
+
+
+def display_domain(ascii_name: str) -> str:
+    """The Unicode form people read; falls back to the stored form if it is not valid punycode."""
+    try:
+        return ascii_name.encode("ascii").decode("idna")
+    except UnicodeError:
+        return ascii_name
+
+
+@dataclass(frozen=True)
+class Address:
+    local_part: str
+    domain: str
+
+    @property
+    def email(self) -> str:
+        return f"{self.local_part}@{self.domain}"
+
+    @classmethod
+    def parse(cls, local_part: str, domain: str) -> "Address":
+        return cls(normalize_local_part(local_part), normalize_domain(domain))
+
+    @classmethod
+    def from_email(cls, email: str, field: str = "address") -> "Address":
+        local, sep, domain = (email or "").strip().rpartition("@")
+        if not sep:
+            raise BusinessError("address_invalid", "An address looks like name@domain.", field)
+        return cls(normalize_local_part(local, field), normalize_domain(domain, field))
+
+
+def normalize_destination(raw: str, field: str = "destination") -> str:
+    """A forwarding destination: any deliverable address; its domain is lower-cased, local kept."""
+    text = (raw or "").strip()
+    if not text:
+        raise BusinessError("destination_empty", "Enter the address mail should be forwarded to.", field)
+    if len(text) > ADDRESS_MAX or any(ord(c) < 33 or ord(c) == 127 for c in text) or "," in text:
+        raise BusinessError(
+            "destination_invalid", "Enter one email address, like you@example.com.", field
+        )
+    local, sep, domain = text.rpartition("@")
+    if not sep or not local or len(local) > LOCAL_MAX or not _DEST_LOCAL.match(local):
+        raise BusinessError(
+            "destination_invalid", "Enter one email address, like you@example.com.", field
+        )
+    try:
+        domain = normalize_domain(domain, field)
+    except BusinessError:
+        raise BusinessError(
+            "destination_invalid", "The part after @ is not a valid domain.", field
+        ) from None
+    return f"{local}@{domain}"

@@ -1,0 +1,16 @@
+"""The one refusal type a user can meet: a stable code, a human sentence and the field at fault."""
+from __future__ import annotations
+
+
+class BusinessError(Exception):
+    """A refusal the user can act on. `code` is stable API; `message` is shown to people."""
+
+    def __init__(self, code: str, message: str, field: str | None = None, status: int = 422):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+        self.status = status
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {"code": self.code, "message": self.message, "field": self.field}

@@ -1,0 +1,1 @@
+"""Outside systems: one package each (cpanel, enom, paypal, mail) with protocol, client, sandbox."""

@@ -1,0 +1,1 @@
+"""cPanel UAPI (Email module): forwarders and mailboxes on the host's account."""

@@ -1,0 +1,78 @@
+"""The real cPanel UAPI client: `GET https://host:2083/execute/Email/<fn>` with a token header."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import httpx
+
+from providers.cpanel.protocol import Forwarder, Mailbox
+from providers.errors import LogicalError, TechnicalError
+
+log = logging.getLogger(__name__)
+
+
+class CpanelClient:
+    def __init__(self, base_url: str, user: str, token: str, *, timeout: float = 20.0,
+                 transport: httpx.AsyncBaseTransport | None = None):
+        self._http = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"),
+            headers={"Authorization": f"cpanel {user}:{token}"},
+            timeout=timeout,
+            transport=transport,
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def _call(self, function: str, **params: Any) -> Any:
+        path = f"/execute/Email/{function}"
+        try:
+            response = await self._http.get(path, params={k: v for k, v in params.items() if v is not None})
+        except httpx.TimeoutException as exc:
+            raise TechnicalError(f"cPanel {function} timed out", provider="cpanel") from exc
+        except httpx.TransportError as exc:
+            raise TechnicalError(f"cPanel {function} unreachable: {exc}", provider="cpanel") from exc
+        if response.status_code in (401, 403):
+            # A configuration fault (token revoked or wrong). Temporal keeps retrying, so fixing
+            # the token lets every waiting step finish on its own.
+            raise TechnicalError(f"cPanel refused our token ({response.status_code})", provider="cpanel")
+        if response.status_code >= 400:
+            raise TechnicalError(f"cPanel {function} answered HTTP {response.status_code}", provider="cpanel")
+        try:
+            body = response.json()
+        except ValueError as exc:
+            raise TechnicalError(f"cPanel {function} answered something that is not JSON", provider="cpanel") from exc
+        if isinstance(body, dict) and isinstance(body.get("result"), dict):
+            body = body["result"]  # the wrapped form some cPanel front ends return
+        if not isinstance(body, dict) or "status" not in body:
+            raise TechnicalError(f"cPanel {function} answered without a status", provider="cpanel")
+        if body["status"] != 1:
+            errors = body.get("errors") or ["unknown error"]
+            raise LogicalError(f"cPanel {function}: {'; '.join(map(str, errors))}", provider="cpanel")
+        return body.get("data")
+
+    async def list_forwarders(self, domain: str) -> list[Forwarder]:
+        data = await self._call("list_forwarders", domain=domain) or []
+        # UAPI naming is inverted: `dest` is the forwarder's own address, `forward` its target.
+        return [Forwarder(item["dest"].lower(), item["forward"]) for item in data]
+
+    async def add_forwarder(self, address: str, destination: str) -> None:
+        domain = address.rpartition("@")[2]
+        await self._call("add_forwarder", domain=domain, email=address, fwdopt="fwd", fwdemail=destination)
+
+    async def delete_forwarder(self, address: str, destination: str) -> None:
+        await self._call("delete_forwarder", address=address, forwarder=destination)
+
+    async def add_pop(self, local_part: str, domain: str, password: str, quota_mb: int) -> str:
+        return await self._call(
+            "add_pop", email=local_part, domain=domain, password=password, quota=quota_mb,
+            send_welcome_email=0,
+        )
+
+    async def list_pops(self, regex: str | None = None) -> list[Mailbox]:
+        data = await self._call("list_pops", regex=regex, skip_main=1) or []
+        return [
+            Mailbox(item["email"].lower(), bool(item.get("suspended_login")), bool(item.get("suspended_incoming")))
+            for item in data
+        ]

@@ -1,0 +1,190 @@
+"""A cPanel UAPI sandbox: the `/execute/Email/*` envelope, token auth, state kept in memory.
+
+Run alone: `python -m providers.cpanel.sandbox --port 8102 --user mailmkt --token SANDBOXCPANELTOKEN`.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import threading
+from urllib.parse import quote
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from providers.sandbox_kit import FaultPlan, ServerThread, admin_routes, fault_middleware
+
+
+def _ok(data, transformed: bool = False) -> JSONResponse:
+    return JSONResponse({"status": 1, "errors": None, "messages": None, "warnings": None,
+                         "metadata": {"transformed": 1} if transformed else {}, "data": data})
+
+
+def _fail(message: str) -> JSONResponse:
+    return JSONResponse({"status": 0, "errors": [message], "messages": None, "warnings": None,
+                         "metadata": {}, "data": None})
+
+
+class CpanelState:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.forwarders: dict[str, list[str]] = {}       # address -> destinations
+        self.pops: dict[str, dict] = {}                   # address -> account
+        self.calls: list[str] = []
+
+    def snapshot(self) -> dict:
+        with self.lock:
+            return {
+                "forwarders": [{"address": a, "destination": d} for a, ds in sorted(self.forwarders.items()) for d in ds],
+                "pops": [{"email": e, "quota": p["quota"], "suspended_login": p["suspended_login"]}
+                         for e, p in sorted(self.pops.items())],
+                "calls": list(self.calls),
+            }
+
+    def reset(self) -> None:
+        with self.lock:
+            self.forwarders.clear()
+            self.pops.clear()
+            self.calls.clear()
+
+
+def create_app(user: str = "mailmkt", token: str = "SANDBOXCPANELTOKEN") -> Starlette:
+    state = CpanelState()
+    plan = FaultPlan()
+    expected = f"cpanel {user}:{token}"
+
+    async def execute(request: Request) -> Response:
+        if request.headers.get("authorization") != expected:
+            return PlainTextResponse("<!DOCTYPE html><html><body>Access denied</body></html>", status_code=401)
+        module, function = request.path_params["module"], request.path_params["function"]
+        params = dict(request.query_params)
+        if request.method == "POST":
+            params.update({k: str(v) for k, v in (await request.form()).items()})
+        if module != "Email":
+            return _fail(f"The module {module} is not available in this sandbox.")
+        handler = HANDLERS.get(function)
+        if handler is None:
+            return _fail(f"Unknown function Email::{function}.")
+        with state.lock:
+            state.calls.append(function)
+            return handler(state, params)
+
+    app = Starlette(routes=[
+        Route("/execute/{module}/{function}", execute, methods=["GET", "POST"]),
+        *admin_routes(plan, state.snapshot, state.reset),
+    ])
+    app.add_middleware(fault_middleware(plan))
+    app.state.sandbox = state
+    return app
+
+
+def _need(params: dict, *names: str) -> str | None:
+    for name in names:
+        if not params.get(name):
+            return f"You must specify the “{name}” parameter."
+    return None
+
+
+def add_forwarder(state: CpanelState, p: dict) -> JSONResponse:
+    if (err := _need(p, "domain", "email", "fwdopt")):
+        return _fail(err)
+    if p["fwdopt"] != "fwd":
+        return _fail("This sandbox supports only fwdopt=fwd.")
+    if (err := _need(p, "fwdemail")):
+        return _fail(err)
+    address = p["email"].lower()
+    if address.rpartition("@")[2] != p["domain"].lower():
+        return _fail(f"The address “{address}” is not in the domain “{p['domain']}”.")
+    targets = state.forwarders.setdefault(address, [])
+    added = []
+    for dest in (d.strip() for d in p["fwdemail"].split(",")):
+        if dest and dest not in targets:  # cPanel keeps one line per (address, destination)
+            targets.append(dest)
+        added.append({"domain": p["domain"], "email": address, "forward": dest})
+    return _ok(added, transformed=True)
+
+
+def list_forwarders(state: CpanelState, p: dict) -> JSONResponse:
+    if (err := _need(p, "domain")):
+        return _fail(err)
+    domain = p["domain"].lower()
+    rows = []
+    for address, dests in sorted(state.forwarders.items()):
+        if address.rpartition("@")[2] == domain:
+            for dest in dests:
+                rows.append({"dest": address, "forward": dest, "html_dest": address, "html_forward": dest,
+                             "uri_dest": quote(address), "uri_forward": quote(dest)})
+    return _ok(rows, transformed=True)
+
+
+def delete_forwarder(state: CpanelState, p: dict) -> JSONResponse:
+    if (err := _need(p, "address", "forwarder")):
+        return _fail(err)
+    address = p["address"].lower()
+    dests = state.forwarders.get(address, [])
+    if p["forwarder"] not in dests:
+        return _fail(f"The forwarder “{address}” to “{p['forwarder']}” does not exist.")
+    dests.remove(p["forwarder"])
+    if not dests:
+        state.forwarders.pop(address, None)
+    return _ok(None)
+
+
+def add_pop(state: CpanelState, p: dict) -> JSONResponse:
+    if (err := _need(p, "email", "password")):
+        return _fail(err)
+    local, _, dom = p["email"].lower().partition("@")
+    domain = (dom or p.get("domain") or "").lower()
+    if not domain:
+        return _fail("You must specify the “domain” parameter.")
+    if local == "cpanel":
+        return _fail("The name “cpanel” is reserved.")
+    address = f"{local}@{domain}"
+    if address in state.pops:
+        return _fail(f"The account {address} already exists!")
+    if len(p["password"]) < 8:
+        return _fail("The password has a strength rating lower than the required minimum.")
+    quota = p.get("quota", "0")
+    state.pops[address] = {
+        "password_sha256": hashlib.sha256(p["password"].encode()).hexdigest(),
+        "quota": 0 if quota in ("0", "unlimited") else int(quota),
+        "suspended_login": 0, "suspended_incoming": 0,
+    }
+    return _ok(f"{local}+{domain}")
+
+
+def list_pops(state: CpanelState, p: dict) -> JSONResponse:
+    import re
+
+    pattern = re.compile(p["regex"]) if p.get("regex") else None
+    rows = [{"email": e, "login": e, "suspended_incoming": a["suspended_incoming"],
+             "suspended_login": a["suspended_login"]}
+            for e, a in sorted(state.pops.items()) if not pattern or pattern.search(e)]
+    if p.get("skip_main") not in ("1", 1):
+        rows.insert(0, {"email": "mailmkt", "login": "Main Account", "suspended_incoming": 0, "suspended_login": 0})
+    return _ok(rows, transformed=True)
+
+
+HANDLERS = {
+    "add_forwarder": add_forwarder,
+    "list_forwarders": list_forwarders,
+    "delete_forwarder": delete_forwarder,
+    "add_pop": add_pop,
+    "list_pops": list_pops,
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=8102)
+    parser.add_argument("--user", default="mailmkt")
+    parser.add_argument("--token", default="SANDBOXCPANELTOKEN")
+    args = parser.parse_args()
+    server = ServerThread(create_app(args.user, args.token), port=args.port).start()
+    server.thread.join()
+
+
+if __name__ == "__main__":
+    main()

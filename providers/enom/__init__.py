@@ -1,0 +1,1 @@
+"""Enom reseller API: registration expiry and extensions for the portfolio's domains."""

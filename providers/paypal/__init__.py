@@ -1,0 +1,1 @@
+"""PayPal REST: Orders v2 checkout and capture, and signed webhooks."""

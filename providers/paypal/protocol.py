@@ -1,0 +1,41 @@
+"""What mailmarket needs from PayPal, and the shapes it gets back."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from core.money import Money
+from providers.errors import LogicalError, TechnicalError
+
+__all__ = ["PaymentsAPI", "CheckoutRequest", "CheckoutOrder", "Capture", "LogicalError", "TechnicalError"]
+
+
+@dataclass(frozen=True)
+class CheckoutRequest:
+    reference: str        # our order id; comes back as custom_id on captures and webhooks
+    invoice_number: str
+    description: str
+    amount: Money
+    return_url: str
+    cancel_url: str
+    request_id: str       # PayPal-Request-Id: one per business step, so retries never duplicate
+
+
+@dataclass(frozen=True)
+class CheckoutOrder:
+    id: str
+    status: str
+    approve_url: str
+
+
+@dataclass(frozen=True)
+class Capture:
+    id: str
+    status: str           # COMPLETED | PENDING | DECLINED | ...
+    amount: Money
+    order_id: str
+
+
+class PaymentsAPI(Protocol):
+    async def create_order(self, request: CheckoutRequest) -> CheckoutOrder: ...
+    async def capture_order(self, order_id: str, request_id: str) -> Capture: ...

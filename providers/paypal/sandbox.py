@@ -1,0 +1,295 @@
+"""A PayPal REST sandbox: OAuth, Orders v2 with an approve page, idempotent capture, and signed
+`PAYMENT.CAPTURE.COMPLETED` webhooks (its own self-signed certificate, served at a cert URL).
+
+Run alone: `python -m providers.paypal.sandbox --port 8104 --webhook-url http://127.0.0.1:8000/webhooks/paypal`.
+Test levers: `POST /__sandbox/decline {"times": 1}` declines the next capture.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import html
+import json
+import logging
+import secrets
+import string
+import threading
+import uuid
+from datetime import datetime, timedelta, timezone
+from urllib.parse import urlencode
+
+import httpx
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.x509.oid import NameOID
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from providers.paypal.webhook import signed_message
+from providers.sandbox_kit import FaultPlan, ServerThread, admin_routes, fault_middleware
+
+log = logging.getLogger(__name__)
+CERT_PATH = "/v1/notifications/certs/CERT-sandbox-0001"
+
+
+def _id(n: int = 17) -> str:
+    return "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(n))
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _error(status: int, name: str, issue: str, description: str) -> JSONResponse:
+    return JSONResponse({"name": name, "message": description, "debug_id": _id(13),
+                         "details": [{"issue": issue, "description": description}]}, status_code=status)
+
+
+def _signing_material() -> tuple[rsa.RSAPrivateKey, bytes]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "messageverificationcerts.sandbox.paypal.test")])
+    now = datetime.now(timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=365))
+            .sign(key, hashes.SHA256()))
+    return key, cert.public_bytes(serialization.Encoding.PEM)
+
+
+class PayPalState:
+    def __init__(self, client_id: str, secret: str, webhook_url: str, webhook_id: str):
+        self.lock = threading.Lock()
+        self.client_id, self.secret = client_id, secret
+        self.webhook_url, self.webhook_id = webhook_url, webhook_id
+        self.tokens: set[str] = set()
+        self.orders: dict[str, dict] = {}
+        self.idempotent: dict[tuple[str, str], tuple[int, dict]] = {}
+        self.captures: list[dict] = []
+        self.deliveries: list[dict] = []
+        self.decline_next = 0
+        self.key, self.cert_pem = _signing_material()
+
+    def snapshot(self) -> dict:
+        with self.lock:
+            return {"orders": {k: {"status": v["status"], "amount": v["purchase_units"][0]["amount"]}
+                               for k, v in self.orders.items()},
+                    "captures": list(self.captures), "deliveries": list(self.deliveries),
+                    "webhook_url": self.webhook_url}
+
+    def reset(self) -> None:
+        with self.lock:
+            self.orders.clear(); self.idempotent.clear(); self.captures.clear()
+            self.deliveries.clear(); self.decline_next = 0
+
+
+def create_app(client_id: str = "sandbox-client", secret: str = "sandbox-secret",
+               webhook_url: str = "", webhook_id: str = "WHSANDBOX0001") -> Starlette:
+    state = PayPalState(client_id, secret, webhook_url, webhook_id)
+    plan = FaultPlan()
+    background: set[asyncio.Task] = set()
+
+    def authorized(request: Request) -> bool:
+        auth = request.headers.get("authorization", "")
+        return auth.startswith("Bearer ") and auth[7:] in state.tokens
+
+    async def token(request: Request) -> Response:
+        expected = "Basic " + base64.b64encode(f"{state.client_id}:{state.secret}".encode()).decode()
+        if request.headers.get("authorization") != expected:
+            return JSONResponse({"error": "invalid_client", "error_description": "Client Authentication failed"}, status_code=401)
+        access = "A21AA" + _id(40)
+        state.tokens.add(access)
+        return JSONResponse({"scope": "https://uri.paypal.com/services/payments/payment", "access_token": access,
+                             "token_type": "Bearer", "app_id": "APP-SANDBOX", "expires_in": 32400, "nonce": _id(20)})
+
+    def order_view(order: dict, base: str) -> dict:
+        oid = order["id"]
+        links = [{"href": f"{base}/v2/checkout/orders/{oid}", "rel": "self", "method": "GET"}]
+        if order["status"] in ("CREATED", "PAYER_ACTION_REQUIRED"):
+            links.append({"href": f"{base}/checkoutnow?token={oid}", "rel": "payer-action", "method": "GET"})
+        if order["status"] == "APPROVED":
+            links.append({"href": f"{base}/v2/checkout/orders/{oid}/capture", "rel": "capture", "method": "POST"})
+        view = {k: v for k, v in order.items() if not k.startswith("_")}
+        view["links"] = links
+        return view
+
+    async def create_order(request: Request) -> Response:
+        if not authorized(request):
+            return _error(401, "AUTHENTICATION_FAILURE", "INVALID_TOKEN", "Authentication failed due to invalid authentication credentials.")
+        rid = request.headers.get("paypal-request-id")
+        base = str(request.base_url).rstrip("/")
+        with state.lock:
+            if rid and ("create", rid) in state.idempotent:
+                _, body = state.idempotent[("create", rid)]
+                return JSONResponse(body, status_code=200)
+        body = await request.json()
+        units = body.get("purchase_units") or []
+        if body.get("intent") != "CAPTURE" or not units or "amount" not in units[0]:
+            return _error(400, "INVALID_REQUEST", "MISSING_REQUIRED_PARAMETER", "intent and purchase_units[0].amount are required.")
+        context = ((body.get("payment_source") or {}).get("paypal") or {}).get("experience_context") or {}
+        order = {"id": _id(), "intent": "CAPTURE", "status": "PAYER_ACTION_REQUIRED",
+                 "purchase_units": units, "create_time": _now(),
+                 "_return_url": context.get("return_url", ""), "_cancel_url": context.get("cancel_url", "")}
+        with state.lock:
+            state.orders[order["id"]] = order
+            view = order_view(order, base)
+            if rid:
+                state.idempotent[("create", rid)] = (201, view)
+        return JSONResponse(view, status_code=201)
+
+    async def get_order(request: Request) -> Response:
+        if not authorized(request):
+            return _error(401, "AUTHENTICATION_FAILURE", "INVALID_TOKEN", "Authentication failed.")
+        order = state.orders.get(request.path_params["oid"])
+        if not order:
+            return _error(404, "RESOURCE_NOT_FOUND", "INVALID_RESOURCE_ID", "Specified resource ID does not exist.")
+        return JSONResponse(order_view(order, str(request.base_url).rstrip("/")))
+
+    async def capture(request: Request) -> Response:
+        if not authorized(request):
+            return _error(401, "AUTHENTICATION_FAILURE", "INVALID_TOKEN", "Authentication failed.")
+        oid = request.path_params["oid"]
+        rid = request.headers.get("paypal-request-id") or ""
+        base = str(request.base_url).rstrip("/")
+        with state.lock:
+            if rid and ("capture", rid) in state.idempotent:
+                _, body = state.idempotent[("capture", rid)]
+                return JSONResponse(body, status_code=200)
+            order = state.orders.get(oid)
+            if not order:
+                return _error(404, "RESOURCE_NOT_FOUND", "INVALID_RESOURCE_ID", "Specified resource ID does not exist.")
+            if order["status"] == "COMPLETED":
+                return _error(422, "UNPROCESSABLE_ENTITY", "ORDER_ALREADY_CAPTURED", "Order already captured.")
+            if order["status"] != "APPROVED":
+                return _error(422, "UNPROCESSABLE_ENTITY", "ORDER_NOT_APPROVED", "Payer has not yet approved the Order for payment.")
+            if state.decline_next:
+                state.decline_next -= 1
+                order["status"] = "PAYER_ACTION_REQUIRED"  # the buyer may pick another funding source
+                return _error(422, "UNPROCESSABLE_ENTITY", "INSTRUMENT_DECLINED", "The instrument presented was either declined by the processor or bank, or it can't be used for this payment.")
+            unit = order["purchase_units"][0]
+            cap = {"id": _id(), "status": "COMPLETED", "amount": unit["amount"], "final_capture": True,
+                   "custom_id": unit.get("custom_id", ""), "invoice_id": unit.get("invoice_id", ""),
+                   "seller_protection": {"status": "ELIGIBLE"},
+                   "supplementary_data": {"related_ids": {"order_id": oid}},
+                   "create_time": _now(), "update_time": _now(),
+                   "links": [{"rel": "self", "method": "GET", "href": f"{base}/v2/payments/captures/{{id}}"},
+                             {"rel": "up", "method": "GET", "href": f"{base}/v2/checkout/orders/{oid}"}]}
+            order["status"] = "COMPLETED"
+            unit["payments"] = {"captures": [cap]}
+            state.captures.append({"id": cap["id"], "order_id": oid, "amount": unit["amount"], "request_id": rid})
+            view = order_view(order, base)
+            if rid:
+                state.idempotent[("capture", rid)] = (201, view)
+        event = {"id": "WH-" + _id(20), "event_version": "1.0", "resource_version": "2.0",
+                 "create_time": _now(), "resource_type": "capture", "event_type": "PAYMENT.CAPTURE.COMPLETED",
+                 "summary": f"Payment completed for {unit['amount']['value']} {unit['amount']['currency_code']}",
+                 "resource": cap}
+        task = asyncio.create_task(deliver(event, base))
+        background.add(task)
+        task.add_done_callback(background.discard)
+        return JSONResponse(view, status_code=201)
+
+    async def deliver(event: dict, base: str) -> None:
+        if not state.webhook_url:
+            return
+        raw = json.dumps(event).encode()
+        tid, ttime = str(uuid.uuid4()), _now()
+        sig = state.key.sign(signed_message(tid, ttime, state.webhook_id, raw), padding.PKCS1v15(), hashes.SHA256())
+        headers = {"Content-Type": "application/json", "PAYPAL-TRANSMISSION-ID": tid,
+                   "PAYPAL-TRANSMISSION-TIME": ttime, "PAYPAL-TRANSMISSION-SIG": base64.b64encode(sig).decode(),
+                   "PAYPAL-CERT-URL": base + CERT_PATH, "PAYPAL-AUTH-ALGO": "SHA256withRSA"}
+        async with httpx.AsyncClient(timeout=10) as http:
+            for attempt in range(5):  # PayPal retries non-2xx; a short version of its schedule
+                try:
+                    response = await http.post(state.webhook_url, content=raw, headers=headers)
+                    status = response.status_code
+                except httpx.HTTPError as exc:
+                    status = 0
+                    log.warning("webhook delivery failed: %s", exc.__class__.__name__)
+                with state.lock:
+                    state.deliveries.append({"event_id": event["id"], "event_type": event["event_type"], "status": status})
+                if 200 <= status < 300:
+                    return
+                await asyncio.sleep(0.5 * 2 ** attempt)
+
+    async def cert(_request: Request) -> Response:
+        return Response(state.cert_pem, media_type="application/x-pem-file")
+
+    async def checkout_page(request: Request) -> Response:
+        order = state.orders.get(request.query_params.get("token", ""))
+        if not order:
+            return HTMLResponse("<h1>This checkout link is not valid.</h1>", status_code=404)
+        amount = order["purchase_units"][0]["amount"]
+        desc = html.escape(order["purchase_units"][0].get("description", ""))
+        oid = html.escape(order["id"])
+        return HTMLResponse(f"""<!doctype html><html><head><title>PayPal Sandbox checkout</title>
+<style>body{{font-family:sans-serif;max-width:28rem;margin:3rem auto}}button{{font-size:1.1rem;padding:.6rem 1.2rem;margin:.3rem}}</style></head>
+<body><h1>PayPal Sandbox</h1><p>{desc}</p><p>Pay <strong>{html.escape(amount['value'])} {html.escape(amount['currency_code'])}</strong></p>
+<form method="post" action="/checkoutnow/decide"><input type="hidden" name="token" value="{oid}">
+<button name="decision" value="approve" id="approve">Approve payment</button>
+<button name="decision" value="cancel" id="cancel">Cancel and return</button></form></body></html>""")
+
+    async def checkout_decide(request: Request) -> Response:
+        form = await request.form()
+        with state.lock:
+            order = state.orders.get(str(form.get("token", "")))
+            if not order:
+                return HTMLResponse("<h1>This checkout link is not valid.</h1>", status_code=404)
+            if form.get("decision") == "approve":
+                if order["status"] in ("CREATED", "PAYER_ACTION_REQUIRED"):
+                    order["status"] = "APPROVED"
+                target = order["_return_url"]
+                query = {"token": order["id"], "PayerID": "SANDBOXPAYER1"}
+            else:
+                target = order["_cancel_url"]
+                query = {"token": order["id"]}
+        sep = "&" if "?" in target else "?"
+        return RedirectResponse(f"{target}{sep}{urlencode(query)}", status_code=303)
+
+    async def set_decline(request: Request) -> Response:
+        body = await request.json()
+        with state.lock:
+            state.decline_next = int(body.get("times", 1))
+        return JSONResponse({"decline_next": state.decline_next})
+
+    async def configure(request: Request) -> Response:
+        body = await request.json()
+        with state.lock:
+            state.webhook_url = body.get("webhook_url", state.webhook_url)
+            state.webhook_id = body.get("webhook_id", state.webhook_id)
+        return JSONResponse({"webhook_url": state.webhook_url})
+
+    app = Starlette(routes=[
+        Route("/v1/oauth2/token", token, methods=["POST"]),
+        Route("/v2/checkout/orders", create_order, methods=["POST"]),
+        Route("/v2/checkout/orders/{oid}", get_order, methods=["GET"]),
+        Route("/v2/checkout/orders/{oid}/capture", capture, methods=["POST"]),
+        Route(CERT_PATH, cert, methods=["GET"]),
+        Route("/checkoutnow", checkout_page, methods=["GET"]),
+        Route("/checkoutnow/decide", checkout_decide, methods=["POST"]),
+        Route("/__sandbox/decline", set_decline, methods=["POST"]),
+        Route("/__sandbox/config", configure, methods=["POST"]),
+        *admin_routes(plan, state.snapshot, state.reset),
+    ])
+    app.add_middleware(fault_middleware(plan))
+    app.state.sandbox = state
+    return app
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=8104)
+    parser.add_argument("--client-id", default="sandbox-client")
+    parser.add_argument("--secret", default="sandbox-secret")
+    parser.add_argument("--webhook-url", default="")
+    parser.add_argument("--webhook-id", default="WHSANDBOX0001")
+    args = parser.parse_args()
+    app = create_app(args.client_id, args.secret, args.webhook_url, args.webhook_id)
+    ServerThread(app, port=args.port).start().thread.join()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,136 @@
+"""What every provider sandbox shares: run-time fault injection and serving an app on a port.
+
+A sandbox keeps state in memory and speaks its provider's wire format. Tests and operators switch
+faults on over HTTP: `POST /__sandbox/faults` with a list of rules, each
+`{"match": "add_forwarder", "times": 2, "status": 503, "latency_ms": 0, "hang": false}`.
+`match` is a substring of the request path+query ("" matches everything); `times` counts down
+(-1 = forever); `hang` holds the request open for 60 s, which clients see as a timeout.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class FaultRule:
+    match: str = ""
+    times: int = 1
+    status: int = 0
+    latency_ms: int = 0
+    hang: bool = False
+    body: str = "Service Unavailable"
+
+
+@dataclass
+class FaultPlan:
+    rules: list[FaultRule] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def take(self, target: str) -> FaultRule | None:
+        with self.lock:
+            for rule in self.rules:
+                if rule.times != 0 and rule.match in target:
+                    if rule.times > 0:
+                        rule.times -= 1
+                    return rule
+        return None
+
+    def set(self, rules: list[dict]) -> None:
+        with self.lock:
+            self.rules = [FaultRule(**r) for r in rules]
+
+
+def fault_middleware(plan: FaultPlan):
+    """ASGI middleware class bound to a plan; admin paths are never faulted."""
+
+    class _Faults:
+        def __init__(self, app):
+            self.app = app
+
+        async def __call__(self, scope, receive, send):
+            if scope["type"] != "http" or scope["path"].startswith("/__sandbox"):
+                return await self.app(scope, receive, send)
+            target = scope["path"] + "?" + scope.get("query_string", b"").decode("latin-1")
+            rule = plan.take(target)
+            if rule:
+                if rule.latency_ms:
+                    await asyncio.sleep(rule.latency_ms / 1000)
+                if rule.hang:
+                    await asyncio.sleep(60)
+                if rule.status:
+                    response = PlainTextResponse(rule.body, status_code=rule.status)
+                    return await response(scope, receive, send)
+            return await self.app(scope, receive, send)
+
+    return _Faults
+
+
+def admin_routes(plan: FaultPlan, state_fn, reset_fn) -> list[Route]:
+    async def faults(request: Request) -> Response:
+        if request.method == "DELETE":
+            plan.set([])
+        else:
+            body = await request.json()
+            plan.set(body if isinstance(body, list) else [body])
+        return JSONResponse({"rules": len(plan.rules)})
+
+    async def state(_request: Request) -> Response:
+        return JSONResponse(state_fn())
+
+    async def reset(_request: Request) -> Response:
+        plan.set([])
+        reset_fn()
+        return JSONResponse({"reset": True})
+
+    return [
+        Route("/__sandbox/faults", faults, methods=["POST", "DELETE"]),
+        Route("/__sandbox/state", state, methods=["GET"]),
+        Route("/__sandbox/reset", reset, methods=["POST"]),
+    ]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ServerThread:
+    """Serve an ASGI app with uvicorn on a background thread (tests and `make run`)."""
+
+    def __init__(self, app: Starlette, port: int | None = None, host: str = "127.0.0.1"):
+        self.port = port or free_port()
+        self.host = host
+        config = uvicorn.Config(app, host=host, port=self.port, log_level="warning", lifespan="on")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> "ServerThread":
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError(f"sandbox on port {self.port} did not start")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)

@@ -1,0 +1,89 @@
+"""Every setting mailmarket reads, from the environment (or .env); nothing else reads os.environ."""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    # storage and orchestration
+    database_url: str = f"sqlite:///{ROOT / 'var' / 'mailmarket.db'}"
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    task_queue: str = "mailmarket"
+
+    # the public site
+    public_base_url: str = "http://127.0.0.1:8000"
+    session_secret: SecretStr = SecretStr("dev-only-change-me-0123456789abcdef")
+    cookie_secure: bool = False
+    operator_emails: list[str] = Field(default_factory=lambda: ["operator@mailmarket.test"])
+
+    # what we sell
+    currency: str = "USD"
+    forwarder_price_per_year: str = "12.00"
+    mailbox_price_per_year: str = "30.00"
+    forwarder_terms: list[int] = Field(default_factory=lambda: list(range(1, 11)))
+    coverage_margin_days: int = 30
+    paypal_approval_minutes: int = 180
+    workflow_status_timeout_s: float = 2.0
+
+    # cPanel (UAPI over https://host:2083/execute)
+    cpanel_url: str = "http://127.0.0.1:8102"
+    cpanel_user: str = "mailmkt"
+    cpanel_token: SecretStr = SecretStr("SANDBOXCPANELTOKEN")
+
+    # Enom reseller API
+    enom_url: str = "http://127.0.0.1:8103/interface.asp"
+    enom_uid: str = "mailmkt"
+    enom_pw: SecretStr = SecretStr("sandbox-enom-token")
+
+    # PayPal REST
+    paypal_url: str = "http://127.0.0.1:8104"
+    paypal_client_id: str = "sandbox-client"
+    paypal_secret: SecretStr = SecretStr("sandbox-secret")
+    paypal_webhook_id: str = "WHSANDBOX0001"
+    paypal_cert_hosts: list[str] = Field(default_factory=lambda: ["127.0.0.1", "localhost"])
+
+    # outgoing mail
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 8025
+    smtp_starttls: bool = False
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    mail_from: str = "mailmarket <hello@mailmarket.test>"
+    webmail_url: str = "https://webmail.mailmarket.test"
+    mail_server_host: str = "mail.mailmarket.test"
+    site_name: str = "mailmarket"
+
+    # demo conveniences for `make run`
+    sandbox_mail_viewer_url: str = "http://127.0.0.1:8105"
+    temporal_ui_url: str = "http://127.0.0.1:8233"
+
+    @property
+    def async_database_url(self) -> str:
+        """The same database through an asyncio driver: aiosqlite for SQLite, psycopg 3 for PG."""
+        url = self.database_url
+        if url.startswith("sqlite:///"):
+            return "sqlite+aiosqlite:///" + url[len("sqlite:///"):]
+        if url.startswith("postgresql://"):
+            return "postgresql+psycopg://" + url[len("postgresql://"):]
+        return url
+
+    @property
+    def sync_database_url(self) -> str:
+        url = self.database_url
+        if url.startswith("postgresql://"):
+            return "postgresql+psycopg://" + url[len("postgresql://"):]
+        return url
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy 2 models, repositories, read models, sessions and Alembic migrations."""

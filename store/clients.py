@@ -1,0 +1,34 @@
+"""Client accounts: sign-up and look-up. Password hashing happens in the caller (api.auth)."""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.errors import BusinessError
+from store import audit
+from store.models import Client
+
+
+async def create_client(session: AsyncSession, *, email: str, password_hash: str, name: str,
+                        company: str = "", phone: str = "", country: str = "") -> Client:
+    client = Client(email=email, password_hash=password_hash, name=name, company=company,
+                    phone=phone, country=country)
+    session.add(client)
+    try:
+        await session.flush()
+    except IntegrityError:
+        await session.rollback()
+        raise BusinessError("email_taken", "An account with this email already exists. Sign in instead.",
+                            "email", status=409) from None
+    audit.record(session, f"client:{client.id}", "client.signed_up", "client", client.id,
+                 after={"email": email, "name": name})
+    return client
+
+
+async def client_by_email(session: AsyncSession, email: str) -> Client | None:
+    return (await session.execute(select(Client).where(Client.email == email))).scalar_one_or_none()
+
+
+async def client_by_id(session: AsyncSession, client_id: int) -> Client | None:
+    return await session.get(Client, client_id)

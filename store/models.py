@@ -1,0 +1,239 @@
+"""The tables: clients, the domain portfolio, address subscriptions, orders, invoices, payments, audit."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# Statuses in which an address belongs to somebody. The partial unique index below is what makes
+# "one live holder per address" hold under any race, in PostgreSQL and SQLite alike.
+LIVE_STATUSES = ("pending_payment", "provisioning", "active", "attention")
+_LIVE_SQL = "status IN ('pending_payment', 'provisioning', 'active', 'attention')"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def _now() -> datetime:
+    # Database-side default; application code passes explicit times where business rules care.
+    return func.now()  # type: ignore[return-value]
+
+
+class Client(Base):
+    __tablename__ = "clients"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(200))
+    company: Mapped[str] = mapped_column(String(200), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    address_line: Mapped[str] = mapped_column(String(300), default="")
+    city: Mapped[str] = mapped_column(String(120), default="")
+    country: Mapped[str] = mapped_column(String(2), default="")
+    is_operator: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+
+
+class Category(Base):
+    """Two levels: a category (parent_id NULL) and its subcategories."""
+
+    __tablename__ = "categories"
+    __table_args__ = (UniqueConstraint("parent_id", "name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    slug: Mapped[str] = mapped_column(String(160), unique=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"), nullable=True)
+    parent: Mapped[Category | None] = relationship(remote_side=[id])
+
+
+class Domain(Base):
+    __tablename__ = "domains"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(253), unique=True)  # ASCII (punycode) form
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"), index=True)
+    registrar_expiry: Mapped[date | None] = mapped_column(Date, nullable=True)
+    listed: Mapped[bool] = mapped_column(Boolean, default=True)
+    owner_client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    category: Mapped[Category | None] = relationship()
+
+
+class ReservedName(Base):
+    """A name nobody may buy: global when domain_id is NULL; `admin*` is a prefix pattern."""
+
+    __tablename__ = "reserved_names"
+    __table_args__ = (UniqueConstraint("domain_id", "pattern"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    domain_id: Mapped[int | None] = mapped_column(ForeignKey("domains.id"), nullable=True)
+    pattern: Mapped[str] = mapped_column(String(65))
+    reason: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Subscription(Base):
+    """One address sold to one client for a term; its life is the workflow `address:<email>`."""
+
+    __tablename__ = "address_subscriptions"
+    __table_args__ = (
+        Index(
+            "uq_address_live_holder",
+            "address",
+            unique=True,
+            postgresql_where=text(_LIVE_SQL),
+            sqlite_where=text(_LIVE_SQL),
+        ),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    address: Mapped[str] = mapped_column(String(320), index=True)
+    local_part: Mapped[str] = mapped_column(String(64))
+    domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), nullable=True)
+    term_years: Mapped[int] = mapped_column(Integer)
+    term_start: Mapped[date | None] = mapped_column(Date, nullable=True)
+    term_end: Mapped[date | None] = mapped_column(Date, nullable=True)
+    status: Mapped[str] = mapped_column(String(24), default="pending_payment")
+    status_reason: Mapped[str] = mapped_column(String(300), default="")
+    destination: Mapped[str] = mapped_column(String(254), default="")
+    workflow_id: Mapped[str] = mapped_column(String(400))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=_now(), onupdate=func.now()
+    )
+    domain: Mapped[Domain] = relationship()
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    status: Mapped[str] = mapped_column(String(24), default="pending_payment")
+    currency: Mapped[str] = mapped_column(String(3))
+    total_minor: Mapped[int] = mapped_column(BigInteger)
+    paypal_order_id: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    lines: Mapped[list[OrderLine]] = relationship(order_by="OrderLine.id")
+
+
+class OrderLine(Base):
+    __tablename__ = "order_lines"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("address_subscriptions.id"))
+    description: Mapped[str] = mapped_column(String(400))
+    kind: Mapped[str] = mapped_column(String(16))
+    years: Mapped[int] = mapped_column(Integer)
+    unit_minor: Mapped[int] = mapped_column(BigInteger)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    subscription: Mapped[Subscription] = relationship()
+
+
+class InvoiceSequence(Base):
+    """Gapless numbering: one counter row per year, incremented inside the issuing transaction."""
+
+    __tablename__ = "invoice_sequences"
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Invoice(Base):
+    __tablename__ = "invoices"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), nullable=True, index=True)
+    status: Mapped[str] = mapped_column(String(16), default="unpaid")
+    currency: Mapped[str] = mapped_column(String(3))
+    total_minor: Mapped[int] = mapped_column(BigInteger)
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    lines: Mapped[list[InvoiceLine]] = relationship(order_by="InvoiceLine.id")
+
+
+class InvoiceLine(Base):
+    __tablename__ = "invoice_lines"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+    description: Mapped[str] = mapped_column(String(400))
+    period_years: Mapped[int] = mapped_column(Integer)
+    quantity: Mapped[int] = mapped_column(Integer, default=1)
+    unit_minor: Mapped[int] = mapped_column(BigInteger)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+
+
+class Payment(Base):
+    __tablename__ = "payments"
+    __table_args__ = (UniqueConstraint("method", "reference"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+    method: Mapped[str] = mapped_column(String(16))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    reference: Mapped[str] = mapped_column(String(120))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now(), index=True)
+    actor: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(80))
+    entity: Mapped[str] = mapped_column(String(60))
+    entity_id: Mapped[str] = mapped_column(String(320), index=True)
+    before: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    after: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+
+
+class WebhookEvent(Base):
+    """Provider events already handled: a redelivered event id changes nothing."""
+
+    __tablename__ = "webhook_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    provider: Mapped[str] = mapped_column(String(20))
+    event_id: Mapped[str] = mapped_column(String(120))
+    event_type: Mapped[str] = mapped_column(String(80))
+    outcome: Mapped[str] = mapped_column(String(200))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    __table_args__ = (UniqueConstraint("provider", "event_id"),)
+
+
+class OutboundEmail(Base):
+    """Every notification we send, keyed by its business key so a retried step sends it once."""
+
+    __tablename__ = "outbound_emails"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(400), unique=True)
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id"), nullable=True, index=True)
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    message_id: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

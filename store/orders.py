@@ -1,0 +1,218 @@
+"""Orders, their invoices and payments, and the address subscriptions they create.
+
+Placing an order reserves every address in the same transaction that writes the order and its
+invoice: the partial unique index on live addresses turns a race into one winner and a refusal.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from core.errors import BusinessError
+from core.money import Money
+from store import audit
+from store.models import (
+    Client,
+    Domain,
+    Invoice,
+    InvoiceLine,
+    InvoiceSequence,
+    Order,
+    OrderLine,
+    Payment,
+    Subscription,
+)
+
+
+@dataclass(frozen=True)
+class LineSpec:
+    local_part: str
+    domain: Domain
+    kind: str
+    years: int
+    destination: str
+    unit_price: Money          # per year
+
+    @property
+    def address(self) -> str:
+        return f"{self.local_part}@{self.domain.name}"
+
+
+async def next_invoice_number(session: AsyncSession, year: int, fmt: str = "{year}-{seq:06d}") -> str:
+    """Gapless: the counter row is locked by the UPDATE until the issuing transaction ends."""
+    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    await session.execute(insert(InvoiceSequence).values(year=year, last=0).on_conflict_do_nothing())
+    seq = (await session.execute(
+        update(InvoiceSequence).where(InvoiceSequence.year == year)
+        .values(last=InvoiceSequence.last + 1).returning(InvoiceSequence.last))).scalar_one()
+    return fmt.format(year=year, seq=seq)
+
+
+async def place_order(session: AsyncSession, client: Client, lines: list[LineSpec], *, now: datetime,
+                      due_at: datetime, workflow_id_for) -> tuple[Order, Invoice]:
+    """Write order, invoice and pending subscriptions; refuse (and write nothing) if any address
+    is already held. The caller commits."""
+    if not lines:
+        raise BusinessError("order_empty", "Choose at least one address to order.", "lines")
+    currency = lines[0].unit_price.currency
+    total = Money.zero(currency)
+    order = Order(client_id=client.id, status="pending_payment", currency=currency, total_minor=0)
+    session.add(order)
+    await session.flush()
+    try:
+        async with session.begin_nested():
+            subs = []
+            for spec in lines:
+                sub = Subscription(address=spec.address, local_part=spec.local_part, domain_id=spec.domain.id,
+                                   kind=spec.kind, client_id=client.id, order_id=order.id, term_years=spec.years,
+                                   status="pending_payment", destination=spec.destination,
+                                   workflow_id=workflow_id_for(spec.address))
+                session.add(sub)
+                subs.append(sub)
+            await session.flush()
+    except IntegrityError:
+        raise BusinessError("address_taken", "Someone else has just ordered one of these addresses.",
+                            "address", status=409) from None
+
+    invoice = Invoice(number=await next_invoice_number(session, now.year), client_id=client.id,
+                      order_id=order.id, status="unpaid", currency=currency, total_minor=0,
+                      issued_at=now, due_at=due_at)
+    session.add(invoice)
+    await session.flush()
+    for spec, sub in zip(lines, subs):
+        amount = spec.unit_price.times(spec.years)
+        total += amount
+        description = f"Email {spec.kind} {spec.address}, {spec.years} year{'s' if spec.years > 1 else ''}"
+        session.add(OrderLine(order_id=order.id, subscription_id=sub.id, description=description, kind=spec.kind,
+                              years=spec.years, unit_minor=spec.unit_price.minor, amount_minor=amount.minor))
+        session.add(InvoiceLine(invoice_id=invoice.id, description=description, period_years=spec.years,
+                                quantity=spec.years, unit_minor=spec.unit_price.minor, amount_minor=amount.minor))
+    order.total_minor = invoice.total_minor = total.minor
+    audit.record(session, f"client:{client.id}", "order.placed", "order", order.id,
+                 after={"addresses": [s.address for s in lines], "total": total.amount(), "invoice": invoice.number})
+    return order, invoice
+
+
+async def order_with_lines(session: AsyncSession, order_id: int) -> Order | None:
+    return (await session.execute(
+        select(Order).where(Order.id == order_id)
+        .options(selectinload(Order.lines).selectinload(OrderLine.subscription)))).scalar_one_or_none()
+
+
+async def invoice_for_order(session: AsyncSession, order_id: int) -> Invoice | None:
+    return (await session.execute(
+        select(Invoice).where(Invoice.order_id == order_id).options(selectinload(Invoice.lines)))).scalar_one_or_none()
+
+
+async def order_by_paypal_id(session: AsyncSession, paypal_order_id: str) -> Order | None:
+    return (await session.execute(select(Order).where(Order.paypal_order_id == paypal_order_id))).scalar_one_or_none()
+
+
+async def pending_order_for(session: AsyncSession, client_id: int, address: str) -> Order | None:
+    """The client's own unpaid order holding this address, so a double submit returns it."""
+    return (await session.execute(
+        select(Order).join(Subscription, Subscription.order_id == Order.id)
+        .where(Subscription.address == address, Subscription.client_id == client_id,
+               Subscription.status == "pending_payment", Order.status == "pending_payment"))).scalars().first()
+
+
+async def record_paypal_order(session: AsyncSession, order_id: int, paypal_order_id: str) -> None:
+    order = await session.get(Order, order_id)
+    if order is None:
+        raise LookupError(f"order {order_id} does not exist")
+    if order.paypal_order_id != paypal_order_id:
+        before = {"paypal_order_id": order.paypal_order_id}
+        order.paypal_order_id = paypal_order_id
+        audit.record(session, "system", "order.paypal_created", "order", order_id, before,
+                     {"paypal_order_id": paypal_order_id})
+
+
+async def record_payment(session: AsyncSession, *, order_id: int, method: str, amount: Money, reference: str,
+                         received_at: datetime, actor: str = "system") -> bool:
+    """Apply a payment to the order's invoice once; returns False when it was already recorded."""
+    invoice = await invoice_for_order(session, order_id)
+    if invoice is None:
+        raise LookupError(f"order {order_id} has no invoice")
+    existing = (await session.execute(
+        select(Payment).where(Payment.method == method, Payment.reference == reference))).scalar_one_or_none()
+    if existing is not None:
+        return False
+    if invoice.status == "cancelled":
+        raise BusinessError("invoice_cancelled", f"Invoice {invoice.number} is cancelled and cannot be paid.")
+    session.add(Payment(invoice_id=invoice.id, method=method, amount_minor=amount.minor, currency=amount.currency,
+                        reference=reference, received_at=received_at))
+    before = {"invoice": invoice.status}
+    paid = sum((p.amount_minor for p in (await session.execute(
+        select(Payment).where(Payment.invoice_id == invoice.id))).scalars()), 0) + amount.minor
+    if paid >= invoice.total_minor:
+        invoice.status, invoice.paid_at = "paid", received_at
+        order = await session.get(Order, order_id)
+        assert order is not None
+        order.status, order.paid_at = "paid", received_at
+    audit.record(session, actor, "payment.recorded", "invoice", invoice.number, before,
+                 {"invoice": invoice.status, "method": method, "amount": amount.amount(), "reference": reference})
+    return True
+
+
+async def cancel_order(session: AsyncSession, order_id: int, reason: str, actor: str = "system") -> None:
+    order = await order_with_lines(session, order_id)
+    if order is None or order.status == "cancelled":
+        return
+    if order.status != "pending_payment":
+        raise BusinessError("order_not_cancellable", f"Order {order_id} is {order.status} and cannot be cancelled.")
+    order.status = "cancelled"
+    invoice = await invoice_for_order(session, order_id)
+    if invoice is not None and invoice.status == "unpaid":
+        invoice.status = "cancelled"
+    for line in order.lines:
+        if line.subscription.status == "pending_payment":
+            line.subscription.status, line.subscription.status_reason = "cancelled", reason
+    audit.record(session, actor, "order.cancelled", "order", order_id, {"status": "pending_payment"},
+                 {"status": "cancelled", "reason": reason})
+
+
+async def activate_subscription(session: AsyncSession, subscription_id: int, start: date, end: date) -> None:
+    sub = await session.get(Subscription, subscription_id)
+    if sub is None:
+        raise LookupError(f"subscription {subscription_id} does not exist")
+    if sub.status == "active" and sub.term_start == start:
+        return
+    before = {"status": sub.status, "term_start": sub.term_start, "term_end": sub.term_end}
+    sub.status, sub.status_reason, sub.term_start, sub.term_end = "active", "", start, end
+    audit.record(session, "system", "subscription.activated", "subscription", sub.address, before,
+                 {"status": "active", "term_start": start, "term_end": end})
+
+
+async def set_subscription_status(session: AsyncSession, subscription_id: int, status: str, reason: str,
+                                  actor: str = "system") -> None:
+    sub = await session.get(Subscription, subscription_id)
+    if sub is None:
+        raise LookupError(f"subscription {subscription_id} does not exist")
+    if sub.status == status and sub.status_reason == reason:
+        return
+    before = {"status": sub.status, "reason": sub.status_reason}
+    sub.status, sub.status_reason = status, reason
+    audit.record(session, actor, "subscription.status", "subscription", sub.address, before,
+                 {"status": status, "reason": reason})
+
+
+async def subscriptions_of(session: AsyncSession, client_id: int) -> list[Subscription]:
+    return list((await session.execute(
+        select(Subscription).where(Subscription.client_id == client_id)
+        .order_by(Subscription.created_at.desc(), Subscription.id.desc()))).scalars())
+
+
+async def set_domain_expiry(session: AsyncSession, domain_name: str, expiry: date) -> None:
+    domain = (await session.execute(select(Domain).where(Domain.name == domain_name))).scalar_one_or_none()
+    if domain is not None and domain.registrar_expiry != expiry:
+        before = {"registrar_expiry": domain.registrar_expiry}
+        domain.registrar_expiry = expiry
+        audit.record(session, "system", "domain.expiry_synced", "domain", domain_name, before,
+                     {"registrar_expiry": expiry})

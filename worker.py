@@ -1,0 +1,85 @@
+"""Composition root: settings -> clients -> activity instances -> Temporal Worker."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import asynccontextmanager
+from urllib.parse import urlsplit
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Worker
+
+from activities.ledger import LedgerActivities
+from activities.notifications import EmailRenderer, NotificationActivities
+from activities.payments import PaymentActivities
+from activities.provisioning import ProvisioningActivities
+from activities.registry import RegistryActivities
+from providers.cpanel.client import CpanelClient
+from providers.enom.client import EnomClient
+from providers.mail.client import SmtpMailer
+from providers.paypal.client import PayPalClient
+from settings import Settings, get_settings
+from store.db import make_engine, make_sessionmaker
+from workflows.address import AddressWorkflow
+from workflows.order import OrderWorkflow
+
+log = logging.getLogger("mailmarket.worker")
+WORKFLOWS = [OrderWorkflow, AddressWorkflow]
+
+
+async def connect(settings: Settings) -> Client:
+    return await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace,
+                                data_converter=pydantic_data_converter)
+
+
+@asynccontextmanager
+async def build_activities(settings: Settings):
+    """Every activity callable, wired to real clients; closes them on exit."""
+    engine = make_engine(settings.async_database_url)
+    sessions = make_sessionmaker(engine)
+    cpanel = CpanelClient(settings.cpanel_url, settings.cpanel_user, settings.cpanel_token.get_secret_value())
+    enom = EnomClient(settings.enom_url, settings.enom_uid, settings.enom_pw.get_secret_value())
+    paypal = PayPalClient(settings.paypal_url, settings.paypal_client_id, settings.paypal_secret.get_secret_value())
+    mailer = SmtpMailer(settings.smtp_host, settings.smtp_port, settings.mail_from, starttls=settings.smtp_starttls,
+                        username=settings.smtp_username, password=settings.smtp_password.get_secret_value())
+    renderer = EmailRenderer({"site_name": settings.site_name, "site_url": settings.public_base_url,
+                              "webmail_url": settings.webmail_url, "imap_host": settings.mail_server_host,
+                              "smtp_host": settings.mail_server_host})
+    ledger = LedgerActivities(sessions)
+    payments = PaymentActivities(paypal)
+    provisioning = ProvisioningActivities(cpanel)
+    registry = RegistryActivities(enom, sessions)
+    notifications = NotificationActivities(mailer, sessions, renderer,
+                                           mail_domain=urlsplit(settings.public_base_url).hostname or "mailmarket")
+    try:
+        yield [
+            ledger.record_paypal_order, ledger.record_payment, ledger.cancel_order,
+            ledger.activate_subscription, ledger.set_subscription_status,
+            payments.create_paypal_order, payments.capture_paypal_order,
+            provisioning.provision_forwarder, provisioning.remove_forwarder,
+            registry.ensure_domain_coverage,
+            notifications.send_notification,
+        ]
+    finally:
+        for client in (cpanel, enom, paypal):
+            await client.aclose()
+        await engine.dispose()
+
+
+def build_worker(client: Client, settings: Settings, activities: list) -> Worker:
+    return Worker(client, task_queue=settings.task_queue, workflows=WORKFLOWS, activities=activities)
+
+
+async def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = get_settings()
+    client = await connect(settings)
+    async with build_activities(settings) as activities:
+        worker = build_worker(client, settings, activities)
+        log.info("worker polling task queue %s on %s", settings.task_queue, settings.temporal_address)
+        await worker.run()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

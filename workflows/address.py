@@ -1,0 +1,160 @@
+"""The life of one address (`address:<email>`): wait for payment, cover the domain, provision,
+welcome, stay active to term end (topping up the domain registration), then release."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from core.terms import coverage_target, term_end
+    from workflows.contracts import (
+        SA_CLIENT,
+        SA_DOMAIN,
+        SA_STATUS,
+        ActivateSubscription,
+        AddressInput,
+        AddressState,
+        CancelRequest,
+        CoverageResult,
+        EnsureCoverage,
+        PaymentConfirmed,
+        ProvisionForwarder,
+        RemoveForwarder,
+        RetryRequest,
+        SendNotification,
+        SetSubscriptionStatus,
+    )
+
+STEP = dict(
+    start_to_close_timeout=timedelta(seconds=60),
+    retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5)),
+)
+# How long before a short registration runs out we try again to extend it.
+TOP_UP_LEAD = timedelta(days=60)
+
+
+@workflow.defn
+class AddressWorkflow:
+    @workflow.init
+    def __init__(self, inp: AddressInput) -> None:
+        self._inp = inp
+        self._paid: PaymentConfirmed | None = None
+        self._cancel: CancelRequest | None = None
+        self._retry = False
+        self._state = AddressState(address=inp.line.address, status="pending_payment",
+                                   destination=inp.line.destination)
+
+    # ---- messages --------------------------------------------------------------------------
+
+    @workflow.signal
+    def payment_confirmed(self, payment: PaymentConfirmed) -> None:
+        if self._paid is None:
+            self._paid = payment
+
+    @workflow.signal
+    def order_cancelled(self, request: CancelRequest) -> None:
+        if self._paid is None:
+            self._cancel = request
+
+    @workflow.signal
+    def retry(self, request: RetryRequest) -> None:
+        """Operators send this (Temporal UI: Signal `retry`) after fixing what put us in attention."""
+        self._retry = True
+
+    @workflow.query
+    def state(self) -> AddressState:
+        return self._state
+
+    # ---- life ------------------------------------------------------------------------------
+
+    @workflow.run
+    async def run(self, inp: AddressInput) -> AddressState:
+        line = inp.line
+        self._publish("pending_payment")
+
+        await workflow.wait_condition(lambda: self._paid is not None or self._cancel is not None)
+        if self._paid is None:
+            self._publish("cancelled", self._cancel.reason if self._cancel else "")
+            return self._state
+
+        self._publish("provisioning")
+        start = workflow.now().date()
+        end = term_end(start, line.years)
+        self._state.term_start, self._state.term_end = start, end
+
+        coverage = await self._attempt(lambda: self._ensure_coverage(end))
+        await self._attempt(lambda: workflow.execute_activity(
+            "provision_forwarder", ProvisionForwarder(line.address, line.destination), **STEP))
+        await workflow.execute_activity(
+            "activate_subscription", ActivateSubscription(line.subscription_id, start, end), **STEP)
+        await workflow.execute_activity("send_notification", SendNotification(
+            key=f"{workflow.info().workflow_id}:{start.isoformat()}:welcome",
+            template=f"welcome_{line.kind}", to=line.client_email, client_id=line.client_id,
+            context={"name": line.client_name, "address": line.address, "destination": line.destination,
+                     "term_end": end.isoformat(), "years": str(line.years)}), **STEP)
+        self._publish("active")
+
+        while (today := workflow.now().date()) < end:
+            wake = end
+            if not coverage.covered:
+                wake = min(end, max(today + timedelta(days=1), coverage.expiry - TOP_UP_LEAD))
+            await workflow.sleep(_until(workflow.now().date(), wake))
+            if not coverage.covered and workflow.now().date() < end:
+                coverage = await self._attempt(lambda: self._ensure_coverage(end))
+
+        # The term is over. Renewal, grace and quarantine belong to the lifecycle that grows here.
+        await workflow.execute_activity(
+            "remove_forwarder", RemoveForwarder(line.address, line.destination), **STEP)
+        await workflow.execute_activity("set_subscription_status", SetSubscriptionStatus(
+            line.subscription_id, "released", "term ended"), **STEP)
+        await workflow.execute_activity("send_notification", SendNotification(
+            key=f"{workflow.info().workflow_id}:{end.isoformat()}:ended",
+            template="address_ended", to=line.client_email, client_id=line.client_id,
+            context={"name": line.client_name, "address": line.address, "term_end": end.isoformat()}), **STEP)
+        self._publish("released")
+        return self._state
+
+    async def _ensure_coverage(self, end: date) -> CoverageResult:
+        today = workflow.now().date()
+        result: CoverageResult = await workflow.execute_activity(
+            "ensure_domain_coverage",
+            EnsureCoverage(self._inp.line.domain, coverage_target(end, today, self._inp.coverage_margin_days), today),
+            result_type=CoverageResult, **STEP)
+        self._state.domain_expiry = result.expiry
+        return result
+
+    async def _attempt(self, step):
+        """Run a step; on a business refusal park in `attention` until an operator signals retry."""
+        while True:
+            try:
+                return await step()
+            except ActivityError as err:
+                cause = err.cause
+                if not isinstance(cause, ApplicationError) or not cause.non_retryable:
+                    raise
+                previous = self._state.status
+                self._publish("attention", cause.message)
+                await workflow.execute_activity("set_subscription_status", SetSubscriptionStatus(
+                    self._inp.line.subscription_id, "attention", f"{cause.type}: {cause.message}"), **STEP)
+                self._retry = False
+                await workflow.wait_condition(lambda: self._retry)
+                await workflow.execute_activity("set_subscription_status", SetSubscriptionStatus(
+                    self._inp.line.subscription_id, previous, "retried by operator", "operator"), **STEP)
+                self._publish(previous)
+
+    def _publish(self, status: str, message: str = "") -> None:
+        self._state.status = status
+        self._state.message = message
+        if self._inp.search_attributes:
+            workflow.upsert_search_attributes([
+                SA_STATUS.value_set(status),
+                SA_DOMAIN.value_set(self._inp.line.domain),
+                SA_CLIENT.value_set(str(self._inp.line.client_id)),
+            ])
+
+
+def _until(today: date, wake: date) -> timedelta:
+    return timedelta(days=max(0, (wake - today).days))

@@ -1,0 +1,247 @@
+"""Every payload, workflow id, search attribute and message name shared by API, worker and tests."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from temporalio.common import SearchAttributeKey
+
+DEFAULT_TASK_QUEUE = "mailmarket"
+
+# Registered on the Temporal server (`temporal server start-dev --search-attribute ...`) so
+# operators can filter in the Web UI: MailmarketStatus="attention" AND MailmarketDomain="x.org".
+SA_CLIENT = SearchAttributeKey.for_keyword("MailmarketClient")
+SA_DOMAIN = SearchAttributeKey.for_keyword("MailmarketDomain")
+SA_STATUS = SearchAttributeKey.for_keyword("MailmarketStatus")
+SEARCH_ATTRIBUTES = (SA_CLIENT, SA_DOMAIN, SA_STATUS)
+
+
+def address_workflow_id(address: str) -> str:
+    return f"address:{address}"
+
+
+def order_workflow_id(order_id: int) -> str:
+    return f"order:{order_id}"
+
+
+# ---- workflow inputs -------------------------------------------------------------------------
+
+@dataclass
+class AddressLine:
+    subscription_id: int
+    address: str
+    local_part: str
+    domain: str
+    kind: str
+    years: int
+    destination: str
+    client_id: int
+    client_email: str
+    client_name: str
+
+
+@dataclass
+class OrderInput:
+    order_id: int
+    client_id: int
+    client_email: str
+    client_name: str
+    invoice_id: int
+    invoice_number: str
+    total_minor: int
+    currency: str
+    lines: list[AddressLine]
+    payment_deadline_minutes: int
+    coverage_margin_days: int = 30
+    search_attributes: bool = True
+
+
+@dataclass
+class AddressInput:
+    line: AddressLine
+    order_id: int
+    coverage_margin_days: int = 30
+    search_attributes: bool = True
+
+
+# ---- signals and updates ---------------------------------------------------------------------
+
+@dataclass
+class BeginPayPal:
+    return_url: str
+    cancel_url: str
+
+
+@dataclass
+class PayPalCheckout:
+    paypal_order_id: str
+    approve_url: str
+
+
+@dataclass
+class PayPalApproved:
+    paypal_order_id: str
+
+
+@dataclass
+class CaptureReported:
+    paypal_order_id: str
+    capture_id: str
+    amount_minor: int
+    currency: str
+
+
+@dataclass
+class PaymentConfirmed:
+    order_id: int
+    paid_at: datetime
+    reference: str
+
+
+@dataclass
+class CancelRequest:
+    reason: str
+    actor: str = "system"
+
+
+@dataclass
+class RetryRequest:
+    actor: str = "operator"
+    note: str = ""
+
+
+# ---- query results ---------------------------------------------------------------------------
+
+@dataclass
+class OrderState:
+    order_id: int
+    status: str                  # awaiting_payment | capturing | declined | paid | cancelled | attention
+    paypal_order_id: str = ""
+    approve_url: str = ""
+    message: str = ""
+
+
+@dataclass
+class AddressState:
+    address: str
+    status: str                  # pending_payment | provisioning | active | attention | cancelled | released
+    destination: str = ""
+    term_start: date | None = None
+    term_end: date | None = None
+    domain_expiry: date | None = None
+    message: str = ""
+
+
+# ---- activity payloads -----------------------------------------------------------------------
+
+@dataclass
+class CreatePayPalOrder:
+    order_id: int
+    invoice_number: str
+    description: str
+    amount_minor: int
+    currency: str
+    return_url: str
+    cancel_url: str
+    request_id: str
+
+
+@dataclass
+class CapturePayPalOrder:
+    order_id: int
+    paypal_order_id: str
+    request_id: str
+
+
+@dataclass
+class CaptureResult:
+    capture_id: str
+    status: str
+    amount_minor: int
+    currency: str
+
+
+@dataclass
+class RecordPayPalOrder:
+    order_id: int
+    paypal_order_id: str
+
+
+@dataclass
+class RecordPayment:
+    order_id: int
+    method: str
+    amount_minor: int
+    currency: str
+    reference: str
+    received_at: datetime
+
+
+@dataclass
+class CancelOrder:
+    order_id: int
+    reason: str
+    actor: str = "system"
+
+
+@dataclass
+class EnsureCoverage:
+    domain: str
+    required_until: date
+    today: date
+
+
+@dataclass
+class CoverageResult:
+    expiry: date
+    covered: bool
+    extended_years: int = 0
+
+
+@dataclass
+class ProvisionForwarder:
+    address: str
+    destination: str
+
+
+@dataclass
+class RemoveForwarder:
+    address: str
+    destination: str
+
+
+@dataclass
+class ActivateSubscription:
+    subscription_id: int
+    term_start: date
+    term_end: date
+
+
+@dataclass
+class SetSubscriptionStatus:
+    subscription_id: int
+    status: str
+    reason: str = ""
+    actor: str = "system"
+
+
+@dataclass
+class SendNotification:
+    key: str                         # business key: the same key is never sent twice
+    template: str                    # templates/emails/<template>.txt|.html
+    to: str
+    client_id: int | None
+    context: dict[str, str] = field(default_factory=dict)
+
+
+# ---- names API and operators use -------------------------------------------------------------
+
+class Refusal:
+    """ApplicationError types a workflow or activity raises for business refusals."""
+
+    PAYMENT_DECLINED = "payment_declined"
+    AMOUNT_MISMATCH = "amount_mismatch"
+    ORDER_NOT_PAYABLE = "order_not_payable"
+    ADDRESS_EXISTS_ON_SERVER = "address_exists_on_server"
+    COVERAGE_IMPOSSIBLE = "coverage_impossible"
+    PROVIDER_REFUSED = "provider_refused"

@@ -1,0 +1,190 @@
+"""Payment of one order (`order:<id>`): start its address workflows, take the PayPal payment
+(approve -> capture, idempotent), record it, and tell each address; unpaid by the deadline, cancel."""
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, TypedSearchAttributes, SearchAttributePair
+from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.workflow import ParentClosePolicy
+
+with workflow.unsafe.imports_passed_through():
+    from workflows.address import AddressWorkflow
+    from workflows.contracts import (
+        SA_CLIENT,
+        SA_DOMAIN,
+        SA_STATUS,
+        AddressInput,
+        BeginPayPal,
+        CancelOrder,
+        CancelRequest,
+        CapturePayPalOrder,
+        CaptureReported,
+        CaptureResult,
+        CreatePayPalOrder,
+        OrderInput,
+        OrderState,
+        PaymentConfirmed,
+        PayPalApproved,
+        PayPalCheckout,
+        RecordPayment,
+        RecordPayPalOrder,
+        Refusal,
+        SendNotification,
+        address_workflow_id,
+    )
+
+STEP = dict(
+    start_to_close_timeout=timedelta(seconds=60),
+    retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=2)),
+)
+
+
+@workflow.defn
+class OrderWorkflow:
+    @workflow.init
+    def __init__(self, inp: OrderInput) -> None:
+        self._inp = inp
+        self._state: OrderState = OrderState(order_id=inp.order_id, status="awaiting_payment")
+        self._approved = False
+        self._reported: CaptureReported | None = None
+        self._cancel: CancelRequest | None = None
+        self._checkout: PayPalCheckout | None = None
+
+    # ---- messages --------------------------------------------------------------------------
+
+    @workflow.update
+    async def begin_paypal(self, request: BeginPayPal) -> PayPalCheckout:
+        """Create (once) the PayPal order and hand back its approval link."""
+        if self._checkout is None:
+            inp = self._inp
+            created: PayPalCheckout = await workflow.execute_activity(
+                "create_paypal_order",
+                CreatePayPalOrder(inp.order_id, inp.invoice_number, _description(inp), inp.total_minor,
+                                  inp.currency, request.return_url, request.cancel_url,
+                                  request_id=f"{workflow.info().workflow_id}:create"),
+                result_type=PayPalCheckout, **STEP)
+            await workflow.execute_activity(
+                "record_paypal_order", RecordPayPalOrder(inp.order_id, created.paypal_order_id), **STEP)
+            self._checkout = created
+            self._state.paypal_order_id, self._state.approve_url = created.paypal_order_id, created.approve_url
+        return self._checkout
+
+    @begin_paypal.validator
+    def _validate_begin(self, request: BeginPayPal) -> None:
+        if self._state.status not in ("awaiting_payment", "declined"):
+            raise ApplicationError(f"This order cannot be paid now (it is {self._state.status}).",
+                                   type=Refusal.ORDER_NOT_PAYABLE)
+
+    @workflow.signal
+    def paypal_approved(self, approval: PayPalApproved) -> None:
+        if self._checkout and approval.paypal_order_id == self._checkout.paypal_order_id:
+            self._approved = True
+
+    @workflow.signal
+    def capture_reported(self, report: CaptureReported) -> None:
+        if self._checkout and report.paypal_order_id == self._checkout.paypal_order_id:
+            self._reported = report
+
+    @workflow.signal
+    def cancel(self, request: CancelRequest) -> None:
+        if self._state.status in ("awaiting_payment", "declined"):
+            self._cancel = request
+
+    @workflow.query
+    def state(self) -> OrderState:
+        return self._state
+
+    # ---- payment ---------------------------------------------------------------------------
+
+    @workflow.run
+    async def run(self, inp: OrderInput) -> OrderState:
+        for line in inp.lines:
+            attrs = None
+            if inp.search_attributes:
+                attrs = TypedSearchAttributes([SearchAttributePair(SA_CLIENT, str(line.client_id)),
+                                               SearchAttributePair(SA_DOMAIN, line.domain),
+                                               SearchAttributePair(SA_STATUS, "pending_payment")])
+            await workflow.start_child_workflow(
+                AddressWorkflow.run,
+                AddressInput(line, inp.order_id, inp.coverage_margin_days, inp.search_attributes),
+                id=address_workflow_id(line.address),
+                parent_close_policy=ParentClosePolicy.ABANDON,
+                search_attributes=attrs,
+            )
+
+        deadline = workflow.now() + timedelta(minutes=inp.payment_deadline_minutes)
+        capture: CaptureResult | None = None
+        while capture is None:
+            try:
+                await workflow.wait_condition(
+                    lambda: self._approved or self._reported is not None or self._cancel is not None,
+                    timeout=max(timedelta(0), deadline - workflow.now()))
+            except asyncio.TimeoutError:
+                return await self._cancel_order(CancelRequest("payment_deadline_passed"))
+            if self._cancel is not None:
+                return await self._cancel_order(self._cancel)
+            capture = await self._take_payment()
+
+        if capture.amount_minor != inp.total_minor or capture.currency != inp.currency:
+            # Never provision on a payment that does not match the invoice; an operator decides.
+            self._state.status = "attention"
+            self._state.message = (f"captured {capture.amount_minor} {capture.currency}, "
+                                   f"expected {inp.total_minor} {inp.currency}")
+            raise ApplicationError(self._state.message, type=Refusal.AMOUNT_MISMATCH, non_retryable=True)
+
+        paid_at = workflow.now()
+        await workflow.execute_activity("record_payment", RecordPayment(
+            inp.order_id, "paypal", capture.amount_minor, capture.currency, capture.capture_id, paid_at), **STEP)
+        for line in inp.lines:
+            handle = workflow.get_external_workflow_handle_for(AddressWorkflow.run, address_workflow_id(line.address))
+            await handle.signal(AddressWorkflow.payment_confirmed,
+                                PaymentConfirmed(inp.order_id, paid_at, capture.capture_id))
+        self._state.status, self._state.message = "paid", ""
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._state
+
+    async def _take_payment(self) -> CaptureResult | None:
+        assert self._state is not None and self._checkout is not None
+        if self._reported is not None:
+            # Captured outside our own call (PayPal told us by webhook): take it as it is.
+            r = self._reported
+            return CaptureResult(r.capture_id, "COMPLETED", r.amount_minor, r.currency)
+        self._approved = False
+        self._state.status, self._state.message = "capturing", ""
+        try:
+            return await workflow.execute_activity(
+                "capture_paypal_order",
+                CapturePayPalOrder(self._inp.order_id, self._checkout.paypal_order_id,
+                                   request_id=f"{workflow.info().workflow_id}:capture:{self._checkout.paypal_order_id}"),
+                result_type=CaptureResult, **STEP)
+        except ActivityError as err:
+            cause = err.cause
+            if isinstance(cause, ApplicationError) and cause.type == Refusal.PAYMENT_DECLINED:
+                # The buyer can approve again with another funding source, until the deadline.
+                self._state.status, self._state.message = "declined", cause.message
+                return None
+            raise
+
+    async def _cancel_order(self, request: CancelRequest) -> OrderState:
+        inp = self._inp
+        assert self._state is not None
+        await workflow.execute_activity("cancel_order", CancelOrder(inp.order_id, request.reason, request.actor), **STEP)
+        for line in inp.lines:
+            handle = workflow.get_external_workflow_handle_for(AddressWorkflow.run, address_workflow_id(line.address))
+            await handle.signal(AddressWorkflow.order_cancelled, request)
+        await workflow.execute_activity("send_notification", SendNotification(
+            key=f"{workflow.info().workflow_id}:cancelled", template="order_cancelled", to=inp.client_email,
+            client_id=inp.client_id,
+            context={"name": inp.client_name, "order_id": str(inp.order_id), "reason": request.reason,
+                     "addresses": ", ".join(line.address for line in inp.lines)}), **STEP)
+        self._state.status, self._state.message = "cancelled", request.reason
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._state
+
+
+def _description(inp: OrderInput) -> str:
+    names = ", ".join(line.address for line in inp.lines)
+    return f"Invoice {inp.invoice_number}: {names}"
