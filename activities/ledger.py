@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
+
+from activities.heartbeat import heartbeating
 from temporalio.exceptions import ApplicationError
 
 from core.errors import BusinessError
@@ -23,11 +25,13 @@ class LedgerActivities:
         self._sessions = sessions
 
     @activity.defn(name="record_paypal_order")
+    @heartbeating
     async def record_paypal_order(self, inp: RecordPayPalOrder) -> None:
         async with self._sessions.begin() as session:
             await orders.record_paypal_order(session, inp.order_id, inp.paypal_order_id)
 
     @activity.defn(name="record_payment")
+    @heartbeating
     async def record_payment(self, inp: RecordPayment) -> None:
         try:
             async with self._sessions.begin() as session:
@@ -38,16 +42,19 @@ class LedgerActivities:
             raise ApplicationError(exc.message, type=Refusal.ORDER_NOT_PAYABLE, non_retryable=True) from exc
 
     @activity.defn(name="cancel_order")
+    @heartbeating
     async def cancel_order(self, inp: CancelOrder) -> None:
         async with self._sessions.begin() as session:
             await orders.cancel_order(session, inp.order_id, inp.reason, inp.actor)
 
     @activity.defn(name="activate_subscription")
+    @heartbeating
     async def activate_subscription(self, inp: ActivateSubscription) -> None:
         async with self._sessions.begin() as session:
             await orders.activate_subscription(session, inp.subscription_id, inp.term_start, inp.term_end)
 
     @activity.defn(name="set_subscription_status")
+    @heartbeating
     async def set_subscription_status(self, inp: SetSubscriptionStatus) -> None:
         async with self._sessions.begin() as session:
             await orders.set_subscription_status(session, inp.subscription_id, inp.status, inp.reason, inp.actor)

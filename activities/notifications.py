@@ -9,6 +9,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
+from activities.heartbeat import heartbeating
+
 from providers.mail.protocol import Mailer, OutgoingMessage
 from store import outbox
 from workflows.contracts import SendNotification
@@ -42,6 +44,7 @@ class NotificationActivities:
         self._mail_domain = mail_domain
 
     @activity.defn(name="send_notification")
+    @heartbeating
     async def send_notification(self, inp: SendNotification) -> None:
         subject, text, html = self._renderer.render(inp.template, inp.context)
         message_id = f"<{sha256(inp.key.encode()).hexdigest()[:32]}@{self._mail_domain}>"

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from temporalio import activity
+
+from activities.heartbeat import heartbeating
 from temporalio.exceptions import ApplicationError
 
 from core.money import Money
@@ -19,6 +21,7 @@ class PaymentActivities:
         self._payments = payments
 
     @activity.defn(name="create_paypal_order")
+    @heartbeating
     async def create_paypal_order(self, inp: CreatePayPalOrder) -> PayPalCheckout:
         try:
             order = await self._payments.create_order(CheckoutRequest(
@@ -30,6 +33,7 @@ class PaymentActivities:
         return PayPalCheckout(order.id, order.approve_url)
 
     @activity.defn(name="capture_paypal_order")
+    @heartbeating
     async def capture_paypal_order(self, inp: CapturePayPalOrder) -> CaptureResult:
         try:
             capture = await self._payments.capture_order(inp.paypal_order_id, inp.request_id)

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from temporalio import activity
+
+from activities.heartbeat import heartbeating
 from temporalio.exceptions import ApplicationError
 
 from providers.cpanel.protocol import CpanelAPI
@@ -14,6 +16,7 @@ class ProvisioningActivities:
         self._cpanel = cpanel
 
     @activity.defn(name="provision_forwarder")
+    @heartbeating
     async def provision_forwarder(self, inp: ProvisionForwarder) -> None:
         domain = inp.address.rpartition("@")[2]
         existing = [f for f in await self._cpanel.list_forwarders(domain) if f.address == inp.address]
@@ -29,6 +32,7 @@ class ProvisioningActivities:
             raise ApplicationError(exc.message, type=Refusal.PROVIDER_REFUSED, non_retryable=True) from exc
 
     @activity.defn(name="remove_forwarder")
+    @heartbeating
     async def remove_forwarder(self, inp: RemoveForwarder) -> None:
         domain = inp.address.rpartition("@")[2]
         existing = [f for f in await self._cpanel.list_forwarders(domain)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
+
+from activities.heartbeat import heartbeating
 from temporalio.exceptions import ApplicationError
 
 from core.terms import plan_extension
@@ -18,6 +20,7 @@ class RegistryActivities:
         self._sessions = sessions
 
     @activity.defn(name="ensure_domain_coverage")
+    @heartbeating
     async def ensure_domain_coverage(self, inp: EnsureCoverage) -> CoverageResult:
         # Check-then-act: a retry after a lost Extend answer sees the new expiry and extends nothing.
         try:

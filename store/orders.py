@@ -56,7 +56,7 @@ async def next_invoice_number(session: AsyncSession, year: int, fmt: str = "{yea
 
 
 async def place_order(session: AsyncSession, client: Client, lines: list[LineSpec], *, now: datetime,
-                      due_at: datetime, workflow_id_for) -> tuple[Order, Invoice]:
+                      due_at: datetime, workflow_id_for) -> tuple[Order, Invoice, list[Subscription]]:
     """Write order, invoice and pending subscriptions; refuse (and write nothing) if any address
     is already held. The caller commits."""
     if not lines:
@@ -97,7 +97,7 @@ async def place_order(session: AsyncSession, client: Client, lines: list[LineSpe
     order.total_minor = invoice.total_minor = total.minor
     audit.record(session, f"client:{client.id}", "order.placed", "order", order.id,
                  after={"addresses": [s.address for s in lines], "total": total.amount(), "invoice": invoice.number})
-    return order, invoice
+    return order, invoice, subs
 
 
 async def order_with_lines(session: AsyncSession, order_id: int) -> Order | None:

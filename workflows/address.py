@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
 
 STEP = dict(
     start_to_close_timeout=timedelta(seconds=60),
+    heartbeat_timeout=timedelta(seconds=10),
     retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5)),
 )
 # How long before a short registration runs out we try again to extend it.

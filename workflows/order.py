@@ -38,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
 
 STEP = dict(
     start_to_close_timeout=timedelta(seconds=60),
+    heartbeat_timeout=timedelta(seconds=10),
     retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=2)),
 )
 

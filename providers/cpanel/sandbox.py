@@ -68,7 +68,7 @@ def create_app(user: str = "mailmkt", token: str = "SANDBOXCPANELTOKEN") -> Star
         if handler is None:
             return _fail(f"Unknown function Email::{function}.")
         with state.lock:
-            state.calls.append(function)
+            state.calls.append(f"{function} {params.get('domain') or params.get('email') or params.get('address', '')}")
             return handler(state, params)
 
     app = Starlette(routes=[

@@ -1,0 +1,1 @@
+"""Request-side services: validate, write what the request owns, and say which workflow to start."""

@@ -1,0 +1,88 @@
+"""Placing an order: validate every line, reserve the addresses with the order and its invoice in
+one transaction, and describe the order workflow to start. Nothing is written on a refusal."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.addresses import normalize_destination, normalize_domain, normalize_local_part
+from core.errors import BusinessError
+from core.money import Money
+from core.pricing import Kind, PriceList, parse_kind
+from core.terms import check_term_fits_registry, validate_term
+from settings import Settings
+from store import catalog, orders
+from store.models import Client, Order
+from workflows.contracts import AddressLine, OrderInput, address_workflow_id
+
+MAX_LINES = 20
+
+
+@dataclass(frozen=True)
+class WantedAddress:
+    local_part: str
+    domain: str
+    kind: str
+    years: int
+    destination: str
+
+
+def price_list(settings: Settings) -> PriceList:
+    return PriceList(Money.parse(settings.forwarder_price_per_year, settings.currency),
+                     Money.parse(settings.mailbox_price_per_year, settings.currency))
+
+
+async def validate_lines(session: AsyncSession, settings: Settings, wanted: list[WantedAddress],
+                         today) -> list[orders.LineSpec]:
+    if not wanted:
+        raise BusinessError("order_empty", "Choose at least one address to order.", "lines")
+    if len(wanted) > MAX_LINES:
+        raise BusinessError("order_too_large", f"An order can hold at most {MAX_LINES} addresses.", "lines")
+    prices = price_list(settings)
+    specs: list[orders.LineSpec] = []
+    seen: set[str] = set()
+    for i, w in enumerate(wanted):
+        prefix = f"lines[{i}]." if len(wanted) > 1 else ""
+        local = normalize_local_part(w.local_part, prefix + "local_part")
+        domain_name = normalize_domain(w.domain, prefix + "domain")
+        kind = parse_kind(w.kind, prefix + "kind")
+        if kind is Kind.MAILBOX:
+            raise BusinessError("kind_not_sold", "Mailboxes are not on sale yet; choose a forwarder.", prefix + "kind")
+        years = validate_term(w.years, settings.forwarder_terms, prefix + "years")
+        check_term_fits_registry(today, years, prefix + "years")
+        destination = normalize_destination(w.destination, prefix + "destination")
+        domain = await catalog.listed_domain(session, domain_name)
+        if domain is None:
+            raise BusinessError("domain_unknown", f"We do not sell addresses at {domain_name}.", prefix + "domain")
+        address = f"{local}@{domain.name}"
+        if address in seen:
+            raise BusinessError("address_repeated", f"{address} is in the order twice.", prefix + "local_part")
+        seen.add(address)
+        if destination.lower() == address:
+            raise BusinessError("destination_loop", "An address cannot forward to itself.", prefix + "destination")
+        status = (await catalog.availability(session, local, [domain]))[domain.name]
+        if status != "available":
+            raise BusinessError("address_taken" if status == "taken" else "address_reserved",
+                                f"{address} is not available.", prefix + "local_part", status=409)
+        specs.append(orders.LineSpec(local, domain, kind.value, years, destination, prices.per_year(kind)))
+    return specs
+
+
+async def place(session: AsyncSession, settings: Settings, client: Client, wanted: list[WantedAddress],
+                now: datetime) -> tuple[Order, OrderInput]:
+    """Write the order; the caller commits and then starts the workflow described by OrderInput."""
+    specs = await validate_lines(session, settings, wanted, now.date())
+    deadline = timedelta(minutes=settings.paypal_approval_minutes)
+    order, invoice, subs = await orders.place_order(session, client, specs, now=now, due_at=now + deadline,
+                                                    workflow_id_for=address_workflow_id)
+    lines = [AddressLine(subscription_id=sub.id, address=sub.address, local_part=sub.local_part,
+                         domain=spec.domain.name, kind=spec.kind, years=spec.years, destination=spec.destination,
+                         client_id=client.id, client_email=client.email, client_name=client.name)
+             for sub, spec in zip(subs, specs)]
+    return order, OrderInput(order_id=order.id, client_id=client.id, client_email=client.email,
+                             client_name=client.name, invoice_id=invoice.id, invoice_number=invoice.number,
+                             total_minor=order.total_minor, currency=order.currency, lines=lines,
+                             payment_deadline_minutes=settings.paypal_approval_minutes,
+                             coverage_margin_days=settings.coverage_margin_days)

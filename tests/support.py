@@ -1,0 +1,122 @@
+"""Shared test helpers: sandboxes in threads, databases, settings, and data each test makes itself."""
+from __future__ import annotations
+
+import secrets
+import sys
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import httpx
+from argon2 import PasswordHasher
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from providers.cpanel.sandbox import create_app as cpanel_app
+from providers.enom.sandbox import create_app as enom_app
+from providers.mail.sink import MailSink
+from providers.paypal.sandbox import create_app as paypal_app
+from providers.sandbox_kit import ServerThread
+from settings import Settings
+from store.models import Category, Client, Domain
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+TEST_SERVER = BIN / "temporal-test-server"
+DEV_SERVER = BIN / "temporal"
+PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+@dataclass
+class Sandboxes:
+    cpanel: ServerThread
+    enom: ServerThread
+    paypal: ServerThread
+    mail: MailSink
+
+    def stop(self) -> None:
+        for server in (self.cpanel, self.enom, self.paypal):
+            server.stop()
+        self.mail.stop()
+
+
+def start_sandboxes(webhook_url: str = "") -> Sandboxes:
+    return Sandboxes(
+        cpanel=ServerThread(cpanel_app()).start(),
+        enom=ServerThread(enom_app()).start(),
+        paypal=ServerThread(paypal_app(webhook_url=webhook_url)).start(),
+        mail=MailSink().start(),
+    )
+
+
+def settings_for(sandboxes: Sandboxes, database_url: str, **overrides) -> Settings:
+    return Settings(
+        database_url=database_url,
+        task_queue=f"tq-{secrets.token_hex(4)}",
+        cpanel_url=sandboxes.cpanel.url,
+        enom_url=sandboxes.enom.url + "/interface.asp",
+        paypal_url=sandboxes.paypal.url,
+        smtp_port=sandboxes.mail.smtp_port,
+        sandbox_mail_viewer_url=sandboxes.mail.viewer.url,
+        **overrides,
+    )
+
+
+def unique(prefix: str = "t") -> str:
+    return f"{prefix}{secrets.token_hex(4)}"
+
+
+async def make_client(sessions: async_sessionmaker[AsyncSession], password: str = "correct horse 1") -> Client:
+    async with sessions.begin() as session:
+        client = Client(email=f"{unique('client')}@example.net", password_hash=PasswordHasher().hash(password),
+                        name="Test Client")
+        session.add(client)
+    return client
+
+
+async def make_domain(sessions: async_sessionmaker[AsyncSession], sandboxes: Sandboxes, *,
+                      expiry: date | None = None, listed: bool = True) -> Domain:
+    """A listed domain in a fresh category, registered at the Enom sandbox."""
+    name = f"{unique('vanity')}.org"
+    expiry = expiry or date(date.today().year + 1, 6, 1)
+    async with sessions.begin() as session:
+        top = Category(name=unique("Cat"), slug=unique("cat"))
+        session.add(top)
+        await session.flush()
+        domain = Domain(name=name, category_id=top.id, listed=listed, registrar_expiry=expiry)
+        session.add(domain)
+    async with httpx.AsyncClient() as http:
+        (await http.post(f"{sandboxes.enom.url}/__sandbox/domains",
+                         json=[{"name": name, "expiry": expiry.isoformat()}])).raise_for_status()
+    return domain
+
+
+async def sandbox_state(server: ServerThread) -> dict:
+    async with httpx.AsyncClient() as http:
+        return (await http.get(f"{server.url}/__sandbox/state")).json()
+
+
+async def approve_at_paypal(sandboxes: Sandboxes, approve_url: str) -> str:
+    """Do what the buyer does on PayPal's page: press Approve. Returns the return URL it sends us to."""
+    token = httpx.URL(approve_url).params["token"]
+    async with httpx.AsyncClient() as http:
+        response = await http.post(f"{sandboxes.paypal.url}/checkoutnow/decide",
+                                   data={"token": token, "decision": "approve"})
+    assert response.status_code == 303, response.text
+    return response.headers["location"]
+
+
+def mails_to(sandboxes: Sandboxes, recipient: str) -> list[dict]:
+    with sandboxes.mail.store.lock:
+        return [m for m in sandboxes.mail.store.messages if recipient in m["to"]]
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+async def one(session: AsyncSession, stmt):
+    return (await session.execute(stmt)).scalar_one()
+
+
+__all__ = ["select"]

@@ -1,0 +1,202 @@
+"""An order's life on the time-skipping server, with the real activities against the sandboxes."""
+from __future__ import annotations
+
+import asyncio
+from contextlib import asynccontextmanager
+from datetime import date, timedelta
+
+import httpx
+import pytest
+from sqlalchemy import select
+from temporalio.client import WorkflowHandle
+from temporalio.service import RPCError
+from temporalio.worker import Worker
+
+from api.services.ordering import WantedAddress, place
+from core.terms import add_years
+from store.models import Invoice, Payment, Subscription
+from tests.support import approve_at_paypal, make_client, make_domain, mails_to, sandbox_state, unique, utcnow
+from worker import WORKFLOWS, build_activities
+from workflows.address import AddressWorkflow
+from workflows.contracts import (
+    AddressState,
+    BeginPayPal,
+    OrderState,
+    PayPalApproved,
+    address_workflow_id,
+    order_workflow_id,
+)
+from workflows.order import OrderWorkflow
+
+
+@asynccontextmanager
+async def worker_for(env, settings):
+    async with build_activities(settings) as activities:
+        async with Worker(env.client, task_queue=settings.task_queue, workflows=WORKFLOWS, activities=activities):
+            yield
+
+
+async def start_order(env, settings, sessions, sandboxes, *, years=2, expiry=None):
+    client = await make_client(sessions)
+    domain = await make_domain(sessions, sandboxes, expiry=expiry)
+    name = unique("mark")
+    async with sessions.begin() as session:
+        client = await session.merge(client)
+        _, inp = await place(session, settings, client,
+                             [WantedAddress(name, domain.name, "forwarder", years, "mark@home.example")], utcnow())
+    inp.search_attributes = False  # the time-skipping server has no custom search attributes
+    handle = await env.client.start_workflow(OrderWorkflow.run, inp, id=order_workflow_id(inp.order_id),
+                                             task_queue=settings.task_queue)
+    return handle, inp
+
+
+async def pay(handle: WorkflowHandle, sandboxes) -> str:
+    checkout = await handle.execute_update(OrderWorkflow.begin_paypal,
+                                           BeginPayPal("http://shop.test/return", "http://shop.test/cancel"))
+    await approve_at_paypal(sandboxes, checkout.approve_url)
+    await handle.signal(OrderWorkflow.paypal_approved, PayPalApproved(checkout.paypal_order_id))
+    return checkout.paypal_order_id
+
+
+async def wait_for_status(handle: WorkflowHandle, query, status: str, timeout: float = 30.0):
+    """Poll a typed query; after a worker dies its sticky queue answers late, so retry timeouts."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    state = None
+    while True:
+        try:
+            state = await handle.query(query, rpc_timeout=timedelta(seconds=5))
+        except RPCError:
+            state = None
+        if state is not None and state.status == status:
+            return state
+        if asyncio.get_running_loop().time() > deadline:
+            seen = f"{state.status!r} ({state.message})" if state else "no answer"
+            raise AssertionError(f"still {seen}, wanted {status!r}")
+        await asyncio.sleep(0.1)
+
+
+async def test_paid_order_provisions_forwarder_extends_domain_and_welcomes(ts_env, settings, sessions, sandboxes):
+    async with worker_for(ts_env, settings):
+        handle, inp = await start_order(ts_env, settings, sessions, sandboxes, years=2,
+                                        expiry=date.today() + timedelta(days=200))
+        line = inp.lines[0]
+        await pay(handle, sandboxes)
+        result: OrderState = await handle.result()
+        assert result.status == "paid"
+
+        address = ts_env.client.get_workflow_handle_for(AddressWorkflow.run, address_workflow_id(line.address))
+        state: AddressState = await wait_for_status(address, AddressWorkflow.state, "active")
+
+    forwarders = (await sandbox_state(sandboxes.cpanel))["forwarders"]
+    assert {"address": line.address, "destination": "mark@home.example"} in forwarders
+    expiry = date.fromisoformat((await sandbox_state(sandboxes.enom))["domains"][line.domain])
+    assert expiry >= state.term_end + timedelta(days=30)
+    assert state.term_end == add_years(state.term_start, 2)
+    async with sessions() as session:
+        invoice = (await session.execute(select(Invoice).where(Invoice.order_id == inp.order_id))).scalar_one()
+        assert invoice.status == "paid"
+        sub = (await session.execute(select(Subscription).where(Subscription.address == line.address))).scalar_one()
+        assert (sub.status, sub.term_end) == ("active", state.term_end)
+    welcome = mails_to(sandboxes, line.client_email)
+    assert [m["subject"] for m in welcome] == [f"Your address {line.address} is ready"]
+    assert "mark@home.example" in welcome[0]["text"] and "mark@home.example" in welcome[0]["html"]
+
+
+async def test_whole_term_ends_with_forwarder_removed_and_address_free(own_ts_env, settings, sessions, sandboxes):
+    ts_env = own_ts_env
+    async with worker_for(ts_env, settings):
+        handle, inp = await start_order(ts_env, settings, sessions, sandboxes, years=1)
+        line = inp.lines[0]
+        await pay(handle, sandboxes)
+        await handle.result()
+        address = ts_env.client.get_workflow_handle_for(AddressWorkflow.run, address_workflow_id(line.address))
+        await wait_for_status(address, AddressWorkflow.state, "active")
+        async with ts_env.time_skipping_unlocked():  # only handles we started skip time on their own
+            final: AddressState = await address.result()
+    assert final.status == "released"
+    assert all(f["address"] != line.address for f in (await sandbox_state(sandboxes.cpanel))["forwarders"])
+    subjects = [m["subject"] for m in mails_to(sandboxes, line.client_email)]
+    assert subjects == [f"Your address {line.address} is ready", f"{line.address} has ended"]
+    async with sessions() as session:
+        sub = (await session.execute(select(Subscription).where(Subscription.address == line.address))).scalar_one()
+        assert sub.status == "released"
+
+
+async def test_declined_payment_can_be_approved_again(ts_env, settings, sessions, sandboxes):
+    async with worker_for(ts_env, settings):
+        handle, inp = await start_order(ts_env, settings, sessions, sandboxes)
+        async with httpx.AsyncClient() as http:
+            await http.post(f"{sandboxes.paypal.url}/__sandbox/decline", json={"times": 1})
+        paypal_id = await pay(handle, sandboxes)
+        state = await wait_for_status(handle, OrderWorkflow.state, "declined")
+        assert "approve it again" in state.message
+        # the buyer approves again with another funding source
+        await approve_at_paypal(sandboxes, f"{sandboxes.paypal.url}/checkoutnow?token={paypal_id}")
+        await handle.signal(OrderWorkflow.paypal_approved, PayPalApproved(paypal_id))
+        assert (await handle.result()).status == "paid"
+        address = ts_env.client.get_workflow_handle_for(AddressWorkflow.run, address_workflow_id(inp.lines[0].address))
+        await wait_for_status(address, AddressWorkflow.state, "active")  # leave no activity in flight
+    captures = [c for c in (await sandbox_state(sandboxes.paypal))["captures"] if c["order_id"] == paypal_id]
+    assert len(captures) == 1
+
+
+async def test_unpaid_order_is_cancelled_at_deadline_and_address_freed(ts_env, settings, sessions, sandboxes):
+    async with worker_for(ts_env, settings):
+        handle, inp = await start_order(ts_env, settings, sessions, sandboxes)
+        line = inp.lines[0]
+        result = await handle.result()  # the test server skips the three hours
+        assert result.status == "cancelled" and result.message == "payment_deadline_passed"
+        async with ts_env.time_skipping_unlocked():
+            address_state = await ts_env.client.get_workflow_handle_for(AddressWorkflow.run, address_workflow_id(line.address)).result()
+        assert address_state.status == "cancelled"
+    async with sessions() as session:
+        invoice = (await session.execute(select(Invoice).where(Invoice.order_id == inp.order_id))).scalar_one()
+        assert invoice.status == "cancelled"
+        sub = (await session.execute(select(Subscription).where(Subscription.address == line.address))).scalar_one()
+        assert sub.status == "cancelled"
+        assert (await session.execute(select(Payment).where(Payment.invoice_id == invoice.id))).first() is None
+    assert [m["subject"] for m in mails_to(sandboxes, line.client_email)] == [f"Order {inp.order_id} was cancelled"]
+    # the address can be ordered again at once
+    other = await make_client(sessions)
+    async with sessions.begin() as session:
+        other = await session.merge(other)
+        await place(session, settings, other,
+                    [WantedAddress(line.local_part, line.domain, "forwarder", 1, "x@y.example")], utcnow())
+
+
+async def test_worker_killed_mid_provisioning_ends_with_one_forwarder_and_one_capture(
+        ts_env, settings, sessions, sandboxes):
+    # add_forwarder answers slowly: the first worker dies while cPanel is still working on it.
+    async with httpx.AsyncClient() as http:
+        await http.post(f"{sandboxes.cpanel.url}/__sandbox/faults",
+                        json=[{"match": "add_forwarder", "times": 1, "latency_ms": 1500}])
+    try:
+        async with build_activities(settings) as activities:
+            # no workflow cache, so no sticky queue: the test server never expires a dead worker's
+            first = Worker(ts_env.client, task_queue=settings.task_queue, workflows=WORKFLOWS,
+                           activities=activities, max_cached_workflows=0)
+            run = asyncio.create_task(first.run())
+            handle, inp = await start_order(ts_env, settings, sessions, sandboxes)
+            line = inp.lines[0]
+            paypal_id = await pay(handle, sandboxes)
+            # wait until the slow add_forwarder request has reached cPanel, then kill the worker
+            await wait_for_status(ts_env.client.get_workflow_handle_for(AddressWorkflow.run, address_workflow_id(line.address)),
+                                  AddressWorkflow.state, "provisioning")
+            await asyncio.sleep(0.8)
+            await first.shutdown()
+            await run
+        async with worker_for(ts_env, settings):
+            address = ts_env.client.get_workflow_handle_for(AddressWorkflow.run, address_workflow_id(line.address))
+            await wait_for_status(address, AddressWorkflow.state, "active", timeout=120)
+    finally:
+        async with httpx.AsyncClient() as http:
+            await http.delete(f"{sandboxes.cpanel.url}/__sandbox/faults")
+    cpanel = await sandbox_state(sandboxes.cpanel)
+    forwarders = [f for f in cpanel["forwarders"] if f["address"] == line.address]
+    assert forwarders == [{"address": line.address, "destination": "mark@home.example"}]
+    # the step really ran twice: the retry looked again and found the first attempt's forwarder
+    assert cpanel["calls"].count(f"list_forwarders {line.domain}") >= 2
+    assert cpanel["calls"].count(f"add_forwarder {line.domain}") == 1
+    captures = [c for c in (await sandbox_state(sandboxes.paypal))["captures"] if c["order_id"] == paypal_id]
+    assert len(captures) == 1
+    assert len(mails_to(sandboxes, line.client_email)) == 1
