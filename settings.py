@@ -63,6 +63,7 @@ class Settings(BaseSettings):
     site_name: str = "mailmarket"
 
     # demo conveniences for `make run`
+    temporal_db_file: str = str(ROOT / "var" / "temporal.db")
     sandbox_mail_viewer_url: str = "http://127.0.0.1:8105"
     temporal_ui_url: str = "http://127.0.0.1:8233"
 

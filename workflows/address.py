@@ -11,6 +11,11 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from core.terms import coverage_target, term_end
     from workflows.contracts import (
+        PAYMENT_CONFIRMED,
+        ORDER_CANCELLED,
+        RETRY,
+        STATE,
+        ADDRESS_WORKFLOW,
         SA_CLIENT,
         SA_DOMAIN,
         SA_STATUS,
@@ -37,7 +42,7 @@ STEP = dict(
 TOP_UP_LEAD = timedelta(days=60)
 
 
-@workflow.defn
+@workflow.defn(name=ADDRESS_WORKFLOW)
 class AddressWorkflow:
     @workflow.init
     def __init__(self, inp: AddressInput) -> None:
@@ -50,22 +55,22 @@ class AddressWorkflow:
 
     # ---- messages --------------------------------------------------------------------------
 
-    @workflow.signal
+    @workflow.signal(name=PAYMENT_CONFIRMED)
     def payment_confirmed(self, payment: PaymentConfirmed) -> None:
         if self._paid is None:
             self._paid = payment
 
-    @workflow.signal
+    @workflow.signal(name=ORDER_CANCELLED)
     def order_cancelled(self, request: CancelRequest) -> None:
         if self._paid is None:
             self._cancel = request
 
-    @workflow.signal
+    @workflow.signal(name=RETRY)
     def retry(self, request: RetryRequest) -> None:
         """Operators send this (Temporal UI: Signal `retry`) after fixing what put us in attention."""
         self._retry = True
 
-    @workflow.query
+    @workflow.query(name=STATE)
     def state(self) -> AddressState:
         return self._state
 

@@ -16,6 +16,19 @@ SA_STATUS = SearchAttributeKey.for_keyword("MailmarketStatus")
 SEARCH_ATTRIBUTES = (SA_CLIENT, SA_DOMAIN, SA_STATUS)
 
 
+# Names the API uses to start, signal, update and query workflows without importing their code.
+ORDER_WORKFLOW = "OrderWorkflow"
+ADDRESS_WORKFLOW = "AddressWorkflow"
+BEGIN_PAYPAL = "begin_paypal"          # update on OrderWorkflow -> PayPalCheckout
+PAYPAL_APPROVED = "paypal_approved"    # signal on OrderWorkflow
+CAPTURE_REPORTED = "capture_reported"  # signal on OrderWorkflow
+CANCEL_ORDER = "cancel"                # signal on OrderWorkflow
+PAYMENT_CONFIRMED = "payment_confirmed"  # signal on AddressWorkflow
+ORDER_CANCELLED = "order_cancelled"    # signal on AddressWorkflow
+RETRY = "retry"                        # signal on AddressWorkflow (operators)
+STATE = "state"                        # query on both
+
+
 def address_workflow_id(address: str) -> str:
     return f"address:{address}"
 

@@ -13,6 +13,12 @@ from temporalio.workflow import ParentClosePolicy
 with workflow.unsafe.imports_passed_through():
     from workflows.address import AddressWorkflow
     from workflows.contracts import (
+        BEGIN_PAYPAL,
+        PAYPAL_APPROVED,
+        CAPTURE_REPORTED,
+        CANCEL_ORDER,
+        STATE,
+        ORDER_WORKFLOW,
         SA_CLIENT,
         SA_DOMAIN,
         SA_STATUS,
@@ -43,7 +49,7 @@ STEP = dict(
 )
 
 
-@workflow.defn
+@workflow.defn(name=ORDER_WORKFLOW)
 class OrderWorkflow:
     @workflow.init
     def __init__(self, inp: OrderInput) -> None:
@@ -56,7 +62,7 @@ class OrderWorkflow:
 
     # ---- messages --------------------------------------------------------------------------
 
-    @workflow.update
+    @workflow.update(name=BEGIN_PAYPAL)
     async def begin_paypal(self, request: BeginPayPal) -> PayPalCheckout:
         """Create (once) the PayPal order and hand back its approval link."""
         if self._checkout is None:
@@ -79,22 +85,22 @@ class OrderWorkflow:
             raise ApplicationError(f"This order cannot be paid now (it is {self._state.status}).",
                                    type=Refusal.ORDER_NOT_PAYABLE)
 
-    @workflow.signal
+    @workflow.signal(name=PAYPAL_APPROVED)
     def paypal_approved(self, approval: PayPalApproved) -> None:
         if self._checkout and approval.paypal_order_id == self._checkout.paypal_order_id:
             self._approved = True
 
-    @workflow.signal
+    @workflow.signal(name=CAPTURE_REPORTED)
     def capture_reported(self, report: CaptureReported) -> None:
         if self._checkout and report.paypal_order_id == self._checkout.paypal_order_id:
             self._reported = report
 
-    @workflow.signal
+    @workflow.signal(name=CANCEL_ORDER)
     def cancel(self, request: CancelRequest) -> None:
         if self._state.status in ("awaiting_payment", "declined"):
             self._cancel = request
 
-    @workflow.query
+    @workflow.query(name=STATE)
     def state(self) -> OrderState:
         return self._state
 

@@ -238,14 +238,24 @@ def create_app(client_id: str = "sandbox-client", secret: str = "sandbox-secret"
             order = state.orders.get(str(form.get("token", "")))
             if not order:
                 return HTMLResponse("<h1>This checkout link is not valid.</h1>", status_code=404)
-            if form.get("decision") == "approve":
+            approved = form.get("decision") == "approve"
+            if approved:
                 if order["status"] in ("CREATED", "PAYER_ACTION_REQUIRED"):
                     order["status"] = "APPROVED"
                 target = order["_return_url"]
                 query = {"token": order["id"], "PayerID": "SANDBOXPAYER1"}
+                event = {"id": "WH-" + _id(20), "event_version": "1.0", "resource_version": "2.0",
+                         "create_time": _now(), "resource_type": "checkout-order",
+                         "event_type": "CHECKOUT.ORDER.APPROVED", "summary": "An order has been approved by buyer",
+                         "resource": {"id": order["id"], "status": "APPROVED", "intent": "CAPTURE",
+                                      "purchase_units": order["purchase_units"]}}
             else:
                 target = order["_cancel_url"]
                 query = {"token": order["id"]}
+        if approved:
+            task = asyncio.create_task(deliver(event, str(request.base_url).rstrip("/")))
+            background.add(task)
+            task.add_done_callback(background.discard)
         sep = "&" if "?" in target else "?"
         return RedirectResponse(f"{target}{sep}{urlencode(query)}", status_code=303)
 

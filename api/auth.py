@@ -1,0 +1,74 @@
+"""Sign-in: argon2 password hashes, a signed session cookie carrying the client id and a CSRF token."""
+from __future__ import annotations
+
+import hmac
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerifyMismatchError
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.requests import Request
+
+from core.errors import BusinessError
+
+COOKIE = "mm_session"
+MAX_AGE = 14 * 24 * 3600
+PASSWORD_MIN = 10
+_hasher = PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    if len(password or "") < PASSWORD_MIN:
+        raise BusinessError("password_too_short", f"Use at least {PASSWORD_MIN} characters.", "password")
+    if len(password) > 1024:
+        raise BusinessError("password_too_long", "That password is too long.", "password")
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password or "")
+    except (VerifyMismatchError, InvalidHashError):
+        return False
+
+
+class SessionMiddleware(BaseHTTPMiddleware):
+    """`request.state.session` is a dict {cid?, csrf}; every visitor gets a CSRF token at once."""
+
+    def __init__(self, app, secret: str, secure: bool):
+        super().__init__(app)
+        self._signer = URLSafeTimedSerializer(secret, salt="mm-session")
+        self._secure = secure
+
+    async def dispatch(self, request: Request, call_next):
+        raw = request.cookies.get(COOKIE)
+        data: dict = {}
+        if raw:
+            try:
+                data = self._signer.loads(raw, max_age=MAX_AGE)
+            except BadSignature:
+                data = {}
+        if not data.get("csrf"):
+            data = {"csrf": secrets.token_urlsafe(24)}
+        request.state.session = data
+        before = dict(data)
+        response = await call_next(request)
+        if request.state.session != before or not raw:
+            response.set_cookie(COOKIE, self._signer.dumps(request.state.session), max_age=MAX_AGE,
+                                httponly=True, secure=self._secure, samesite="lax", path="/")
+        return response
+
+
+def sign_in(request: Request, client_id: int) -> None:
+    # a fresh CSRF token at sign-in, so a token seen before sign-in is worth nothing after
+    request.state.session = {"cid": client_id, "csrf": secrets.token_urlsafe(24)}
+
+
+def sign_out(request: Request) -> None:
+    request.state.session = {"csrf": secrets.token_urlsafe(24)}
+
+
+def csrf_ok(request: Request, supplied: str | None) -> bool:
+    expected = request.state.session.get("csrf", "")
+    return bool(supplied) and hmac.compare_digest(expected, supplied or "")

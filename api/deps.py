@@ -1,0 +1,54 @@
+"""Request dependencies: settings, DB sessions, the Temporal-backed checkout, the signed-in client."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from api.auth import csrf_ok
+from api.services.checkout import Checkout
+from core.errors import BusinessError
+from settings import Settings
+from store.clients import client_by_id
+from store.models import Client
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_sessions(request: Request) -> async_sessionmaker[AsyncSession]:
+    return request.app.state.sessions
+
+
+def get_checkout(request: Request) -> Checkout:
+    return request.app.state.checkout
+
+
+async def current_client(request: Request) -> Client | None:
+    cid = request.state.session.get("cid")
+    if not cid:
+        return None
+    async with request.app.state.sessions() as session:
+        return await client_by_id(session, cid)
+
+
+async def require_client(client: Annotated[Client | None, Depends(current_client)]) -> Client:
+    if client is None:
+        raise BusinessError("not_signed_in", "Sign in first.", status=401)
+    return client
+
+
+async def require_csrf_header(request: Request, x_csrf_token: Annotated[str | None, Header()] = None) -> None:
+    """JSON writes carry the session's CSRF token in X-CSRF-Token (from /auth/session)."""
+    if not csrf_ok(request, x_csrf_token):
+        raise BusinessError("csrf_failed", "Missing or wrong X-CSRF-Token header.", status=403)
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionsDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessions)]
+CheckoutDep = Annotated[Checkout, Depends(get_checkout)]
+MaybeClient = Annotated[Client | None, Depends(current_client)]
+SignedIn = Annotated[Client, Depends(require_client)]
+CsrfHeader = Depends(require_csrf_header)

@@ -1,0 +1,184 @@
+"""Server-rendered pages: catalog, availability, order, PayPal return, sign-up/in, my addresses."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+
+from api.auth import csrf_ok, hash_password, sign_in, sign_out, verify_password
+from api.deps import CheckoutDep, MaybeClient, SessionsDep, SettingsDep
+from api.routers.v1 import normalize_email
+from api.services.ordering import WantedAddress
+from api.views import addresses_view, availability_view, catalog_view, order_view
+from core.errors import BusinessError
+from store import clients
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parents[2] / "templates" / "pages"))
+router = APIRouter(include_in_schema=False)
+
+
+def render(request: Request, name: str, status: int = 200, **context) -> HTMLResponse:
+    context.setdefault("client", getattr(request.state, "client", None))
+    context["csrf"] = request.state.session["csrf"]
+    return TEMPLATES.TemplateResponse(request, name, context, status_code=status)
+
+
+def error_page(request: Request, exc: BusinessError) -> HTMLResponse:
+    if exc.code == "not_signed_in":
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)  # type: ignore[return-value]
+    return render(request, "error.html", status=exc.status, error=exc)
+
+
+def check_form_csrf(request: Request, token: str) -> None:
+    if not csrf_ok(request, token):
+        raise BusinessError("csrf_failed", "This form has expired; go back, reload the page and try again.", status=403)
+
+
+def signed_in(client) -> None:
+    if client is None:
+        raise BusinessError("not_signed_in", "Sign in first.", status=401)
+
+
+@router.get("/", response_class=HTMLResponse)
+async def home(request: Request, sessions: SessionsDep, client: MaybeClient):
+    async with sessions() as session:
+        categories = await catalog_view(session)
+    return render(request, "index.html", categories=categories, client=client)
+
+
+@router.get("/check", response_class=HTMLResponse)
+async def check(request: Request, sessions: SessionsDep, client: MaybeClient, name: str = "",
+                domain: Annotated[list[str] | None, Query()] = None):
+    async with sessions() as session:
+        categories = await catalog_view(session)
+        result, error = None, None
+        if name or domain:
+            try:
+                result = await availability_view(session, name[:200], (domain or [])[:50])
+            except BusinessError as exc:
+                error = exc
+    return render(request, "check.html", categories=categories, result=result, error=error, name=name[:200],
+                  chosen=set(domain or []), client=client)
+
+
+@router.get("/order", response_class=HTMLResponse)
+async def order_form(request: Request, client: MaybeClient, settings: SettingsDep, address: str = ""):
+    signed_in(client)
+    local, _, domain = address.partition("@")
+    return render(request, "order_form.html", client=client, local_part=local, domain=domain, years=1,
+                  destination=client.email, terms=settings.forwarder_terms,
+                  price=settings.forwarder_price_per_year, currency=settings.currency, error=None)
+
+
+@router.post("/order", response_class=HTMLResponse)
+async def order_submit(request: Request, client: MaybeClient, settings: SettingsDep, checkout: CheckoutDep,
+                       csrf: Annotated[str, Form()] = "", local_part: Annotated[str, Form(max_length=200)] = "",
+                       domain: Annotated[str, Form(max_length=253)] = "", years: Annotated[str, Form()] = "1",
+                       destination: Annotated[str, Form(max_length=320)] = ""):
+    signed_in(client)
+    check_form_csrf(request, csrf)
+    try:
+        years_int = int(years)
+    except ValueError:
+        years_int = 0
+    try:
+        order = await checkout.place_order(client, [WantedAddress(local_part, domain, "forwarder", years_int, destination)])
+    except BusinessError as exc:
+        return render(request, "order_form.html", status=exc.status if exc.status < 500 else 503, client=client,
+                      local_part=local_part, domain=domain, years=years_int or 1, destination=destination,
+                      terms=settings.forwarder_terms, price=settings.forwarder_price_per_year,
+                      currency=settings.currency, error=exc)
+    return RedirectResponse(f"/orders/{order.id}", status_code=303)
+
+
+@router.get("/orders/{order_id}", response_class=HTMLResponse)
+async def order_page(request: Request, order_id: int, client: MaybeClient, sessions: SessionsDep,
+                     checkout: CheckoutDep):
+    signed_in(client)
+    async with sessions() as session:
+        view = await order_view(session, checkout, order_id, client.id)
+    return render(request, "order.html", client=client, order=view)
+
+
+@router.post("/orders/{order_id}/pay")
+async def order_pay(request: Request, order_id: int, client: MaybeClient, sessions: SessionsDep,
+                    checkout: CheckoutDep, csrf: Annotated[str, Form()] = ""):
+    signed_in(client)
+    check_form_csrf(request, csrf)
+    async with sessions() as session:
+        await order_view(session, checkout, order_id, client.id)
+    started = await checkout.begin_paypal(order_id)
+    return RedirectResponse(started.approve_url, status_code=303)
+
+
+@router.get("/paypal/return")
+async def paypal_return(request: Request, checkout: CheckoutDep, token: str = ""):
+    order = await checkout.paypal_approved(token[:64]) if token else None
+    if order is None:
+        raise BusinessError("paypal_unknown", "We could not match this PayPal payment to an order.", status=404)
+    return RedirectResponse(f"/orders/{order.id}", status_code=303)
+
+
+@router.get("/addresses", response_class=HTMLResponse)
+async def my_addresses(request: Request, client: MaybeClient, sessions: SessionsDep):
+    signed_in(client)
+    async with sessions() as session:
+        rows = await addresses_view(session, client.id)
+    return render(request, "addresses.html", client=client, addresses=rows)
+
+
+@router.get("/signup", response_class=HTMLResponse)
+async def signup_form(request: Request, next: str = "/"):
+    return render(request, "signup.html", error=None, email="", name="", next=_safe_next(next))
+
+
+@router.post("/signup", response_class=HTMLResponse)
+async def signup_submit(request: Request, sessions: SessionsDep, csrf: Annotated[str, Form()] = "",
+                        email: Annotated[str, Form(max_length=254)] = "", name: Annotated[str, Form(max_length=200)] = "",
+                        password: Annotated[str, Form(max_length=1024)] = "", next: Annotated[str, Form()] = "/"):
+    check_form_csrf(request, csrf)
+    try:
+        if not name.strip():
+            raise BusinessError("name_empty", "Tell us your name.", "name")
+        address = normalize_email(email)
+        password_hash = hash_password(password)
+        async with sessions.begin() as session:
+            client = await clients.create_client(session, email=address, password_hash=password_hash, name=name.strip())
+    except BusinessError as exc:
+        return render(request, "signup.html", status=exc.status, error=exc, email=email, name=name, next=_safe_next(next))
+    sign_in(request, client.id)
+    return RedirectResponse(_safe_next(next), status_code=303)
+
+
+@router.get("/login", response_class=HTMLResponse)
+async def login_form(request: Request, next: str = "/"):
+    return render(request, "login.html", error=None, email="", next=_safe_next(next))
+
+
+@router.post("/login", response_class=HTMLResponse)
+async def login_submit(request: Request, sessions: SessionsDep, csrf: Annotated[str, Form()] = "",
+                       email: Annotated[str, Form(max_length=254)] = "",
+                       password: Annotated[str, Form(max_length=1024)] = "", next: Annotated[str, Form()] = "/"):
+    check_form_csrf(request, csrf)
+    async with sessions() as session:
+        client = await clients.client_by_email(session, email.strip().lower())
+    if client is None or not verify_password(client.password_hash, password):
+        error = BusinessError("login_failed", "That email and password do not match an account.", "email", 401)
+        return render(request, "login.html", status=401, error=error, email=email, next=_safe_next(next))
+    sign_in(request, client.id)
+    return RedirectResponse(_safe_next(next), status_code=303)
+
+
+@router.post("/logout")
+async def logout(request: Request, csrf: Annotated[str, Form()] = ""):
+    check_form_csrf(request, csrf)
+    sign_out(request)
+    return RedirectResponse("/", status_code=303)
+
+
+def _safe_next(target: str) -> str:
+    # only same-site paths: never an open redirect
+    return target if target.startswith("/") and not target.startswith("//") else "/"

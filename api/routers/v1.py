@@ -1,0 +1,124 @@
+"""The JSON API under /api/v1: session, catalog, availability, orders, PayPal checkout, addresses."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field
+
+from api.auth import hash_password, sign_in, sign_out, verify_password
+from api.deps import CheckoutDep, CsrfHeader, MaybeClient, SessionsDep, SignedIn
+from api.services.ordering import WantedAddress
+from api.views import addresses_view, availability_view, catalog_view, order_view
+from core.errors import BusinessError
+from store import clients
+
+router = APIRouter(prefix="/api/v1", tags=["api"])
+
+
+class SignUp(BaseModel):
+    email: str = Field(max_length=254)
+    password: str = Field(max_length=1024)
+    name: str = Field(min_length=1, max_length=200)
+
+
+class SignIn(BaseModel):
+    email: str = Field(max_length=254)
+    password: str = Field(max_length=1024)
+
+
+class OrderLineIn(BaseModel):
+    local_part: str = Field(max_length=200, description="the name before the @")
+    domain: str = Field(max_length=253)
+    kind: str = Field(default="forwarder", max_length=20)
+    years: int = Field(ge=1, le=10)
+    destination: str = Field(max_length=320, description="where a forwarder delivers")
+
+
+class OrderIn(BaseModel):
+    lines: list[OrderLineIn] = Field(min_length=1, max_length=20)
+
+
+def _client_json(client) -> dict:
+    return {"id": client.id, "email": client.email, "name": client.name}
+
+
+def normalize_email(raw: str) -> str:
+    from core.addresses import normalize_destination
+
+    return normalize_destination(raw, "email").lower()
+
+
+@router.get("/auth/session")
+async def session_info(request: Request, client: MaybeClient):
+    """The CSRF token to send as X-CSRF-Token on every write, and who is signed in."""
+    return {"signed_in": client is not None, "client": _client_json(client) if client else None,
+            "csrf_token": request.state.session["csrf"]}
+
+
+@router.post("/auth/signup", status_code=201, dependencies=[CsrfHeader])
+async def signup(request: Request, body: SignUp, sessions: SessionsDep):
+    email = normalize_email(body.email)
+    password_hash = hash_password(body.password)
+    async with sessions.begin() as session:
+        client = await clients.create_client(session, email=email, password_hash=password_hash, name=body.name.strip())
+    sign_in(request, client.id)
+    return {"client": _client_json(client), "csrf_token": request.state.session["csrf"]}
+
+
+@router.post("/auth/login", dependencies=[CsrfHeader])
+async def login(request: Request, body: SignIn, sessions: SessionsDep):
+    async with sessions() as session:
+        client = await clients.client_by_email(session, body.email.strip().lower())
+    if client is None or not verify_password(client.password_hash, body.password):
+        raise BusinessError("login_failed", "That email and password do not match an account.", "email", 401)
+    sign_in(request, client.id)
+    return {"client": _client_json(client), "csrf_token": request.state.session["csrf"]}
+
+
+@router.post("/auth/logout", dependencies=[CsrfHeader])
+async def logout(request: Request):
+    sign_out(request)
+    return {"signed_in": False, "csrf_token": request.state.session["csrf"]}
+
+
+@router.get("/catalog")
+async def get_catalog(sessions: SessionsDep):
+    async with sessions() as session:
+        return {"categories": await catalog_view(session)}
+
+
+@router.get("/availability")
+async def get_availability(sessions: SessionsDep, name: Annotated[str, Query(max_length=200)],
+                           domains: Annotated[str, Query(max_length=6000, description="comma-separated")]):
+    async with sessions() as session:
+        return await availability_view(session, name, domains.split(","))
+
+
+@router.post("/orders", status_code=201, dependencies=[CsrfHeader])
+async def create_order(body: OrderIn, client: SignedIn, checkout: CheckoutDep, sessions: SessionsDep):
+    wanted = [WantedAddress(l.local_part, l.domain, l.kind, l.years, l.destination) for l in body.lines]
+    order = await checkout.place_order(client, wanted)
+    async with sessions() as session:
+        return (await order_view(session, checkout, order.id, client.id)).as_dict()
+
+
+@router.get("/orders/{order_id}")
+async def get_order(order_id: int, client: SignedIn, checkout: CheckoutDep, sessions: SessionsDep):
+    async with sessions() as session:
+        return (await order_view(session, checkout, order_id, client.id)).as_dict()
+
+
+@router.post("/orders/{order_id}/paypal", dependencies=[CsrfHeader])
+async def pay_with_paypal(order_id: int, client: SignedIn, checkout: CheckoutDep, sessions: SessionsDep):
+    """Creates (once) the PayPal order; send the buyer to `approve_url`."""
+    async with sessions() as session:
+        await order_view(session, checkout, order_id, client.id)  # ownership check
+    started = await checkout.begin_paypal(order_id)
+    return {"paypal_order_id": started.paypal_order_id, "approve_url": started.approve_url}
+
+
+@router.get("/addresses")
+async def my_addresses(client: SignedIn, sessions: SessionsDep):
+    async with sessions() as session:
+        return {"addresses": await addresses_view(session, client.id)}

@@ -1,0 +1,118 @@
+"""The whole sale over HTTP against the processes `make run` starts: sign up, check, order, pay
+with PayPal, and find the forwarder, the extended domain, the paid invoice and the welcome mail."""
+from __future__ import annotations
+
+import time
+from datetime import date, timedelta
+
+import httpx
+import pytest
+
+from core.terms import add_years
+
+pytestmark = pytest.mark.e2e
+
+
+def poll(fn, what: str, timeout: float = 60.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = fn()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.3)
+
+
+def test_sell_one_forwarder_end_to_end(stack):
+    site = httpx.Client(base_url=stack.site, timeout=30)
+    csrf = site.get("/api/v1/auth/session").json()["csrf_token"]
+    email = f"e2e{time.time_ns()}@buyer.example"
+    signed = site.post("/api/v1/auth/signup", json={"email": email, "password": "a long passphrase", "name": "Mark"},
+                       headers={"X-CSRF-Token": csrf})
+    assert signed.status_code == 201, signed.text
+    csrf = signed.json()["csrf_token"]
+    headers = {"X-CSRF-Token": csrf}
+
+    name = f"mark{time.time_ns() % 100000}"
+    check = site.get("/api/v1/availability", params={"name": name, "domains": "accordionist.org,violinist.net"}).json()
+    assert [r["status"] for r in check["results"]] == ["available", "available"]
+    assert site.get("/api/v1/availability", params={"name": "postmaster", "domains": "accordionist.org"}) \
+        .json()["results"][0]["status"] == "unavailable"
+
+    order = site.post("/api/v1/orders", headers=headers, json={"lines": [
+        {"local_part": name.upper(), "domain": "Accordionist.org", "kind": "forwarder", "years": 3,
+         "destination": "mark@home.example"}]})
+    assert order.status_code == 201, order.text
+    order = order.json()
+    address = f"{name}@accordionist.org"
+    assert order["lines"][0]["address"] == address and order["total"] == "$36.00"
+
+    # someone else cannot have it now
+    rival = httpx.Client(base_url=stack.site, timeout=30)
+    rival_csrf = rival.get("/api/v1/auth/session").json()["csrf_token"]
+    rival_csrf = rival.post("/api/v1/auth/signup", headers={"X-CSRF-Token": rival_csrf}, json={
+        "email": f"rival{time.time_ns()}@buyer.example", "password": "another passphrase", "name": "R"}).json()["csrf_token"]
+    refused = rival.post("/api/v1/orders", headers={"X-CSRF-Token": rival_csrf}, json={"lines": [
+        {"local_part": name, "domain": "accordionist.org", "years": 1, "destination": "r@x.example"}]})
+    assert refused.status_code == 409 and refused.json()["code"] == "address_taken"
+
+    pay = site.post(f"/api/v1/orders/{order['id']}/paypal", headers=headers)
+    assert pay.status_code == 200, pay.text
+    approve_url = pay.json()["approve_url"]
+    buyer = httpx.Client(timeout=30)
+    assert "Approve payment" in buyer.get(approve_url).text
+    decided = buyer.post(f"{stack.paypal}/checkoutnow/decide",
+                         data={"token": pay.json()["paypal_order_id"], "decision": "approve"})
+    assert decided.status_code == 303
+    back = site.get(decided.headers["location"])  # PayPal sends the buyer back to us
+    assert back.status_code == 303 and back.headers["location"] == f"/orders/{order['id']}"
+
+    done = poll(lambda: (o := site.get(f"/api/v1/orders/{order['id']}").json())["lines"][0]["status"] == "active" and o,
+                "the address to become active")
+    assert done["invoice_status"] == "paid"
+    term_end = date.fromisoformat(done["lines"][0]["term_end"])
+    assert term_end == add_years(date.today(), 3)
+
+    cpanel = httpx.get(f"{stack.cpanel}/__sandbox/state").json()
+    assert {"address": address, "destination": "mark@home.example"} in cpanel["forwarders"]
+    expiry = date.fromisoformat(httpx.get(f"{stack.enom}/__sandbox/state").json()["domains"]["accordionist.org"])
+    assert expiry >= term_end + timedelta(days=30)
+    mails = poll(lambda: httpx.get(f"{stack.mail}/api/messages", params={"to": email}).json(), "the welcome email")
+    assert mails[0]["subject"] == f"Your address {address} is ready"
+    deliveries = poll(lambda: [d for d in httpx.get(f"{stack.paypal}/__sandbox/state").json()["deliveries"]
+                               if d["event_type"] == "PAYMENT.CAPTURE.COMPLETED" and d["status"] == 200],
+                      "PayPal's signed webhook to be accepted")
+    assert deliveries
+    assert site.get("/api/v1/addresses").json()["addresses"][0]["status"] == "active"
+
+
+def test_bad_input_is_refused_with_code_and_field_and_nothing_stored(stack):
+    site = httpx.Client(base_url=stack.site, timeout=30)
+    csrf = site.get("/api/v1/auth/session").json()["csrf_token"]
+    csrf = site.post("/api/v1/auth/signup", headers={"X-CSRF-Token": csrf}, json={
+        "email": f"bad{time.time_ns()}@buyer.example", "password": "a long passphrase", "name": "B"}).json()["csrf_token"]
+    h = {"X-CSRF-Token": csrf}
+
+    def refused(line: dict) -> dict:
+        base = {"local_part": "ok", "domain": "accordionist.org", "years": 1, "destination": "me@x.example"}
+        r = site.post("/api/v1/orders", headers=h, json={"lines": [{**base, **line}]})
+        assert 400 <= r.status_code < 500, r.text
+        return r.json()
+
+    assert refused({"local_part": "bad name"})["code"] == "local_part_bad_characters"
+    assert refused({"local_part": "a..b"})["code"] == "local_part_double_dot"
+    assert refused({"domain": "unknown-domain.com"}) == {
+        "code": "domain_unknown", "message": "We do not sell addresses at unknown-domain.com.", "field": "domain"}
+    assert refused({"domain": "armyvets.us"})["code"] == "domain_unknown"  # unlisted backup domain
+    assert refused({"years": 11})["field"] == "lines.0.years"
+    assert refused({"destination": "not-an-address"})["code"] == "destination_invalid"
+    assert refused({"local_part": "x" * 5000})["code"] == "request_invalid"
+    assert site.post("/api/v1/orders", json={"lines": []}).status_code == 403  # no CSRF header
+    assert site.get("/api/v1/addresses").json()["addresses"] == []
+
+    hook = httpx.post(f"{stack.site}/webhooks/paypal", json={"id": "WH-1", "event_type": "PAYMENT.CAPTURE.COMPLETED"},
+                      headers={"PAYPAL-TRANSMISSION-ID": "x", "PAYPAL-TRANSMISSION-TIME": "2026-01-01T00:00:00Z",
+                               "PAYPAL-TRANSMISSION-SIG": "AAAA", "PAYPAL-AUTH-ALGO": "SHA256withRSA",
+                               "PAYPAL-CERT-URL": f"{stack.paypal}/v1/notifications/certs/CERT-sandbox-0001"})
+    assert hook.status_code == 400 and hook.json()["code"] == "webhook_rejected"
