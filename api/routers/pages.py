@@ -20,10 +20,10 @@ TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parents[2] / 
 router = APIRouter(include_in_schema=False)
 
 
-def render(request: Request, name: str, status: int = 200, **context) -> HTMLResponse:
+def render(request: Request, template: str, status: int = 200, **context) -> HTMLResponse:
     context.setdefault("client", getattr(request.state, "client", None))
     context["csrf"] = request.state.session["csrf"]
-    return TEMPLATES.TemplateResponse(request, name, context, status_code=status)
+    return TEMPLATES.TemplateResponse(request, template, context, status_code=status)
 
 
 def error_page(request: Request, exc: BusinessError) -> HTMLResponse:
