@@ -1,0 +1,102 @@
+"""The real provider clients against their sandboxes over HTTP, faults included."""
+from __future__ import annotations
+
+from datetime import date
+
+import httpx
+import pytest
+
+from core.money import Money
+from providers.cpanel.client import CpanelClient
+from providers.enom.client import EnomClient
+from providers.errors import LogicalError, TechnicalError
+from providers.mail.client import SmtpMailer
+from providers.mail.protocol import OutgoingMessage
+from providers.paypal.client import PayPalClient
+from providers.paypal.protocol import CheckoutRequest
+from tests.support import approve_at_paypal, mails_to, unique
+
+
+async def fault(server, rules):
+    async with httpx.AsyncClient() as http:
+        await http.post(f"{server.url}/__sandbox/faults", json=rules)
+
+
+async def test_cpanel_forwarder_round_trip_and_errors(sandboxes):
+    cp = CpanelClient(sandboxes.cpanel.url, "mailmkt", "SANDBOXCPANELTOKEN")
+    domain = f"{unique('cp')}.org"
+    await cp.add_forwarder(f"ann@{domain}", "ann@home.example")
+    assert [(f.address, f.destination) for f in await cp.list_forwarders(domain)] == [(f"ann@{domain}", "ann@home.example")]
+    await cp.delete_forwarder(f"ann@{domain}", "ann@home.example")
+    assert await cp.list_forwarders(domain) == []
+    with pytest.raises(LogicalError, match="does not exist"):
+        await cp.delete_forwarder(f"ann@{domain}", "ann@home.example")
+    assert await cp.add_pop("box", domain, "s3cret-enough", 1024) == f"box+{domain}"
+    assert f"box@{domain}" in [m.email for m in await cp.list_pops()]
+    await fault(sandboxes.cpanel, [{"match": "list_forwarders", "times": 1, "status": 503}])
+    with pytest.raises(TechnicalError, match="503"):
+        await cp.list_forwarders(domain)
+    assert await cp.list_forwarders(domain) == []  # the fault was for one call only
+    bad = CpanelClient(sandboxes.cpanel.url, "mailmkt", "WRONG")
+    with pytest.raises(TechnicalError, match="token"):
+        await bad.list_forwarders(domain)
+    await cp.aclose(); await bad.aclose()
+
+
+async def test_cpanel_timeout_is_technical(sandboxes):
+    cp = CpanelClient(sandboxes.cpanel.url, "mailmkt", "SANDBOXCPANELTOKEN", timeout=0.3)
+    await fault(sandboxes.cpanel, [{"match": "list_pops", "times": 1, "latency_ms": 1000}])
+    with pytest.raises(TechnicalError, match="timed out"):
+        await cp.list_pops()
+    await cp.aclose()
+
+
+async def test_enom_expiry_and_extend(sandboxes):
+    enom = EnomClient(sandboxes.enom.url + "/interface.asp", "mailmkt", "sandbox-enom-token")
+    domain = f"{unique('en')}.com"
+    async with httpx.AsyncClient() as http:
+        await http.post(f"{sandboxes.enom.url}/__sandbox/domains", json=[{"name": domain, "expiry": "2027-03-01"}])
+    assert await enom.get_expiry(domain) == date(2027, 3, 1)
+    assert await enom.check(domain) is False and await enom.check(f"{unique('free')}.com") is True
+    await enom.extend(domain, 2)
+    assert await enom.get_expiry(domain) == date(2029, 3, 1)
+    with pytest.raises(LogicalError, match="10 years"):
+        await enom.extend(domain, 10)
+    with pytest.raises(LogicalError, match="not found"):
+        await enom.get_expiry("nobody-here.com")
+    bad = EnomClient(sandboxes.enom.url + "/interface.asp", "mailmkt", "wrong")
+    with pytest.raises(LogicalError, match="unauthorized"):
+        await bad.get_expiry(domain)
+    await enom.aclose(); await bad.aclose()
+
+
+async def test_paypal_checkout_capture_is_idempotent(sandboxes):
+    pp = PayPalClient(sandboxes.paypal.url, "sandbox-client", "sandbox-secret")
+    rid = unique("req")
+    request = CheckoutRequest("42", "2026-000042", "test", Money(1200), "http://r.test/ok", "http://r.test/no", rid)
+    created = await pp.create_order(request)
+    assert (await pp.create_order(request)).id == created.id  # same PayPal-Request-Id, same order
+    with pytest.raises(LogicalError) as refused:
+        await pp.capture_order(created.id, unique("cap"))
+    assert refused.value.code == "ORDER_NOT_APPROVED"
+    await approve_at_paypal(sandboxes, created.approve_url)
+    capture_rid = unique("cap")
+    first = await pp.capture_order(created.id, capture_rid)
+    again = await pp.capture_order(created.id, capture_rid)
+    other_key = await pp.capture_order(created.id, unique("cap"))  # already captured: read it back
+    assert first.id == again.id == other_key.id and first.amount == Money(1200)
+    state = (await httpx.AsyncClient().get(f"{sandboxes.paypal.url}/__sandbox/state")).json()
+    assert len([c for c in state["captures"] if c["order_id"] == created.id]) == 1
+    bad = PayPalClient(sandboxes.paypal.url, "sandbox-client", "wrong")
+    with pytest.raises(TechnicalError, match="credentials"):
+        await bad.create_order(request)
+    await pp.aclose(); await bad.aclose()
+
+
+async def test_smtp_client_delivers_multipart(sandboxes):
+    to = f"{unique('rcpt')}@example.net"
+    mailer = SmtpMailer("127.0.0.1", sandboxes.mail.smtp_port, "mailmarket <hello@mailmarket.test>")
+    await mailer.send(OutgoingMessage(to, "Hello", "plain body", "<p>html body</p>", "<abc@mailmarket.test>"))
+    [message] = mails_to(sandboxes, to)
+    assert (message["subject"], message["text"].strip(), message["message_id"]) == ("Hello", "plain body", "<abc@mailmarket.test>")
+    assert "html body" in message["html"]
