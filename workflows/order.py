@@ -71,7 +71,9 @@ class OrderWorkflow:
                 "create_paypal_order",
                 CreatePayPalOrder(inp.order_id, inp.invoice_number, _description(inp), inp.total_minor,
                                   inp.currency, request.return_url, request.cancel_url,
-                                  request_id=f"{workflow.info().workflow_id}:create"),
+                                  # the run id keeps the key unique across deployments sharing a PayPal
+                                  # account (order ids restart per database), and stable across retries
+                                  request_id=f"{workflow.info().workflow_id}:{workflow.info().run_id}:create"),
                 result_type=PayPalCheckout, **STEP)
             await workflow.execute_activity(
                 "record_paypal_order", RecordPayPalOrder(inp.order_id, created.paypal_order_id), **STEP)

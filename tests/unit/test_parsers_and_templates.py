@@ -1,0 +1,87 @@
+"""Provider parsing, webhook signature verification and email rendering, without I/O."""
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from datetime import date, datetime, timedelta, timezone
+
+import httpx
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.x509.oid import NameOID
+
+from activities.notifications import EmailRenderer
+from providers.enom.client import parse_enom_date
+from providers.enom.protocol import split_domain
+from providers.errors import TechnicalError
+from providers.paypal.webhook import WebhookRejected, WebhookVerifier, host_allowed, signed_message
+
+SITE = {"site_name": "mailmarket", "site_url": "https://mm.test", "webmail_url": "https://webmail.mm.test",
+        "imap_host": "mail.mm.test", "smtp_host": "mail.mm.test"}
+
+
+def test_enom_dates_and_names():
+    assert parse_enom_date("1/30/2012 5:23:00 PM") == date(2012, 1, 30)
+    assert parse_enom_date("2027-03-01") == date(2027, 3, 1)
+    with pytest.raises(TechnicalError):
+        parse_enom_date("soon")
+    assert split_domain("accordionist.org") == ("accordionist", "org")
+    assert split_domain("example.co.uk") == ("example", "co.uk")
+
+
+def _cert(key, days=30):
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "t")])
+    now = datetime.now(timezone.utc)
+    return (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(1).not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=days))
+            .sign(key, hashes.SHA256())).public_bytes(serialization.Encoding.PEM)
+
+
+def _signed(key, body: bytes, webhook_id="WH1", cert_url="https://api.paypal.com/certs/c1"):
+    sig = key.sign(signed_message("tid", "2026-11-23T10:00:00Z", webhook_id, body), padding.PKCS1v15(), hashes.SHA256())
+    return {"PAYPAL-TRANSMISSION-ID": "tid", "PAYPAL-TRANSMISSION-TIME": "2026-11-23T10:00:00Z",
+            "PAYPAL-TRANSMISSION-SIG": base64.b64encode(sig).decode(), "PAYPAL-CERT-URL": cert_url,
+            "PAYPAL-AUTH-ALGO": "SHA256withRSA"}
+
+
+def test_webhook_signature_verification():
+    key, other = rsa.generate_private_key(public_exponent=65537, key_size=2048), \
+        rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = _cert(key)
+    fetched = []
+    transport = httpx.MockTransport(lambda request: fetched.append(str(request.url)) or httpx.Response(200, content=pem))
+    verifier = WebhookVerifier("WH1", [".paypal.com"], transport=transport)
+    body = json.dumps({"id": "WH-1", "event_type": "PAYMENT.CAPTURE.COMPLETED", "resource": {}}).encode()
+
+    async def run():
+        assert (await verifier.verify(_signed(key, body), body))["id"] == "WH-1"
+        assert (await verifier.verify(_signed(key, body), body))["id"] == "WH-1"
+        assert len(fetched) == 1  # the certificate is cached
+        for headers, raw, why in [
+            (_signed(key, body), body + b" ", "signature"),                       # body changed
+            (_signed(other, body), body, "signature"),                            # someone else's key
+            (_signed(key, body, webhook_id="WH2"), body, "signature"),            # for another listener
+            (_signed(key, body, cert_url="https://evil.example/c"), body, "host"),  # cert from elsewhere
+            ({}, body, "missing"),
+        ]:
+            with pytest.raises(WebhookRejected, match=why):
+                await verifier.verify(headers, raw)
+
+    asyncio.run(run())
+    assert host_allowed("https://api.sandbox.paypal.com/x", [".paypal.com"])
+    assert not host_allowed("https://paypal.com.evil.test/x", [".paypal.com"])
+
+
+def test_welcome_emails_are_multipart_and_escaped():
+    renderer = EmailRenderer(SITE)
+    subject, text, html = renderer.render("welcome_forwarder", {
+        "name": "<b>Mark</b>", "address": "mark@accordionist.org", "destination": "m@home.example",
+        "term_end": "2029-11-23", "years": "3"})
+    assert subject == "Your address mark@accordionist.org is ready"
+    assert "forwarded to m@home.example" in text and "3 years" in text and "<b>Mark</b>" in text
+    assert "&lt;b&gt;Mark&lt;/b&gt;" in html and "<b>Mark</b>" not in html
+    subject, text, _ = renderer.render("welcome_mailbox", {"name": "M", "address": "m@x.org", "term_end": "2030-01-01"})
+    assert "IMAP" in text and "mail.mm.test" in text
