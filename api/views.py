@@ -40,8 +40,10 @@ class OrderView:
 
     @property
     def final(self) -> bool:
-        return self.status in ("paid", "cancelled") and all(l.status != "provisioning" for l in self.lines) and \
-            not any(l.status == "pending_payment" for l in self.lines if self.status == "paid")
+        """Nothing more will change without the customer: the page stops refreshing."""
+        if self.status == "cancelled":
+            return True
+        return self.status == "paid" and all(l.status not in ("pending_payment", "provisioning") for l in self.lines)
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -17,6 +17,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
 from api.services.ordering import WantedAddress, place
+from core.addresses import normalize_domain, normalize_local_part
 from core.errors import BusinessError
 from settings import Settings
 from store import orders
@@ -70,8 +71,6 @@ class Checkout:
         return order
 
     async def _own_pending_order(self, client: Client, wanted: WantedAddress) -> Order | None:
-        from core.addresses import normalize_domain, normalize_local_part
-
         address = f"{normalize_local_part(wanted.local_part)}@{normalize_domain(wanted.domain)}"
         async with self.sessions() as session:
             return await orders.pending_order_for(session, client.id, address)

@@ -187,10 +187,13 @@ def create_app(client_id: str = "sandbox-client", secret: str = "sandbox-secret"
                  "create_time": _now(), "resource_type": "capture", "event_type": "PAYMENT.CAPTURE.COMPLETED",
                  "summary": f"Payment completed for {unit['amount']['value']} {unit['amount']['currency_code']}",
                  "resource": cap}
-        task = asyncio.create_task(deliver(event, base))
-        background.add(task)
-        task.add_done_callback(background.discard)
+        schedule_delivery(event, base)
         return JSONResponse(view, status_code=201)
+
+    def schedule_delivery(event: dict, base: str) -> None:
+        task = asyncio.create_task(deliver(event, base))
+        background.add(task)  # keep a reference until it is done
+        task.add_done_callback(background.discard)
 
     async def deliver(event: dict, base: str) -> None:
         if not state.webhook_url:
@@ -253,9 +256,7 @@ def create_app(client_id: str = "sandbox-client", secret: str = "sandbox-secret"
                 target = order["_cancel_url"]
                 query = {"token": order["id"]}
         if approved:
-            task = asyncio.create_task(deliver(event, str(request.base_url).rstrip("/")))
-            background.add(task)
-            task.add_done_callback(background.discard)
+            schedule_delivery(event, str(request.base_url).rstrip("/"))
         sep = "&" if "?" in target else "?"
         return RedirectResponse(f"{target}{sep}{urlencode(query)}", status_code=303)
 
