@@ -7,12 +7,11 @@ from dataclasses import asdict, dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.services.checkout import Checkout
-from core.addresses import display_domain, normalize_domain, normalize_local_part
 from core.errors import BusinessError
 from core.money import Money
+from api.services.availability import check_grid
 from store import catalog, orders
 
-MAX_DOMAINS = 20
 
 
 @dataclass
@@ -80,22 +79,8 @@ async def catalog_view(session: AsyncSession) -> list[dict]:
             for c in await catalog.categories(session)]
 
 
-async def availability_view(session: AsyncSession, name: str, domains: list[str]) -> dict:
-    local = normalize_local_part(name, "name")
-    wanted = [d for d in dict.fromkeys(d.strip() for d in domains) if d]
-    if not wanted:
-        raise BusinessError("domains_empty", "Choose at least one domain.", "domains")
-    if len(wanted) > MAX_DOMAINS:
-        raise BusinessError("domains_too_many", f"Check at most {MAX_DOMAINS} domains at once.", "domains")
-    found = []
-    for raw in wanted:
-        name_ascii = normalize_domain(raw, "domains")
-        domain = await catalog.listed_domain(session, name_ascii)
-        if domain is None:
-            raise BusinessError("domain_unknown", f"We do not sell addresses at {name_ascii}.", "domains")
-        found.append(domain)
-    status = await catalog.availability(session, local, found)
-    public = {"reserved": "unavailable", "taken": "unavailable", "available": "available"}
-    return {"name": local, "results": [
-        {"domain": display_domain(d.name), "domain_ascii": d.name, "address": f"{local}@{d.name}",
-         "status": public[status[d.name]]} for d in found]}
+async def grid_view(session: AsyncSession, settings, names: list[str], domains: list[str], *,
+                    operator: bool = False, initial: str = "") -> dict:
+    cells = await check_grid(session, names, domains, max_names=settings.grid_max_names,
+                             max_domains=settings.grid_max_domains, initial=initial)
+    return {"cells": [c.public(operator) for c in cells]}

@@ -83,6 +83,30 @@ class Domain(Base):
     category: Mapped[Category | None] = relationship()
 
 
+class DomainBackup(Base):
+    """An ordered fallback domain offered when a name is gone (ArmyVeterans.us -> ArmyVets.us)."""
+
+    __tablename__ = "domain_backups"
+    __table_args__ = (UniqueConstraint("domain_id", "backup_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id"), index=True)
+    backup_id: Mapped[int] = mapped_column(ForeignKey("domains.id"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CpanelInventory(Base):
+    """Forwarders and mailboxes found on the cPanel account, synced per domain, so an availability
+    check never calls cPanel. Includes what we sold; the grid tells the two apart."""
+
+    __tablename__ = "cpanel_inventory"
+    __table_args__ = (UniqueConstraint("domain_id", "local_part", "kind"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id"), index=True)
+    local_part: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    synced_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class ReservedName(Base):
     """A name nobody may buy: global when domain_id is NULL; `admin*` is a prefix pattern."""
 

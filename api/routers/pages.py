@@ -10,9 +10,9 @@ from fastapi.templating import Jinja2Templates
 
 from api.auth import csrf_ok, hash_password, sign_in, sign_out, verify_password
 from api.deps import CheckoutDep, MaybeClient, SessionsDep, SettingsDep
-from api.routers.v1 import normalize_email
+from api.routers.v1 import _initial, normalize_email
 from api.services.ordering import WantedAddress
-from api.views import addresses_view, availability_view, catalog_view, order_view
+from api.views import addresses_view, catalog_view, grid_view, order_view
 from core.errors import BusinessError
 from store import clients
 
@@ -50,18 +50,26 @@ async def home(request: Request, sessions: SessionsDep, client: MaybeClient):
 
 
 @router.get("/check", response_class=HTMLResponse)
-async def check(request: Request, sessions: SessionsDep, client: MaybeClient, name: str = "",
+async def check(request: Request, sessions: SessionsDep, settings: SettingsDep, client: MaybeClient,
+                names: Annotated[str, Query(max_length=2000)] = "",
                 domain: Annotated[list[str] | None, Query()] = None):
+    chosen = (domain or [])[:200]
+    wanted = [n for n in names.replace(",", "\n").splitlines() if n.strip()]
     async with sessions() as session:
         categories = await catalog_view(session)
-        result, error = None, None
-        if name or domain:
+        grid, error = None, None
+        if names or domain:
             try:
-                result = await availability_view(session, name[:200], (domain or [])[:50])
+                grid = (await grid_view(session, settings, wanted, chosen, operator=bool(client and client.is_operator),
+                                        initial=_initial(client)))["cells"]
             except BusinessError as exc:
                 error = exc
-    return render(request, "check.html", categories=categories, result=result, error=error, name=name[:200],
-                  chosen=set(domain or []), client=client)
+    columns = list(dict.fromkeys(c["domain"] for c in grid)) if grid else []
+    rows = {}
+    for cell in grid or []:
+        rows.setdefault(cell["name"], {})[cell["domain"]] = cell
+    return render(request, "check.html", categories=categories, rows=rows, columns=columns, error=error,
+                  names=names[:2000], chosen=set(chosen), client=client)
 
 
 @router.get("/order", response_class=HTMLResponse)

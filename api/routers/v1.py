@@ -7,9 +7,9 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from api.auth import hash_password, sign_in, sign_out, verify_password
-from api.deps import CheckoutDep, CsrfHeader, MaybeClient, SessionsDep, SignedIn
+from api.deps import CheckoutDep, CsrfHeader, MaybeClient, SessionsDep, SettingsDep, SignedIn
 from api.services.ordering import WantedAddress
-from api.views import addresses_view, availability_view, catalog_view, order_view
+from api.views import addresses_view, catalog_view, grid_view, order_view
 from core.errors import BusinessError
 from store import clients
 
@@ -89,10 +89,20 @@ async def get_catalog(sessions: SessionsDep):
 
 
 @router.get("/availability")
-async def get_availability(sessions: SessionsDep, name: Annotated[str, Query(max_length=200)],
-                           domains: Annotated[str, Query(max_length=6000, description="comma-separated")]):
+async def get_availability(sessions: SessionsDep, settings: SettingsDep, client: MaybeClient,
+                           names: Annotated[str, Query(max_length=2000, description="comma-separated names")],
+                           domains: Annotated[str, Query(max_length=6000, description="comma-separated domains")]):
+    """Every name × domain: available, taken, unavailable (reserved or existing) or invalid with the
+    reason; cells that are gone carry up to five free alternatives. Operators see the exact status."""
     async with sessions() as session:
-        return await availability_view(session, name, domains.split(","))
+        return await grid_view(session, settings, names.split(","), domains.split(","),
+                               operator=bool(client and client.is_operator),
+                               initial=_initial(client))
+
+
+def _initial(client) -> str:
+    parts = (client.name if client else "").split()
+    return parts[-1][:1] if len(parts) > 1 else ""
 
 
 @router.post("/orders", status_code=201, dependencies=[CsrfHeader])

@@ -8,12 +8,13 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.addresses import normalize_destination, normalize_domain, normalize_local_part
+from core.availability import Cell, classify
 from core.errors import BusinessError
 from core.money import Money
 from core.pricing import Kind, PriceList, parse_kind
 from core.terms import check_term_fits_registry, validate_term
 from settings import Settings
-from store import catalog, orders
+from store import availability, orders
 from store.models import Client, Order
 from workflows.contracts import AddressLine, OrderInput, address_workflow_id
 
@@ -53,7 +54,7 @@ async def validate_lines(session: AsyncSession, settings: Settings, wanted: list
         years = validate_term(w.years, settings.forwarder_terms, prefix + "years")
         check_term_fits_registry(today, years, prefix + "years")
         destination = normalize_destination(w.destination, prefix + "destination")
-        domain = await catalog.listed_domain(session, domain_name)
+        domain = await availability.orderable_domain(session, domain_name)
         if domain is None:
             raise BusinessError("domain_unknown", f"We do not sell addresses at {domain_name}.", prefix + "domain")
         address = f"{local}@{domain.name}"
@@ -62,9 +63,11 @@ async def validate_lines(session: AsyncSession, settings: Settings, wanted: list
         seen.add(address)
         if destination.lower() == address:
             raise BusinessError("destination_loop", "An address cannot forward to itself.", prefix + "destination")
-        status = (await catalog.availability(session, local, [domain]))[domain.name]
-        if status != "available":
-            raise BusinessError("address_taken" if status == "taken" else "address_reserved",
+        known = await availability.facts(session, [local], [domain])
+        status = classify(local, address, held=known.held, on_server=(domain.id, local) in known.on_server,
+                          patterns=known.patterns_for(domain.id))
+        if status is not Cell.AVAILABLE:
+            raise BusinessError("address_taken" if status is Cell.TAKEN else "address_unavailable",
                                 f"{address} is not available.", prefix + "local_part", status=409)
         specs.append(orders.LineSpec(local, domain, kind.value, years, destination, prices.per_year(kind)))
     return specs

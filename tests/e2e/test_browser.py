@@ -28,9 +28,9 @@ def test_customer_buys_forwarder_in_browser(stack, chromium_path, tmp_path):
         page.fill("#q", name)
         page.check("input[value='garciafamily.com']")
         page.click("text=Check availability")
-        row = page.locator("#results tr", has_text=f"{name}@garciafamily.com")
-        expect(row).to_contain_text("available")
-        row.locator("text=Order").click()
+        cell = page.locator(f"#results td[data-address='{name}@garciafamily.com']")
+        expect(cell.locator(".status")).to_have_text("available")
+        cell.locator("text=Order").click()
 
         page.select_option("select[name=years]", "2")
         page.fill("input[name=destination]", "carol@home.example")

@@ -35,10 +35,9 @@ def test_sell_one_forwarder_end_to_end(stack):
     headers = {"X-CSRF-Token": csrf}
 
     name = f"mark{time.time_ns() % 100000}"
-    check = site.get("/api/v1/availability", params={"name": name, "domains": "accordionist.org,violinist.net"}).json()
-    assert [r["status"] for r in check["results"]] == ["available", "available"]
-    assert site.get("/api/v1/availability", params={"name": "postmaster", "domains": "accordionist.org"}) \
-        .json()["results"][0]["status"] == "unavailable"
+    check = site.get("/api/v1/availability", params={"names": f"{name},postmaster",
+                                                     "domains": "accordionist.org,violinist.net"}).json()
+    assert [c["status"] for c in check["cells"]] == ["available", "available", "unavailable", "unavailable"]
 
     order = site.post("/api/v1/orders", headers=headers, json={"lines": [
         {"local_part": name.upper(), "domain": "Accordionist.org", "kind": "forwarder", "years": 3,

@@ -1,0 +1,97 @@
+"""The availability grid: up to N names × M domains in one request, every cell with a status, and
+for each cell that is gone up to five alternatives that are actually free (backup domains first,
+then variants of the name)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.addresses import display_domain, normalize_domain
+from core.availability import PUBLIC, Cell, WantedName, classify, parse_names, variants
+from core.errors import BusinessError
+from store import availability as facts_store
+from store.models import Domain
+
+MAX_SUGGESTIONS = 5
+
+
+@dataclass
+class GridCell:
+    name: str                  # as normalized (or as typed, when invalid)
+    domain: str                # Unicode form for people
+    domain_ascii: str
+    address: str | None
+    status: Cell
+    reason: str = ""
+    suggestions: list[str] = field(default_factory=list)
+
+    def public(self, operator: bool) -> dict:
+        cell = {"name": self.name, "domain": self.domain, "address": self.address,
+                "status": self.status.value if operator else PUBLIC[self.status]}
+        if self.status is Cell.INVALID or operator:
+            cell["reason"] = self.reason
+        if self.suggestions:
+            cell["suggestions"] = self.suggestions
+        return cell
+
+
+def _reason(status: Cell) -> str:
+    return {Cell.TAKEN: "sold or held in a checkout", Cell.EXISTS: "exists on the cPanel account",
+            Cell.RESERVED: "reserved name", Cell.AVAILABLE: ""}.get(status, "")
+
+
+async def check_grid(session: AsyncSession, raw_names: list[str], raw_domains: list[str], *, max_names: int,
+                     max_domains: int, initial: str = "", suggest: bool = True) -> list[GridCell]:
+    wanted = parse_names(raw_names, max_names)
+    cleaned = [d for d in dict.fromkeys((d or "").strip() for d in raw_domains) if d]
+    if not cleaned:
+        raise BusinessError("domains_empty", "Choose at least one domain.", "domains")
+    if len(cleaned) > max_domains:
+        raise BusinessError("domains_too_many", f"Check at most {max_domains} domains at once.", "domains")
+    ascii_names = [normalize_domain(d, "domains") for d in cleaned]
+    listed = await facts_store.domains_by_name(session, ascii_names, listed_only=True)
+    unknown = [d for d in ascii_names if d not in listed]
+    if unknown:
+        raise BusinessError("domain_unknown", f"We do not sell addresses at {display_domain(unknown[0])}.", "domains")
+    domains = [listed[d] for d in dict.fromkeys(ascii_names)]
+
+    names = [w.name for w in wanted if w.name]
+    known = await facts_store.facts(session, names, domains)
+    cells = [_cell(w, d, known) for w in wanted for d in domains]
+    if suggest:
+        await _suggest(session, [c for c in cells if c.status not in (Cell.AVAILABLE, Cell.INVALID)],
+                       domains, initial)
+    return cells
+
+
+def _cell(wanted: WantedName, domain: Domain, known: facts_store.Facts) -> GridCell:
+    if wanted.name is None:
+        return GridCell(wanted.raw, display_domain(domain.name), domain.name, None, Cell.INVALID, wanted.reason)
+    address = f"{wanted.name}@{domain.name}"
+    status = classify(wanted.name, address, held=known.held, on_server=(domain.id, wanted.name) in known.on_server,
+                      patterns=known.patterns_for(domain.id))
+    return GridCell(wanted.name, display_domain(domain.name), domain.name, address, status, _reason(status))
+
+
+async def _suggest(session: AsyncSession, gone: list[GridCell], domains: list[Domain], initial: str) -> None:
+    """Every alternative for every gone cell is checked in one more round of the same queries."""
+    if not gone:
+        return
+    backups = await facts_store.backups_of(session, [d.id for d in domains])
+    by_ascii = {d.name: d for d in domains}
+    alt_names = {c.name: variants(c.name, initial) for c in gone}
+    all_names = list(dict.fromkeys([c.name for c in gone] + [v for vs in alt_names.values() for v in vs]))
+    all_domains = list({d.id: d for d in domains + [b for bs in backups.values() for b in bs]}.values())
+    known = await facts_store.facts(session, all_names, all_domains)
+
+    def free(name: str, domain: Domain) -> bool:
+        address = f"{name}@{domain.name}"
+        return classify(name, address, held=known.held, on_server=(domain.id, name) in known.on_server,
+                        patterns=known.patterns_for(domain.id)) is Cell.AVAILABLE
+
+    for cell in gone:
+        domain = by_ascii[cell.domain_ascii]
+        offers = [f"{cell.name}@{display_domain(b.name)}" for b in backups.get(domain.id, []) if free(cell.name, b)]
+        offers += [f"{v}@{cell.domain}" for v in alt_names[cell.name] if free(v, domain)]
+        cell.suggestions = offers[:MAX_SUGGESTIONS]
