@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     mailbox_price_per_year: str = "30.00"
     forwarder_terms: list[int] = Field(default_factory=lambda: list(range(1, 11)))
     coverage_margin_days: int = 30
+    inventory_sync_minutes: int = 60
     grid_max_names: int = 10
     grid_max_domains: int = 20
     paypal_approval_minutes: int = 180

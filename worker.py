@@ -6,10 +6,22 @@ import logging
 from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
 
-from temporalio.client import Client
+from datetime import timedelta
+
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleIntervalSpec,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleSpec,
+)
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
+from activities.inventory import InventoryActivities
 from activities.ledger import LedgerActivities
 from activities.notifications import EmailRenderer, NotificationActivities
 from activities.payments import PaymentActivities
@@ -22,10 +34,12 @@ from providers.paypal.client import PayPalClient
 from settings import Settings, get_settings
 from store.db import make_engine, make_sessionmaker
 from workflows.address import AddressWorkflow
+from workflows.contracts import INVENTORY_SCHEDULE_ID, InventorySyncInput
+from workflows.inventory import CpanelInventorySyncWorkflow
 from workflows.order import OrderWorkflow
 
 log = logging.getLogger("mailmarket.worker")
-WORKFLOWS = [OrderWorkflow, AddressWorkflow]
+WORKFLOWS = [OrderWorkflow, AddressWorkflow, CpanelInventorySyncWorkflow]
 
 
 async def connect(settings: Settings) -> Client:
@@ -50,6 +64,7 @@ async def build_activities(settings: Settings):
     payments = PaymentActivities(paypal)
     provisioning = ProvisioningActivities(cpanel)
     registry = RegistryActivities(enom, sessions)
+    stock = InventoryActivities(cpanel, sessions)
     notifications = NotificationActivities(mailer, sessions, renderer,
                                            mail_domain=urlsplit(settings.public_base_url).hostname or "mailmarket")
     try:
@@ -60,11 +75,26 @@ async def build_activities(settings: Settings):
             provisioning.provision_forwarder, provisioning.remove_forwarder,
             registry.ensure_domain_coverage,
             notifications.send_notification,
+            stock.portfolio_domains, stock.sync_cpanel_inventory,
         ]
     finally:
         for client in (cpanel, enom, paypal):
             await client.aclose()
         await engine.dispose()
+
+
+async def ensure_schedules(client: Client, settings: Settings) -> None:
+    """Create the recurring schedules once; an existing schedule is left as operators set it."""
+    schedule = Schedule(
+        action=ScheduleActionStartWorkflow(CpanelInventorySyncWorkflow.run, InventorySyncInput(),
+                                           id="cpanel-inventory-sync-run", task_queue=settings.task_queue),
+        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(minutes=settings.inventory_sync_minutes))]),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    )
+    try:
+        await client.create_schedule(INVENTORY_SCHEDULE_ID, schedule, trigger_immediately=True)
+    except ScheduleAlreadyRunningError:
+        pass
 
 
 def build_worker(client: Client, settings: Settings, activities: list) -> Worker:
@@ -76,6 +106,7 @@ async def main() -> None:
     settings = get_settings()
     client = await connect(settings)
     async with build_activities(settings) as activities:
+        await ensure_schedules(client, settings)
         worker = build_worker(client, settings, activities)
         log.info("worker polling task queue %s on %s", settings.task_queue, settings.temporal_address)
         await worker.run()

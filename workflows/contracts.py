@@ -27,6 +27,8 @@ PAYMENT_CONFIRMED = "payment_confirmed"  # signal on AddressWorkflow
 ORDER_CANCELLED = "order_cancelled"    # signal on AddressWorkflow
 RETRY = "retry"                        # signal on AddressWorkflow (operators)
 STATE = "state"                        # query on both
+INVENTORY_WORKFLOW = "CpanelInventorySyncWorkflow"
+INVENTORY_SCHEDULE_ID = "cpanel-inventory-sync"
 
 
 def address_workflow_id(address: str) -> str:
@@ -245,6 +247,23 @@ class SendNotification:
     to: str
     client_id: int | None
     context: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class InventorySyncInput:
+    chunk_size: int = 50
+
+
+@dataclass
+class InventoryChunk:
+    domains: list[str]
+
+
+@dataclass
+class InventorySyncResult:
+    domains: int = 0
+    forwarders: int = 0
+    mailboxes: int = 0
 
 
 # ---- names API and operators use -------------------------------------------------------------
