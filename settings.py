@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     forwarder_terms: list[int] = Field(default_factory=lambda: list(range(1, 11)))
     coverage_margin_days: int = 30
     inventory_sync_minutes: int = 60
+    checks_per_minute_per_ip: int = 30
+    checks_per_minute_per_client: int = 60
+    trust_forwarded_for: bool = False   # true only behind a proxy that sets X-Forwarded-For
     grid_max_names: int = 10
     grid_max_domains: int = 20
     paypal_approval_minutes: int = 180

@@ -14,6 +14,7 @@ from temporalio.client import Client as TemporalClient
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from api.auth import SessionMiddleware
+from api.ratelimit import CheckLimiter
 from api.routers import pages, v1, webhooks
 from api.services.checkout import Checkout
 from core.errors import BusinessError
@@ -46,14 +47,20 @@ def create_app(settings: Settings | None = None, temporal: TemporalClient | None
                   description="Email addresses in a portfolio of vanity domains: catalog, availability, "
                               "orders and PayPal checkout. Write calls need the X-CSRF-Token from /auth/session.")
     app.state.settings = settings
+    app.state.limiter = CheckLimiter(settings.checks_per_minute_per_ip, settings.checks_per_minute_per_client,
+                                     settings.trust_forwarded_for)
     app.add_middleware(SessionMiddleware, secret=settings.session_secret.get_secret_value(),
                        secure=settings.cookie_secure)
 
     @app.exception_handler(BusinessError)
     async def business_error(request: Request, exc: BusinessError):
         if request.url.path.startswith("/api/") or request.url.path.startswith("/webhooks/"):
-            return JSONResponse(exc.as_dict(), status_code=exc.status)
-        return pages.error_page(request, exc)
+            response = JSONResponse(exc.as_dict(), status_code=exc.status)
+        else:
+            response = pages.error_page(request, exc)
+        if exc.retry_after:
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):

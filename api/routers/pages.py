@@ -59,6 +59,7 @@ async def check(request: Request, sessions: SessionsDep, settings: SettingsDep, 
         categories = await catalog_view(session)
         grid, error = None, None
         if names or domain:
+            request.app.state.limiter.check(request)
             try:
                 grid = (await grid_view(session, settings, wanted, chosen, operator=bool(client and client.is_operator),
                                         initial=_initial(client)))["cells"]

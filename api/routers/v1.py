@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from api.auth import hash_password, sign_in, sign_out, verify_password
 from api.deps import CheckoutDep, CsrfHeader, MaybeClient, SessionsDep, SettingsDep, SignedIn
+from api.ratelimit import limit_checks
 from api.services.ordering import WantedAddress
 from api.views import addresses_view, catalog_view, grid_view, order_view
 from core.errors import BusinessError
@@ -88,7 +89,7 @@ async def get_catalog(sessions: SessionsDep):
         return {"categories": await catalog_view(session)}
 
 
-@router.get("/availability")
+@router.get("/availability", dependencies=[Depends(limit_checks)])
 async def get_availability(sessions: SessionsDep, settings: SettingsDep, client: MaybeClient,
                            names: Annotated[str, Query(max_length=2000, description="comma-separated names")],
                            domains: Annotated[str, Query(max_length=6000, description="comma-separated domains")]):
