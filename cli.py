@@ -1,0 +1,61 @@
+"""Operator commands: `python -m cli import-portfolio FILE.csv`."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from core.errors import BusinessError
+from core.portfolio import parse_portfolio
+from settings import get_settings
+from store.db import make_engine, make_sessionmaker
+from store.migrate import upgrade
+from store.portfolio import import_portfolio
+
+
+def bar(total: int):
+    def show(done: int) -> None:
+        if done == total or done % max(1, total // 100) == 0:
+            filled = int(30 * done / total)
+            sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} domains")
+            if done == total:
+                sys.stderr.write("\n")
+    return show
+
+
+async def import_file(path: Path) -> int:
+    settings = get_settings()
+    upgrade(settings.sync_database_url)
+    try:
+        rows = parse_portfolio(path.read_text(encoding="utf-8-sig"))
+    except BusinessError as exc:
+        print(exc.message, file=sys.stderr)
+        return 2
+    engine = make_engine(settings.async_database_url)
+    try:
+        async with make_sessionmaker(engine).begin() as session:
+            summary = await import_portfolio(session, rows, actor="operator:cli", progress=bar(len(rows)))
+    except BusinessError as exc:
+        print(exc.message, file=sys.stderr)
+        return 2
+    finally:
+        await engine.dispose()
+    print(f"{len(rows)} rows: {summary.domains_created} domains created, {summary.domains_updated} updated, "
+          f"{summary.domains_unchanged} unchanged; {summary.categories_created} categories created; "
+          f"backups changed for {summary.backups_set} domains")
+    return 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m cli", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    imp = sub.add_parser("import-portfolio", help="import domains from CSV: domain,category,subcategory,listed,backups")
+    imp.add_argument("file", type=Path)
+    args = parser.parse_args()
+    if args.command == "import-portfolio":
+        raise SystemExit(asyncio.run(import_file(args.file)))
+
+
+if __name__ == "__main__":
+    main()
