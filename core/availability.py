@@ -83,12 +83,13 @@ def variants(name: str, initial: str = "", limit: int = 8) -> list[str]:
     return found
 
 
-def classify(name: str, address: str, *, held: set[str], on_server: bool, patterns: list[str]) -> Cell:
+def classify(name: str, *, held: bool, on_server: bool, reserved_exact: set[str] | frozenset[str],
+             reserved_prefixes: tuple[str, ...]) -> Cell:
     """Sold or held beats everything; then what exists on cPanel; then reserved names."""
-    if address in held:
+    if held:
         return Cell.TAKEN
     if on_server:
         return Cell.EXISTS
-    if is_reserved(name, patterns):
+    if name in reserved_exact or (reserved_prefixes and name.startswith(reserved_prefixes)):
         return Cell.RESERVED
     return Cell.AVAILABLE

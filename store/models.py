@@ -19,7 +19,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -114,8 +114,15 @@ class ReservedName(Base):
     __table_args__ = (UniqueConstraint("domain_id", "pattern"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     domain_id: Mapped[int | None] = mapped_column(ForeignKey("domains.id"), nullable=True)
-    pattern: Mapped[str] = mapped_column(String(65))
+    pattern: Mapped[str] = mapped_column(String(65), index=True)
+    # prefix entries (`admin*`) are few and always fetched; exact ones are looked up by name
+    is_prefix: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"), index=True)
     reason: Mapped[str] = mapped_column(String(200), default="")
+
+    @validates("pattern")
+    def _derive_prefix(self, _key: str, pattern: str) -> str:
+        self.is_prefix = pattern.endswith("*")
+        return pattern
 
 
 class Subscription(Base):
@@ -130,6 +137,7 @@ class Subscription(Base):
             postgresql_where=text(_LIVE_SQL),
             sqlite_where=text(_LIVE_SQL),
         ),
+        Index("ix_subscription_name_domain", "local_part", "domain_id"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     address: Mapped[str] = mapped_column(String(320), index=True)

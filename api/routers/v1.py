@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from api.auth import hash_password, sign_in, sign_out, verify_password
@@ -96,9 +97,9 @@ async def get_availability(sessions: SessionsDep, settings: SettingsDep, client:
     """Every name × domain: available, taken, unavailable (reserved or existing) or invalid with the
     reason; cells that are gone carry up to five free alternatives. Operators see the exact status."""
     async with sessions() as session:
-        return await grid_view(session, settings, names.split(","), domains.split(","),
-                               operator=bool(client and client.is_operator),
-                               initial=_initial(client))
+        grid = await grid_view(session, settings, names.split(","), domains.split(","),
+                               operator=bool(client and client.is_operator), initial=_initial(client))
+    return JSONResponse(grid)  # plain JSON already: skip the generic encoder on 200-cell answers
 
 
 def _initial(client) -> str:

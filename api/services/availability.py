@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.addresses import display_domain, normalize_domain
-from core.availability import PUBLIC, Cell, WantedName, classify, parse_names, variants
+from core.availability import PUBLIC, Cell, WantedName, parse_names, variants
 from core.errors import BusinessError
 from store import availability as facts_store
 from store.models import Domain
@@ -57,11 +57,23 @@ async def check_grid(session: AsyncSession, raw_names: list[str], raw_domains: l
     domains = [listed[d] for d in dict.fromkeys(ascii_names)]
 
     names = [w.name for w in wanted if w.name]
-    known = await facts_store.facts(session, names, domains)
+    # Alternatives are fetched in the same round as the grid itself: one query for everything.
+    alternatives = {n: variants(n, initial) for n in names} if suggest else {}
+    backups = await facts_store.backups_of(session, [d.id for d in domains]) if suggest else {}
+    every_name = list(dict.fromkeys(names + [v for vs in alternatives.values() for v in vs]))
+    every_domain = list({d.id: d for d in domains + [b for bs in backups.values() for b in bs]}.values())
+    known = await facts_store.facts(session, every_name, every_domain)
     cells = [_cell(w, d, known) for w in wanted for d in domains]
     if suggest:
-        await _suggest(session, [c for c in cells if c.status not in (Cell.AVAILABLE, Cell.INVALID)],
-                       domains, initial)
+        by_ascii = {d.name: d for d in domains}
+        for cell in cells:
+            if cell.status not in (Cell.AVAILABLE, Cell.INVALID):
+                domain = by_ascii[cell.domain_ascii]
+                offers = [f"{cell.name}@{display_domain(b.name)}" for b in backups.get(domain.id, [])
+                          if known.status(b.id, cell.name) is Cell.AVAILABLE]
+                offers += [f"{v}@{cell.domain}" for v in alternatives[cell.name]
+                           if known.status(domain.id, v) is Cell.AVAILABLE]
+                cell.suggestions = offers[:MAX_SUGGESTIONS]
     return cells
 
 
@@ -69,29 +81,5 @@ def _cell(wanted: WantedName, domain: Domain, known: facts_store.Facts) -> GridC
     if wanted.name is None:
         return GridCell(wanted.raw, display_domain(domain.name), domain.name, None, Cell.INVALID, wanted.reason)
     address = f"{wanted.name}@{domain.name}"
-    status = classify(wanted.name, address, held=known.held, on_server=(domain.id, wanted.name) in known.on_server,
-                      patterns=known.patterns_for(domain.id))
+    status = known.status(domain.id, wanted.name)
     return GridCell(wanted.name, display_domain(domain.name), domain.name, address, status, _reason(status))
-
-
-async def _suggest(session: AsyncSession, gone: list[GridCell], domains: list[Domain], initial: str) -> None:
-    """Every alternative for every gone cell is checked in one more round of the same queries."""
-    if not gone:
-        return
-    backups = await facts_store.backups_of(session, [d.id for d in domains])
-    by_ascii = {d.name: d for d in domains}
-    alt_names = {c.name: variants(c.name, initial) for c in gone}
-    all_names = list(dict.fromkeys([c.name for c in gone] + [v for vs in alt_names.values() for v in vs]))
-    all_domains = list({d.id: d for d in domains + [b for bs in backups.values() for b in bs]}.values())
-    known = await facts_store.facts(session, all_names, all_domains)
-
-    def free(name: str, domain: Domain) -> bool:
-        address = f"{name}@{domain.name}"
-        return classify(name, address, held=known.held, on_server=(domain.id, name) in known.on_server,
-                        patterns=known.patterns_for(domain.id)) is Cell.AVAILABLE
-
-    for cell in gone:
-        domain = by_ascii[cell.domain_ascii]
-        offers = [f"{cell.name}@{display_domain(b.name)}" for b in backups.get(domain.id, []) if free(cell.name, b)]
-        offers += [f"{v}@{cell.domain}" for v in alt_names[cell.name] if free(v, domain)]
-        cell.suggestions = offers[:MAX_SUGGESTIONS]

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.addresses import normalize_destination, normalize_domain, normalize_local_part
-from core.availability import Cell, classify
+from core.availability import Cell
 from core.errors import BusinessError
 from core.money import Money
 from core.pricing import Kind, PriceList, parse_kind
@@ -64,8 +64,7 @@ async def validate_lines(session: AsyncSession, settings: Settings, wanted: list
         if destination.lower() == address:
             raise BusinessError("destination_loop", "An address cannot forward to itself.", prefix + "destination")
         known = await availability.facts(session, [local], [domain])
-        status = classify(local, address, held=known.held, on_server=(domain.id, local) in known.on_server,
-                          patterns=known.patterns_for(domain.id))
+        status = known.status(domain.id, local)
         if status is not Cell.AVAILABLE:
             raise BusinessError("address_taken" if status is Cell.TAKEN else "address_unavailable",
                                 f"{address} is not available.", prefix + "local_part", status=409)

@@ -8,7 +8,7 @@ import pytest
 
 from api.services.availability import check_grid
 from api.services.ordering import WantedAddress, place
-from core.availability import Cell, classify
+from core.availability import Cell
 from store.availability import domains_by_name, facts
 from core.errors import BusinessError
 from store.models import CpanelInventory, DomainBackup, ReservedName, Subscription
@@ -64,8 +64,7 @@ async def test_every_status_and_free_suggestions(pg_sessions, pg_settings, sandb
             name, _, domain_name = offer.partition("@")
             domain = (await domains_by_name(session, [domain_name], listed_only=False))[domain_name]
             known = await facts(session, [name], [domain])
-            assert classify(name, offer, held=known.held, on_server=(domain.id, name) in known.on_server,
-                            patterns=known.patterns_for(domain.id)) is Cell.AVAILABLE, offer
+            assert known.status(domain.id, name) is Cell.AVAILABLE, offer
 
     # an offered backup domain can be ordered although it is not in the catalog
     async with pg_sessions.begin() as session:
