@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     checks_per_minute_per_ip: int = 30
     checks_per_minute_per_client: int = 60
     trust_forwarded_for: bool = False   # true only behind a proxy that sets X-Forwarded-For
+    portfolio_cache_seconds: float = 30.0
     grid_max_names: int = 10
     grid_max_domains: int = 20
     paypal_approval_minutes: int = 180

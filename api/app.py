@@ -16,6 +16,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from api.auth import SessionMiddleware
 from api.ratelimit import CheckLimiter
 from api.routers import pages, v1, webhooks
+from api.services.availability import Portfolio
 from api.services.checkout import Checkout
 from core.errors import BusinessError
 from providers.paypal.webhook import WebhookVerifier
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None, temporal: TemporalClient | None
                   description="Email addresses in a portfolio of vanity domains: catalog, availability, "
                               "orders and PayPal checkout. Write calls need the X-CSRF-Token from /auth/session.")
     app.state.settings = settings
+    app.state.portfolio = Portfolio(ttl=settings.portfolio_cache_seconds)
     app.state.limiter = CheckLimiter(settings.checks_per_minute_per_ip, settings.checks_per_minute_per_client,
                                      settings.trust_forwarded_for)
     app.add_middleware(SessionMiddleware, secret=settings.session_secret.get_secret_value(),

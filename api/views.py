@@ -80,7 +80,7 @@ async def catalog_view(session: AsyncSession) -> list[dict]:
 
 
 async def grid_view(session: AsyncSession, settings, names: list[str], domains: list[str], *,
-                    operator: bool = False, initial: str = "") -> dict:
+                    operator: bool = False, initial: str = "", portfolio=None) -> dict:
     cells = await check_grid(session, names, domains, max_names=settings.grid_max_names,
-                             max_domains=settings.grid_max_domains, initial=initial)
+                             max_domains=settings.grid_max_domains, initial=initial, portfolio=portfolio)
     return {"cells": [c.public(operator) for c in cells]}

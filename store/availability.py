@@ -44,6 +44,10 @@ async def domains_by_name(session: AsyncSession, names: list[str], *, listed_onl
     return {d.name: d for d in (await session.execute(stmt)).scalars()}
 
 
+async def all_domains(session: AsyncSession) -> list[Domain]:
+    return list((await session.execute(select(Domain))).scalars())
+
+
 async def backups_of(session: AsyncSession, domain_ids: list[int]) -> dict[int, list[Domain]]:
     backup = aliased(Domain)
     rows = (await session.execute(

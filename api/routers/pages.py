@@ -62,7 +62,7 @@ async def check(request: Request, sessions: SessionsDep, settings: SettingsDep, 
             request.app.state.limiter.check(request)
             try:
                 grid = (await grid_view(session, settings, wanted, chosen, operator=bool(client and client.is_operator),
-                                        initial=_initial(client)))["cells"]
+                                        initial=_initial(client), portfolio=request.app.state.portfolio))["cells"]
             except BusinessError as exc:
                 error = exc
     columns = list(dict.fromkeys(c["domain"] for c in grid)) if grid else []

@@ -91,14 +91,15 @@ async def get_catalog(sessions: SessionsDep):
 
 
 @router.get("/availability", dependencies=[Depends(limit_checks)])
-async def get_availability(sessions: SessionsDep, settings: SettingsDep, client: MaybeClient,
+async def get_availability(request: Request, sessions: SessionsDep, settings: SettingsDep, client: MaybeClient,
                            names: Annotated[str, Query(max_length=2000, description="comma-separated names")],
                            domains: Annotated[str, Query(max_length=6000, description="comma-separated domains")]):
     """Every name × domain: available, taken, unavailable (reserved or existing) or invalid with the
     reason; cells that are gone carry up to five free alternatives. Operators see the exact status."""
     async with sessions() as session:
         grid = await grid_view(session, settings, names.split(","), domains.split(","),
-                               operator=bool(client and client.is_operator), initial=_initial(client))
+                               operator=bool(client and client.is_operator), initial=_initial(client),
+                               portfolio=request.app.state.portfolio)
     return JSONResponse(grid)  # plain JSON already: skip the generic encoder on 200-cell answers
 
 

@@ -3,6 +3,8 @@ for each cell that is gone up to five alternatives that are actually free (backu
 then variants of the name)."""
 from __future__ import annotations
 
+import asyncio
+import time
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +16,29 @@ from store import availability as facts_store
 from store.models import Domain
 
 MAX_SUGGESTIONS = 5
+VARIANTS_PER_NAME = 4   # backups come first, so four variants always fill five offers
+
+
+class Portfolio:
+    """Domains and their backups, kept in memory by the API and re-read every `ttl` seconds:
+    the grid then touches the database once per request. An import shows within `ttl`."""
+
+    def __init__(self, ttl: float = 30.0):
+        self._ttl = ttl
+        self._loaded_at = -1e9
+        self._lock = asyncio.Lock()
+        self.listed: dict[str, Domain] = {}
+        self.backups: dict[int, list[Domain]] = {}
+
+    async def fresh(self, session: AsyncSession) -> "Portfolio":
+        if time.monotonic() - self._loaded_at > self._ttl:
+            async with self._lock:
+                if time.monotonic() - self._loaded_at > self._ttl:
+                    domains = await facts_store.all_domains(session)
+                    self.listed = {d.name: d for d in domains if d.listed}
+                    self.backups = await facts_store.backups_of(session, [d.id for d in self.listed.values()])
+                    self._loaded_at = time.monotonic()
+        return self
 
 
 @dataclass
@@ -42,7 +67,8 @@ def _reason(status: Cell) -> str:
 
 
 async def check_grid(session: AsyncSession, raw_names: list[str], raw_domains: list[str], *, max_names: int,
-                     max_domains: int, initial: str = "", suggest: bool = True) -> list[GridCell]:
+                     max_domains: int, initial: str = "", suggest: bool = True,
+                     portfolio: Portfolio | None = None) -> list[GridCell]:
     wanted = parse_names(raw_names, max_names)
     cleaned = [d for d in dict.fromkeys((d or "").strip() for d in raw_domains) if d]
     if not cleaned:
@@ -50,7 +76,11 @@ async def check_grid(session: AsyncSession, raw_names: list[str], raw_domains: l
     if len(cleaned) > max_domains:
         raise BusinessError("domains_too_many", f"Check at most {max_domains} domains at once.", "domains")
     ascii_names = [normalize_domain(d, "domains") for d in cleaned]
-    listed = await facts_store.domains_by_name(session, ascii_names, listed_only=True)
+    if portfolio is None:
+        listed = await facts_store.domains_by_name(session, ascii_names, listed_only=True)
+    else:
+        portfolio = await portfolio.fresh(session)
+        listed = {n: portfolio.listed[n] for n in ascii_names if n in portfolio.listed}
     unknown = [d for d in ascii_names if d not in listed]
     if unknown:
         raise BusinessError("domain_unknown", f"We do not sell addresses at {display_domain(unknown[0])}.", "domains")
@@ -58,8 +88,13 @@ async def check_grid(session: AsyncSession, raw_names: list[str], raw_domains: l
 
     names = [w.name for w in wanted if w.name]
     # Alternatives are fetched in the same round as the grid itself: one query for everything.
-    alternatives = {n: variants(n, initial) for n in names} if suggest else {}
-    backups = await facts_store.backups_of(session, [d.id for d in domains]) if suggest else {}
+    alternatives = {n: variants(n, initial, limit=VARIANTS_PER_NAME) for n in names} if suggest else {}
+    if not suggest:
+        backups = {}
+    elif portfolio is None:
+        backups = await facts_store.backups_of(session, [d.id for d in domains])
+    else:
+        backups = portfolio.backups
     every_name = list(dict.fromkeys(names + [v for vs in alternatives.values() for v in vs]))
     every_domain = list({d.id: d for d in domains + [b for bs in backups.values() for b in bs]}.values())
     known = await facts_store.facts(session, every_name, every_domain)

@@ -87,3 +87,19 @@ async def test_grid_refuses_bad_requests_by_name(pg_sessions, sandboxes):
         async with pg_sessions() as session:
             await check_grid(session, ["a"], [f"d{i}.org" for i in range(21)], max_names=10, max_domains=20)
     assert err.value.code == "domains_too_many"
+
+
+async def test_cached_portfolio_sees_new_domains_after_its_refresh_interval(pg_sessions, sandboxes):
+    from api.services.availability import Portfolio
+
+    first = await make_domain(pg_sessions, sandboxes)
+    stale, fresh = Portfolio(ttl=3600), Portfolio(ttl=0)
+    async with pg_sessions() as session:
+        await stale.fresh(session)
+    later = await make_domain(pg_sessions, sandboxes)
+    async with pg_sessions() as session:
+        with pytest.raises(BusinessError):  # within the interval the new domain is not known yet
+            await check_grid(session, ["x"], [later.name], max_names=10, max_domains=20, portfolio=stale)
+        cells = await check_grid(session, ["x"], [first.name, later.name], max_names=10, max_domains=20,
+                                 portfolio=fresh)
+    assert [c.status for c in cells] == [Cell.AVAILABLE, Cell.AVAILABLE]
