@@ -74,11 +74,6 @@ async def addresses_view(session: AsyncSession, client_id: int) -> list[dict]:
             for s in await orders.subscriptions_of(session, client_id)]
 
 
-async def catalog_view(session: AsyncSession) -> list[dict]:
-    return [{"name": c.name, "slug": c.slug, "parent": c.parent, "domains": c.domains}
-            for c in await catalog.categories(session)]
-
-
 async def grid_view(session: AsyncSession, settings, names: list[str], domains: list[str], *,
                     operator: bool = False, initial: str = "", portfolio=None) -> dict:
     cells = await check_grid(session, names, domains, max_names=settings.grid_max_names,

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.terms import add_years
-from store.models import Category, Domain, ReservedName
+from store.models import Category, Domain, DomainBackup, ReservedName
 
 PORTFOLIO: dict[str, dict[str, list[str]]] = {
     "Music": {
@@ -43,6 +43,8 @@ PORTFOLIO: dict[str, dict[str, list[str]]] = {
     },
 }
 UNLISTED = ["armyvets.us", "navyvets.us"]  # backups, not in the catalog
+BACKUPS = {"armyveterans.us": ["armyvets.us"], "navyveterans.us": ["navyvets.us"],
+           "hebrewtutor.org": ["torahtutor.org"], "proudgrandma.com": ["proudgrandpa.com"]}
 GLOBAL_RESERVED = ["postmaster", "abuse", "hostmaster", "webmaster", "admin*", "root", "support", "help", "info",
                    "noreply", "no-reply", "mailer-daemon", "security", "billing", "sales"]
 
@@ -81,6 +83,10 @@ async def load_demo(session: AsyncSession, today: date) -> list[tuple[str, date]
         session.add(Domain(name=name, category_id=None, listed=False, registrar_expiry=expiry))
         loaded.append((name, expiry))
         index += 1
+    await session.flush()
+    ids = {d.name: d.id for d in (await session.execute(select(Domain))).scalars()}
+    for name, backups in BACKUPS.items():
+        session.add_all(DomainBackup(domain_id=ids[name], backup_id=ids[b], position=i) for i, b in enumerate(backups))
     for pattern in GLOBAL_RESERVED:
         session.add(ReservedName(domain_id=None, pattern=pattern, reason="role or system name"))
     return loaded

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlencode
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
@@ -12,9 +13,9 @@ from api.auth import csrf_ok, hash_password, sign_in, sign_out, verify_password
 from api.deps import CheckoutDep, MaybeClient, SessionsDep, SettingsDep
 from api.routers.v1 import _initial, normalize_email
 from api.services.ordering import WantedAddress
-from api.views import addresses_view, catalog_view, grid_view, order_view
+from api.views import addresses_view, grid_view, order_view
 from core.errors import BusinessError
-from store import clients
+from store import catalog, clients
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parents[2] / "templates" / "pages"))
 router = APIRouter(include_in_schema=False)
@@ -42,23 +43,32 @@ def signed_in(client) -> None:
         raise BusinessError("not_signed_in", "Sign in first.", status=401)
 
 
+async def picker(session, q: str, category: str, page: int, chosen: list[str]) -> dict:
+    """What the domain picker shows: categories with counts, one page of matches, the chosen ones."""
+    return {"cats": await catalog.category_counts(session),
+            "found": await catalog.search_domains(session, q=q[:100], category_slug=category[:160], page=page),
+            "q": q[:100], "category": category[:160], "chosen": set(chosen), "chosen_list": chosen, "keep": ""}
+
+
 @router.get("/", response_class=HTMLResponse)
-async def home(request: Request, sessions: SessionsDep, client: MaybeClient):
+async def home(request: Request, sessions: SessionsDep, client: MaybeClient, q: str = "", category: str = "",
+               page: int = 1):
     async with sessions() as session:
-        categories = await catalog_view(session)
-    return render(request, "index.html", categories=categories, client=client)
+        context = await picker(session, q, category, page, [])
+    return render(request, "index.html", client=client, **context)
 
 
 @router.get("/check", response_class=HTMLResponse)
 async def check(request: Request, sessions: SessionsDep, settings: SettingsDep, client: MaybeClient,
                 names: Annotated[str, Query(max_length=2000)] = "",
-                domain: Annotated[list[str] | None, Query()] = None):
-    chosen = (domain or [])[:200]
+                domain: Annotated[list[str] | None, Query()] = None, q: str = "", category: str = "", page: int = 1):
+    chosen = list(dict.fromkeys(domain or []))[:200]
     wanted = [n for n in names.replace(",", "\n").splitlines() if n.strip()]
     async with sessions() as session:
-        categories = await catalog_view(session)
+        context = await picker(session, q, category, page, chosen)
+        context["keep"] = urlencode({"names": names[:2000]})
         grid, error = None, None
-        if names or domain:
+        if names and (domain or not (q or category or page > 1)):
             request.app.state.limiter.check(request)
             try:
                 grid = (await grid_view(session, settings, wanted, chosen, operator=bool(client and client.is_operator),
@@ -69,8 +79,8 @@ async def check(request: Request, sessions: SessionsDep, settings: SettingsDep, 
     rows = {}
     for cell in grid or []:
         rows.setdefault(cell["name"], {})[cell["domain"]] = cell
-    return render(request, "check.html", categories=categories, rows=rows, columns=columns, error=error,
-                  names=names[:2000], chosen=set(chosen), client=client)
+    return render(request, "check.html", rows=rows, columns=columns, error=error, names=names[:2000],
+                  client=client, **context)
 
 
 @router.get("/order", response_class=HTMLResponse)

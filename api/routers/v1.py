@@ -11,9 +11,9 @@ from api.auth import hash_password, sign_in, sign_out, verify_password
 from api.deps import CheckoutDep, CsrfHeader, MaybeClient, SessionsDep, SettingsDep, SignedIn
 from api.ratelimit import limit_checks
 from api.services.ordering import WantedAddress
-from api.views import addresses_view, catalog_view, grid_view, order_view
+from api.views import addresses_view, grid_view, order_view
 from core.errors import BusinessError
-from store import clients
+from store import catalog, clients
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 
@@ -86,8 +86,20 @@ async def logout(request: Request):
 
 @router.get("/catalog")
 async def get_catalog(sessions: SessionsDep):
+    """Categories (subcategories name their parent) with how many listed domains each holds."""
     async with sessions() as session:
-        return {"categories": await catalog_view(session)}
+        rows = await catalog.category_counts(session)
+    return {"categories": [{"name": n, "slug": s, "parent": p, "domains": c} for n, s, p, c in rows]}
+
+
+@router.get("/domains")
+async def get_domains(sessions: SessionsDep, q: Annotated[str, Query(max_length=100)] = "",
+                      category: Annotated[str, Query(max_length=160)] = "", page: Annotated[int, Query(ge=1)] = 1,
+                      per_page: Annotated[int, Query(ge=1, le=200)] = 60):
+    """Listed domains matching `q` (Unicode or punycode) in a category and its subcategories, paged."""
+    async with sessions() as session:
+        found = await catalog.search_domains(session, q=q, category_slug=category, page=page, per_page=per_page)
+    return {"domains": found.domains, "total": found.total, "page": found.page, "pages": found.pages}
 
 
 @router.get("/availability", dependencies=[Depends(limit_checks)])
