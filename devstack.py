@@ -47,12 +47,12 @@ def wait_for_port(port: int, what: str, proc: subprocess.Popen, timeout: float =
     raise SystemExit(f"{what} did not open port {port} within {timeout:.0f} s")
 
 
-async def seed(settings: Settings) -> tuple[int, list]:
+async def seed(settings: Settings) -> list[tuple[str, date]]:
     engine = make_engine(settings.async_database_url)
     async with make_sessionmaker(engine).begin() as session:
         domains = await load_demo(session, date.today())
     await engine.dispose()
-    return len(domains), domains
+    return domains
 
 
 def main() -> None:
@@ -88,8 +88,8 @@ def main() -> None:
                                       *sa_args], temporal_port)
 
         upgrade(settings.sync_database_url)
-        count, domains = asyncio.run(seed(settings))
-        log.info("database ready (%s): %d domains", settings.sync_database_url.split("@")[-1], count)
+        domains = asyncio.run(seed(settings))
+        log.info("database ready (%s): %d domains", settings.sync_database_url.split("@")[-1], len(domains))
 
         py = sys.executable
         api_base = settings.public_base_url.rstrip("/")

@@ -79,3 +79,9 @@ async def grid_view(session: AsyncSession, settings, names: list[str], domains: 
     cells = await check_grid(session, names, domains, max_names=settings.grid_max_names,
                              max_domains=settings.grid_max_domains, initial=initial, portfolio=portfolio)
     return {"cells": [c.public(operator) for c in cells]}
+
+
+def surname_initial(client) -> str:
+    """The first letter of the client's last name, for variants such as `mike.g`."""
+    parts = (client.name if client else "").split()
+    return parts[-1][:1] if len(parts) > 1 else ""

@@ -1,4 +1,4 @@
-"""The domain portfolio as customers browse it, and whether one name is free across domains."""
+"""The domain portfolio as customers browse it: categories with counts, domains searched and paged."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,34 +9,6 @@ from sqlalchemy.orm import selectinload
 
 from core.addresses import display_domain
 from store.models import Category, Domain
-
-
-@dataclass(frozen=True)
-class CategoryView:
-    id: int
-    name: str
-    slug: str
-    parent: str | None
-    domains: list[str]
-
-
-async def categories(session: AsyncSession) -> list[CategoryView]:
-    """Every category with its listed domains (subcategories are named `parent / child`)."""
-    cats = (await session.execute(select(Category).options(selectinload(Category.parent))
-                                  .order_by(Category.name))).scalars().all()
-    rows = (await session.execute(
-        select(Domain.name, Domain.category_id).where(Domain.listed.is_(True)).order_by(Domain.name))).all()
-    by_cat: dict[int | None, list[str]] = {}
-    for name, cat_id in rows:
-        by_cat.setdefault(cat_id, []).append(display_domain(name))
-    views = [CategoryView(c.id, c.name, c.slug, c.parent.name if c.parent else None, by_cat.get(c.id, []))
-             for c in cats]
-    return sorted(views, key=lambda v: ((v.parent or v.name).lower(), v.parent is not None, v.name.lower()))
-
-
-async def listed_domain(session: AsyncSession, name: str) -> Domain | None:
-    return (await session.execute(
-        select(Domain).where(Domain.name == name, Domain.listed.is_(True)))).scalar_one_or_none()
 
 
 @dataclass(frozen=True)
@@ -73,10 +45,16 @@ async def search_domains(session: AsyncSession, *, q: str = "", category_slug: s
 
 
 async def category_counts(session: AsyncSession) -> list[tuple[str, str, str | None, int]]:
-    """(name, slug, parent name, listed domains) for every category, parents before children."""
-    views = await categories(session)
-    below: dict[str, int] = {}
-    for v in views:
-        if v.parent:
-            below[v.parent] = below.get(v.parent, 0) + len(v.domains)
-    return [(v.name, v.slug, v.parent, len(v.domains) + (0 if v.parent else below.get(v.name, 0))) for v in views]
+    """(name, slug, parent name, listed domains) for every category, each parent followed by its
+    subcategories; a parent counts its subcategories' domains too. Two queries, no domain rows."""
+    cats = (await session.execute(select(Category).options(selectinload(Category.parent)))).scalars().all()
+    own = dict((await session.execute(
+        select(Domain.category_id, func.count()).where(Domain.listed.is_(True)).group_by(Domain.category_id))).all())
+    below: dict[int, int] = {}
+    for c in cats:
+        if c.parent_id is not None:
+            below[c.parent_id] = below.get(c.parent_id, 0) + own.get(c.id, 0)
+    ordered = sorted(cats, key=lambda c: ((c.parent.name if c.parent else c.name).lower(), c.parent_id is not None,
+                                          c.name.lower()))
+    return [(c.name, c.slug, c.parent.name if c.parent else None, own.get(c.id, 0) + below.get(c.id, 0))
+            for c in ordered]

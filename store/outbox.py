@@ -29,8 +29,3 @@ async def claim(session: AsyncSession, *, key: str, client_id: int | None, recip
 async def mark_sent(session: AsyncSession, key: str, at: datetime) -> None:
     row = (await session.execute(select(OutboundEmail).where(OutboundEmail.key == key))).scalar_one()
     row.sent_at = at
-
-
-async def emails_of(session: AsyncSession, client_id: int) -> list[OutboundEmail]:
-    return list((await session.execute(
-        select(OutboundEmail).where(OutboundEmail.client_id == client_id).order_by(OutboundEmail.id.desc()))).scalars())

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import httpx
 from argon2 import PasswordHasher
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from providers.cpanel.sandbox import create_app as cpanel_app
@@ -113,10 +112,3 @@ def mails_to(sandboxes: Sandboxes, recipient: str) -> list[dict]:
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
-
-
-async def one(session: AsyncSession, stmt):
-    return (await session.execute(stmt)).scalar_one()
-
-
-__all__ = ["select"]

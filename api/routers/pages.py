@@ -11,9 +11,9 @@ from fastapi.templating import Jinja2Templates
 
 from api.auth import csrf_ok, hash_password, sign_in, sign_out, verify_password
 from api.deps import CheckoutDep, MaybeClient, SessionsDep, SettingsDep
-from api.routers.v1 import _initial, normalize_email
+from api.routers.v1 import normalize_email
 from api.services.ordering import WantedAddress
-from api.views import addresses_view, grid_view, order_view
+from api.views import addresses_view, grid_view, order_view, surname_initial
 from core.errors import BusinessError
 from store import catalog, clients
 
@@ -72,7 +72,7 @@ async def check(request: Request, sessions: SessionsDep, settings: SettingsDep, 
             request.app.state.limiter.check(request)
             try:
                 grid = (await grid_view(session, settings, wanted, chosen, operator=bool(client and client.is_operator),
-                                        initial=_initial(client), portfolio=request.app.state.portfolio))["cells"]
+                                        initial=surname_initial(client), portfolio=request.app.state.portfolio))["cells"]
             except BusinessError as exc:
                 error = exc
     columns = list(dict.fromkeys(c["domain"] for c in grid)) if grid else []

@@ -11,7 +11,7 @@ from api.auth import hash_password, sign_in, sign_out, verify_password
 from api.deps import CheckoutDep, CsrfHeader, MaybeClient, SessionsDep, SettingsDep, SignedIn
 from api.ratelimit import limit_checks
 from api.services.ordering import WantedAddress
-from api.views import addresses_view, grid_view, order_view
+from api.views import addresses_view, grid_view, order_view, surname_initial
 from core.errors import BusinessError
 from store import catalog, clients
 
@@ -110,14 +110,9 @@ async def get_availability(request: Request, sessions: SessionsDep, settings: Se
     reason; cells that are gone carry up to five free alternatives. Operators see the exact status."""
     async with sessions() as session:
         grid = await grid_view(session, settings, names.split(","), domains.split(","),
-                               operator=bool(client and client.is_operator), initial=_initial(client),
+                               operator=bool(client and client.is_operator), initial=surname_initial(client),
                                portfolio=request.app.state.portfolio)
     return JSONResponse(grid)  # plain JSON already: skip the generic encoder on 200-cell answers
-
-
-def _initial(client) -> str:
-    parts = (client.name if client else "").split()
-    return parts[-1][:1] if len(parts) > 1 else ""
 
 
 @router.post("/orders", status_code=201, dependencies=[CsrfHeader])
