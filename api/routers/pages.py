@@ -15,7 +15,9 @@ from api.routers.v1 import normalize_email
 from api.services.ordering import WantedAddress
 from api.views import addresses_view, grid_view, order_view, surname_initial
 from core.errors import BusinessError
-from store import catalog, clients
+from core.addresses import display_domain, normalize_domain
+from store import catalog, clients, reserved
+from store.models import Domain
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parents[2] / "templates" / "pages"))
 router = APIRouter(include_in_schema=False)
@@ -201,3 +203,53 @@ async def logout(request: Request, csrf: Annotated[str, Form()] = ""):
 def _safe_next(target: str) -> str:
     # only same-site paths: never an open redirect
     return target if target.startswith("/") and not target.startswith("//") else "/"
+
+
+async def _reserved_page(request: Request, sessions, client, domain: str, status: int = 200, error=None,
+                         pattern: str = "", reason: str = "") -> HTMLResponse:
+    async with sessions() as session:
+        mine = await reserved.editable_domains(session, client)
+        if not domain and not client.is_operator and mine:
+            domain = mine[0].name
+        scope = await reserved.scope_for(session, client, normalize_domain(domain, "domain") if domain else None)
+        rows = await reserved.entries(session, scope)
+    return render(request, "reserved.html", status=status, client=client, scope=scope, domains=mine, entries=rows,
+                  error=error, pattern=pattern, reason=reason, display=display_domain)
+
+
+@router.get("/reserved", response_class=HTMLResponse)
+async def reserved_list(request: Request, client: MaybeClient, sessions: SessionsDep,
+                        domain: Annotated[list[str] | None, Query()] = None):
+    """The operator's global list, or a domain owner's list for one of their domains."""
+    signed_in(client)
+    typed = [d.strip() for d in domain or [] if d and d.strip()]
+    return await _reserved_page(request, sessions, client, (typed[-1] if typed else "")[:253])
+
+
+@router.post("/reserved", response_class=HTMLResponse)
+async def reserved_add(request: Request, client: MaybeClient, sessions: SessionsDep,
+                       csrf: Annotated[str, Form()] = "", domain: Annotated[str, Form(max_length=253)] = "",
+                       pattern: Annotated[str, Form(max_length=100)] = "",
+                       reason: Annotated[str, Form(max_length=200)] = ""):
+    signed_in(client)
+    check_form_csrf(request, csrf)
+    try:
+        async with sessions.begin() as session:
+            scope = await reserved.scope_for(session, client, normalize_domain(domain, "domain") if domain else None)
+            await reserved.add(session, client, scope, pattern, reason)
+    except BusinessError as exc:
+        if exc.field != "pattern":
+            raise
+        return await _reserved_page(request, sessions, client, domain, exc.status, exc, pattern, reason)
+    return RedirectResponse(f"/reserved?{urlencode({'domain': domain})}", status_code=303)
+
+
+@router.post("/reserved/{entry_id}/remove")
+async def reserved_remove(request: Request, entry_id: int, client: MaybeClient, sessions: SessionsDep,
+                          csrf: Annotated[str, Form()] = ""):
+    signed_in(client)
+    check_form_csrf(request, csrf)
+    async with sessions.begin() as session:
+        entry = await reserved.remove(session, client, entry_id)
+        domain = (await session.get(Domain, entry.domain_id)).name if entry.domain_id else ""
+    return RedirectResponse(f"/reserved?{urlencode({'domain': domain})}", status_code=303)

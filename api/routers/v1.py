@@ -13,7 +13,8 @@ from api.ratelimit import limit_checks
 from api.services.ordering import WantedAddress
 from api.views import addresses_view, grid_view, order_view, surname_initial
 from core.errors import BusinessError
-from store import catalog, clients
+from core.addresses import display_domain, normalize_destination, normalize_domain
+from store import catalog, clients, reserved
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 
@@ -37,6 +38,12 @@ class OrderLineIn(BaseModel):
     destination: str = Field(max_length=320, description="where a forwarder delivers")
 
 
+class ReservedIn(BaseModel):
+    pattern: str = Field(max_length=100, description="an exact name, or a prefix ending in * (admin*)")
+    domain: str | None = Field(default=None, max_length=253, description="omit for the global list")
+    reason: str = Field(default="", max_length=200)
+
+
 class OrderIn(BaseModel):
     lines: list[OrderLineIn] = Field(min_length=1, max_length=20)
 
@@ -46,8 +53,6 @@ def _client_json(client) -> dict:
 
 
 def normalize_email(raw: str) -> str:
-    from core.addresses import normalize_destination
-
     return normalize_destination(raw, "email").lower()
 
 
@@ -142,3 +147,37 @@ async def pay_with_paypal(order_id: int, client: SignedIn, checkout: CheckoutDep
 async def my_addresses(client: SignedIn, sessions: SessionsDep):
     async with sessions() as session:
         return {"addresses": await addresses_view(session, client.id)}
+
+
+def _reserved_json(entry, domain: str | None) -> dict:
+    return {"id": entry.id, "pattern": entry.pattern, "prefix": entry.is_prefix, "reason": entry.reason,
+            "domain": display_domain(domain) if domain else None}
+
+
+def _scope_domain(raw: str | None) -> str | None:
+    return normalize_domain(raw, "domain") if raw and raw.strip() else None
+
+
+@router.get("/reserved-names")
+async def list_reserved(client: SignedIn, sessions: SessionsDep,
+                        domain: Annotated[str, Query(max_length=253, description="omit for the global list")] = ""):
+    """The global list (operators) or one domain's list (its owner or an operator)."""
+    async with sessions() as session:
+        scope = await reserved.scope_for(session, client, _scope_domain(domain))
+        rows = await reserved.entries(session, scope)
+    return {"list": scope.label, "entries": [_reserved_json(r, scope.domain.name if scope.domain else None)
+                                             for r in rows]}
+
+
+@router.post("/reserved-names", status_code=201, dependencies=[CsrfHeader])
+async def add_reserved(body: ReservedIn, client: SignedIn, sessions: SessionsDep):
+    async with sessions.begin() as session:
+        scope = await reserved.scope_for(session, client, _scope_domain(body.domain))
+        entry = await reserved.add(session, client, scope, body.pattern, body.reason)
+        return _reserved_json(entry, scope.domain.name if scope.domain else None)
+
+
+@router.delete("/reserved-names/{entry_id}", status_code=204, dependencies=[CsrfHeader])
+async def remove_reserved(entry_id: int, client: SignedIn, sessions: SessionsDep):
+    async with sessions.begin() as session:
+        await reserved.remove(session, client, entry_id)

@@ -10,22 +10,13 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from store.models import Invoice, Subscription
-from tests.support import make_client, make_domain, unique
+from tests.support import make_client, make_domain, signed_in_http, unique
 from workflows.contracts import ADDRESS_WORKFLOW, address_workflow_id
-
-
-async def signed_in(base: str, email: str) -> tuple[httpx.AsyncClient, dict]:
-    http = httpx.AsyncClient(base_url=base, timeout=30)
-    csrf = (await http.get("/api/v1/auth/session")).json()["csrf_token"]
-    r = await http.post("/api/v1/auth/signup", headers={"X-CSRF-Token": csrf},
-                        json={"email": email, "password": "a long passphrase", "name": "Buyer"})
-    assert r.status_code == 201, r.text
-    return http, {"X-CSRF-Token": r.json()["csrf_token"]}
 
 
 async def test_paid_by_webhook_alone_and_found_in_temporal(live, pg_settings, pg_sessions, sandboxes, dev_env):
     domain = await make_domain(pg_sessions, sandboxes, expiry=date.today() + timedelta(days=90))
-    http, h = await signed_in(pg_settings.public_base_url, f"{unique('pg')}@example.net")
+    http, h = await signed_in_http(pg_settings.public_base_url, f"{unique('pg')}@example.net")
     order = (await http.post("/api/v1/orders", headers=h, json={"lines": [
         {"local_part": "Mark", "domain": domain.name, "years": 1, "destination": "mark@home.example"}]})).json()
     pay = (await http.post(f"/api/v1/orders/{order['id']}/paypal", headers=h)).json()
@@ -58,8 +49,8 @@ async def test_paid_by_webhook_alone_and_found_in_temporal(live, pg_settings, pg
 
 async def test_two_clients_racing_for_one_address_get_one_order(live, pg_settings, pg_sessions, sandboxes):
     domain = await make_domain(pg_sessions, sandboxes)
-    a, ha = await signed_in(pg_settings.public_base_url, f"{unique('a')}@example.net")
-    b, hb = await signed_in(pg_settings.public_base_url, f"{unique('b')}@example.net")
+    a, ha = await signed_in_http(pg_settings.public_base_url, f"{unique('a')}@example.net")
+    b, hb = await signed_in_http(pg_settings.public_base_url, f"{unique('b')}@example.net")
     line = {"local_part": "carol", "domain": domain.name, "years": 2, "destination": "c@home.example"}
     results = await asyncio.gather(*[c.post("/api/v1/orders", headers=h, json={"lines": [line]})
                                      for c, h in [(a, ha), (b, hb)] * 3])
