@@ -34,6 +34,8 @@ def create_app(settings: Settings | None = None, temporal: TemporalClient | None
     async def lifespan(app: FastAPI):
         engine = make_engine(settings.async_database_url)
         app.state.sessions = make_sessionmaker(engine)
+        # Availability reads run outside a transaction: no BEGIN/ROLLBACK round trips per check.
+        app.state.read_sessions = make_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"))
         client = temporal or await TemporalClient.connect(
             settings.temporal_address, namespace=settings.temporal_namespace, data_converter=pydantic_data_converter)
         app.state.checkout = Checkout(settings, app.state.sessions, client)

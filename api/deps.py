@@ -22,6 +22,11 @@ def get_sessions(request: Request) -> async_sessionmaker[AsyncSession]:
     return request.app.state.sessions
 
 
+def get_read_sessions(request: Request) -> async_sessionmaker[AsyncSession]:
+    """Sessions for reads that need no transaction (availability checks): each statement commits."""
+    return request.app.state.read_sessions
+
+
 def get_checkout(request: Request) -> Checkout:
     return request.app.state.checkout
 
@@ -48,6 +53,7 @@ async def require_csrf_header(request: Request, x_csrf_token: Annotated[str | No
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionsDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessions)]
+ReadSessionsDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_read_sessions)]
 CheckoutDep = Annotated[Checkout, Depends(get_checkout)]
 MaybeClient = Annotated[Client | None, Depends(current_client)]
 SignedIn = Annotated[Client, Depends(require_client)]

@@ -29,9 +29,9 @@ def normalize_local_part(raw: str, field: str = "local_part") -> str:
         raise BusinessError(
             "local_part_plus", "A name cannot contain '+': it is kept for sub-addressing.", field
         )
-    if any(ord(c) < 32 or ord(c) == 127 for c in name):
-        raise BusinessError("local_part_bad_characters", "The name contains control characters.", field)
     if not _LOCAL_CHARS.match(name):
+        if any(ord(c) < 32 or ord(c) == 127 for c in name):
+            raise BusinessError("local_part_bad_characters", "The name contains control characters.", field)
         raise BusinessError(
             "local_part_bad_characters",
             "Use only letters a-z, digits, dots, hyphens and underscores.",
@@ -63,6 +63,8 @@ def normalize_domain(raw: str, field: str = "domain") -> str:
 
 def display_domain(ascii_name: str) -> str:
     """The Unicode form people read; falls back to the stored form if it is not valid punycode."""
+    if "xn--" not in ascii_name:
+        return ascii_name
     try:
         return ascii_name.encode("ascii").decode("idna")
     except UnicodeError:

@@ -1,15 +1,17 @@
-"""What the database knows about names × domains, fetched in a fixed number of queries whatever
-the grid size: live holders, the cPanel inventory, reserved patterns, listed domains, backups."""
+"""What the database knows about (domain, name) cells, in one query whatever the grid size: live
+holders, the cPanel inventory, reserved patterns; and the listed domains with their backups."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import literal, or_, select, union_all
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from core.addresses import display_domain
 from core.availability import Cell, classify
-from store.models import LIVE_STATUSES, CpanelInventory, Domain, DomainBackup, ReservedName, Subscription
+from store.models import LIVE_STATUSES, Domain, DomainBackup
 
 
 @dataclass
@@ -59,25 +61,67 @@ async def backups_of(session: AsyncSession, domain_ids: list[int]) -> dict[int, 
     return found
 
 
-async def facts(session: AsyncSession, names: list[str], domains: list[Domain]) -> Facts:
-    """One round trip, bounded by names and domain ids (not by their product): live holders,
-    the cPanel inventory and reserved entries, as one UNION ALL."""
-    if not names or not domains:
+@dataclass(frozen=True, slots=True)
+class DomainRef:
+    """What a check needs of a domain, as a plain value: no ORM attribute machinery per cell, and
+    the Unicode form computed once."""
+    id: int
+    name: str
+    display: str
+
+    @classmethod
+    def of(cls, domain: Domain) -> "DomainRef":
+        return cls(domain.id, domain.name, display_domain(domain.name))
+
+
+# One fixed statement text: on PostgreSQL every list is one array parameter, so the statement is
+# prepared once per connection and its plan reused; the live statuses are inlined so that plan can
+# use the partial unique index on address. SQLite (the embedded default) expands IN lists instead.
+_LIVE_SQL = ", ".join(f"'{status}'" for status in LIVE_STATUSES)
+_FACTS_SQL = f"""
+SELECT 'h' AS src, domain_id, address AS name, false AS is_prefix FROM address_subscriptions
+ WHERE address {{addresses}} AND status IN ({_LIVE_SQL})
+UNION ALL
+SELECT 'i', domain_id, local_part, false FROM cpanel_inventory
+ WHERE domain_id {{ids}} AND local_part {{names}}
+UNION ALL
+SELECT 'r', domain_id, pattern, is_prefix FROM reserved_names
+ WHERE (domain_id IS NULL OR domain_id {{ids}}) AND (pattern {{names}} OR is_prefix)"""
+# PostgreSQL goes straight to psycopg with the statement prepared on each pooled connection: the
+# grid is the hottest read we have, and SQLAlchemy's execution layer costs more than the query.
+# Arrays travel as one text literal each: psycopg's per-item list adaptation costs more than the query.
+_FACTS_PG = _FACTS_SQL.format(addresses="= ANY(%(addresses)s::text[])", ids="= ANY(%(ids)s::int[])",
+                              names="= ANY(%(names)s::text[])")
+_FACTS_OTHER = text(_FACTS_SQL.format(addresses="IN :addresses", ids="IN :ids", names="IN :names")).bindparams(
+    bindparam("addresses", expanding=True), bindparam("ids", expanding=True), bindparam("names", expanding=True))
+
+
+def _pg_array(items: Iterable) -> str:
+    """A PostgreSQL array literal; every element quoted, backslash and quote escaped."""
+    return "{" + ",".join('"' + str(x).replace("\\", "\\\\").replace('"', '\\"') + '"' for x in items) + "}"
+
+
+async def facts(session: AsyncSession, cells: Iterable[tuple[Domain | DomainRef, str]]) -> Facts:
+    """One round trip for exactly the cells asked (not names × domains): live holders by address on
+    the partial unique index, the cPanel inventory and reserved entries, as one UNION ALL."""
+    by_address = {f"{name}@{domain.name}": (domain.id, name) for domain, name in cells}
+    if not by_address:
         return Facts()
-    ids = [d.id for d in domains]
-    held = select(literal("h").label("src"), Subscription.domain_id, Subscription.local_part.label("name"),
-                  literal(False).label("is_prefix")).where(
-        Subscription.local_part.in_(names), Subscription.domain_id.in_(ids), Subscription.status.in_(LIVE_STATUSES))
-    stock = select(literal("i"), CpanelInventory.domain_id, CpanelInventory.local_part, literal(False)).where(
-        CpanelInventory.domain_id.in_(ids), CpanelInventory.local_part.in_(names))
-    reserved = select(literal("r"), ReservedName.domain_id, ReservedName.pattern, ReservedName.is_prefix).where(
-        or_(ReservedName.domain_id.is_(None), ReservedName.domain_id.in_(ids)),
-        or_(ReservedName.pattern.in_(names), ReservedName.is_prefix.is_(True)))
+    names = list({name for _, name in by_address.values()})
+    ids = list({domain_id for domain_id, _ in by_address.values()})
+    connection = await session.connection()  # the session's own connection and transaction
+    if connection.dialect.name == "postgresql":
+        driver = (await connection.get_raw_connection()).driver_connection
+        params = {"addresses": _pg_array(by_address), "ids": _pg_array(ids), "names": _pg_array(names)}
+        rows = await (await driver.execute(_FACTS_PG, params, prepare=True)).fetchall()
+    else:
+        rows = (await connection.execute(_FACTS_OTHER, {"addresses": list(by_address), "ids": ids,
+                                                        "names": names})).all()
     found = Facts()
     inventory: set[tuple[int, str]] = set()
-    for src, domain_id, name, is_prefix in (await session.execute(union_all(held, stock, reserved))).all():
+    for src, domain_id, name, is_prefix in rows:
         if src == "h":
-            found.held.add((domain_id, name))
+            found.held.add(by_address[name])
         elif src == "i":
             inventory.add((domain_id, name))
         elif is_prefix:

@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from api.auth import hash_password, sign_in, sign_out, verify_password
-from api.deps import CheckoutDep, CsrfHeader, MaybeClient, SessionsDep, SettingsDep, SignedIn
+from api.deps import CheckoutDep, CsrfHeader, MaybeClient, ReadSessionsDep, SessionsDep, SettingsDep, SignedIn
 from api.ratelimit import limit_checks
 from api.services.ordering import WantedAddress
 from api.views import addresses_view, grid_view, order_view, surname_initial
@@ -108,7 +108,7 @@ async def get_domains(sessions: SessionsDep, q: Annotated[str, Query(max_length=
 
 
 @router.get("/availability", dependencies=[Depends(limit_checks)])
-async def get_availability(request: Request, sessions: SessionsDep, settings: SettingsDep, client: MaybeClient,
+async def get_availability(request: Request, sessions: ReadSessionsDep, settings: SettingsDep, client: MaybeClient,
                            names: Annotated[str, Query(max_length=2000, description="comma-separated names")],
                            domains: Annotated[str, Query(max_length=6000, description="comma-separated domains")]):
     """Every name × domain: available, taken, unavailable (reserved or existing) or invalid with the

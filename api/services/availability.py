@@ -13,7 +13,7 @@ from core.addresses import display_domain, normalize_domain
 from core.availability import PUBLIC, Cell, WantedName, parse_names, variants
 from core.errors import BusinessError
 from store import availability as facts_store
-from store.models import Domain
+from store.availability import DomainRef
 
 MAX_SUGGESTIONS = 5
 VARIANTS_PER_NAME = 4   # backups come first, so four variants always fill five offers
@@ -27,16 +27,17 @@ class Portfolio:
         self._ttl = ttl
         self._loaded_at = -1e9
         self._lock = asyncio.Lock()
-        self.listed: dict[str, Domain] = {}
-        self.backups: dict[int, list[Domain]] = {}
+        self.listed: dict[str, DomainRef] = {}
+        self.backups: dict[int, list[DomainRef]] = {}
 
     async def fresh(self, session: AsyncSession) -> "Portfolio":
         if time.monotonic() - self._loaded_at > self._ttl:
             async with self._lock:
                 if time.monotonic() - self._loaded_at > self._ttl:
                     domains = await facts_store.all_domains(session)
-                    self.listed = {d.name: d for d in domains if d.listed}
-                    self.backups = await facts_store.backups_of(session, [d.id for d in self.listed.values()])
+                    self.listed = {d.name: DomainRef.of(d) for d in domains if d.listed}
+                    backups = await facts_store.backups_of(session, [d.id for d in self.listed.values()])
+                    self.backups = {k: [DomainRef.of(b) for b in bs] for k, bs in backups.items()}
                     self._loaded_at = time.monotonic()
         return self
 
@@ -61,9 +62,8 @@ class GridCell:
         return cell
 
 
-def _reason(status: Cell) -> str:
-    return {Cell.TAKEN: "sold or held in a checkout", Cell.EXISTS: "exists on the cPanel account",
-            Cell.RESERVED: "reserved name", Cell.AVAILABLE: ""}.get(status, "")
+_REASONS = {Cell.TAKEN: "sold or held in a checkout", Cell.EXISTS: "exists on the cPanel account",
+            Cell.RESERVED: "reserved name"}
 
 
 async def check_grid(session: AsyncSession, raw_names: list[str], raw_domains: list[str], *, max_names: int,
@@ -77,7 +77,8 @@ async def check_grid(session: AsyncSession, raw_names: list[str], raw_domains: l
         raise BusinessError("domains_too_many", f"Check at most {max_domains} domains at once.", "domains")
     ascii_names = [normalize_domain(d, "domains") for d in cleaned]
     if portfolio is None:
-        listed = await facts_store.domains_by_name(session, ascii_names, listed_only=True)
+        listed = {n: DomainRef.of(d) for n, d in
+                  (await facts_store.domains_by_name(session, ascii_names, listed_only=True)).items()}
     else:
         portfolio = await portfolio.fresh(session)
         listed = {n: portfolio.listed[n] for n in ascii_names if n in portfolio.listed}
@@ -87,34 +88,40 @@ async def check_grid(session: AsyncSession, raw_names: list[str], raw_domains: l
     domains = [listed[d] for d in dict.fromkeys(ascii_names)]
 
     names = [w.name for w in wanted if w.name]
-    # Alternatives are fetched in the same round as the grid itself: one query for everything.
-    alternatives = {n: variants(n, initial, limit=VARIANTS_PER_NAME) for n in names} if suggest else {}
-    if not suggest:
-        backups = {}
-    elif portfolio is None:
-        backups = await facts_store.backups_of(session, [d.id for d in domains])
-    else:
-        backups = portfolio.backups
-    every_name = list(dict.fromkeys(names + [v for vs in alternatives.values() for v in vs]))
-    every_domain = list({d.id: d for d in domains + [b for bs in backups.values() for b in bs]}.values())
-    known = await facts_store.facts(session, every_name, every_domain)
+    known = await facts_store.facts(session, [(d, n) for n in names for d in domains])
     cells = [_cell(w, d, known) for w in wanted for d in domains]
     if suggest:
-        by_ascii = {d.name: d for d in domains}
-        for cell in cells:
-            if cell.status not in (Cell.AVAILABLE, Cell.INVALID):
-                domain = by_ascii[cell.domain_ascii]
-                offers = [f"{cell.name}@{display_domain(b.name)}" for b in backups.get(domain.id, [])
-                          if known.status(b.id, cell.name) is Cell.AVAILABLE]
-                offers += [f"{v}@{cell.domain}" for v in alternatives[cell.name]
-                           if known.status(domain.id, v) is Cell.AVAILABLE]
-                cell.suggestions = offers[:MAX_SUGGESTIONS]
+        await _suggest(session, [c for c in cells if c.status not in (Cell.AVAILABLE, Cell.INVALID)],
+                       {d.name: d for d in domains}, initial, portfolio)
     return cells
 
 
-def _cell(wanted: WantedName, domain: Domain, known: facts_store.Facts) -> GridCell:
+async def _suggest(session: AsyncSession, gone: list[GridCell], by_ascii: dict[str, DomainRef], initial: str,
+                   portfolio: Portfolio | None) -> None:
+    """Alternatives for the cells that are gone, checked in one more query covering only them:
+    the same name at the domain's backups first, then variants of the name at the domain."""
+    if not gone:
+        return
+    if portfolio is None:
+        found = await facts_store.backups_of(session, list({by_ascii[c.domain_ascii].id for c in gone}))
+        backups = {k: [DomainRef.of(b) for b in bs] for k, bs in found.items()}
+    else:
+        backups = portfolio.backups
+    alternatives = {name: variants(name, initial, limit=VARIANTS_PER_NAME) for name in {c.name for c in gone}}
+    candidates: dict[int, list[tuple[DomainRef, str]]] = {}
+    for i, cell in enumerate(gone):
+        domain = by_ascii[cell.domain_ascii]
+        candidates[i] = [(b, cell.name) for b in backups.get(domain.id, [])] + \
+            [(domain, v) for v in alternatives[cell.name]]
+    known = await facts_store.facts(session, [pair for pairs in candidates.values() for pair in pairs])
+    for i, cell in enumerate(gone):
+        cell.suggestions = [f"{name}@{domain.display}" for domain, name in candidates[i]
+                            if known.status(domain.id, name) is Cell.AVAILABLE][:MAX_SUGGESTIONS]
+
+
+def _cell(wanted: WantedName, domain: DomainRef, known: facts_store.Facts) -> GridCell:
     if wanted.name is None:
-        return GridCell(wanted.raw, display_domain(domain.name), domain.name, None, Cell.INVALID, wanted.reason)
-    address = f"{wanted.name}@{domain.name}"
+        return GridCell(wanted.raw, domain.display, domain.name, None, Cell.INVALID, wanted.reason)
     status = known.status(domain.id, wanted.name)
-    return GridCell(wanted.name, display_domain(domain.name), domain.name, address, status, _reason(status))
+    return GridCell(wanted.name, domain.display, domain.name, f"{wanted.name}@{domain.name}", status,
+                    _REASONS.get(status, ""))
