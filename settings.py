@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     # the public site
     public_base_url: str = "http://127.0.0.1:8000"
     session_secret: SecretStr = SecretStr("dev-only-change-me-0123456789abcdef")
+    # seals mailbox passwords between checkout and provisioning; API and worker must share it
+    secrets_key: SecretStr = SecretStr("dev-only-secrets-key-change-me-0123456789")
     cookie_secure: bool = False
     operator_emails: list[str] = Field(default_factory=lambda: ["operator@mailmarket.test"])
 
@@ -30,6 +32,8 @@ class Settings(BaseSettings):
     forwarder_price_per_year: str = "12.00"
     mailbox_price_per_year: str = "30.00"
     forwarder_terms: list[int] = Field(default_factory=lambda: list(range(1, 11)))
+    mailbox_terms: list[int] = Field(default_factory=lambda: list(range(1, 11)))
+    mailbox_quota_mb: int = 1024
     coverage_margin_days: int = 30
     inventory_sync_minutes: int = 60
     checks_per_minute_per_ip: int = 30

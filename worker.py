@@ -33,6 +33,7 @@ from providers.mail.client import SmtpMailer
 from providers.paypal.client import PayPalClient
 from settings import Settings, get_settings
 from store.db import make_engine, make_sessionmaker
+from store.secrets import SecretBox
 from workflows.address import AddressWorkflow
 from workflows.contracts import INVENTORY_SCHEDULE_ID, InventorySyncInput
 from workflows.inventory import CpanelInventorySyncWorkflow
@@ -62,7 +63,7 @@ async def build_activities(settings: Settings):
                               "smtp_host": settings.mail_server_host})
     ledger = LedgerActivities(sessions)
     payments = PaymentActivities(paypal)
-    provisioning = ProvisioningActivities(cpanel)
+    provisioning = ProvisioningActivities(cpanel, sessions, SecretBox(settings.secrets_key.get_secret_value()))
     registry = RegistryActivities(enom, sessions)
     stock = InventoryActivities(cpanel, sessions)
     notifications = NotificationActivities(mailer, sessions, renderer,
@@ -73,6 +74,7 @@ async def build_activities(settings: Settings):
             ledger.activate_subscription, ledger.set_subscription_status,
             payments.create_paypal_order, payments.capture_paypal_order,
             provisioning.provision_forwarder, provisioning.remove_forwarder,
+            provisioning.provision_mailbox, provisioning.remove_mailbox,
             registry.ensure_domain_coverage,
             notifications.send_notification,
             stock.portfolio_domains, stock.sync_cpanel_inventory,

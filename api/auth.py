@@ -78,8 +78,10 @@ class SessionMiddleware:
 
 
 def sign_in(request: Request, client_id: int) -> None:
-    # a fresh CSRF token at sign-in, so a token seen before sign-in is worth nothing after
-    request.state.session = {"cid": client_id, "csrf": secrets.token_urlsafe(24)}
+    # a fresh CSRF token at sign-in, so a token seen before sign-in is worth nothing after; the cart
+    # a visitor filled before signing in stays
+    cart = request.state.session.get("cart")
+    request.state.session = {"cid": client_id, "csrf": secrets.token_urlsafe(24), **({"cart": cart} if cart else {})}
 
 
 def sign_out(request: Request) -> None:

@@ -269,3 +269,16 @@ class OutboundEmail(Base):
     message_id: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class MailboxSecret(Base):
+    """A mailbox password between checkout and provisioning, encrypted (store.secrets) and deleted as
+    soon as cPanel has it or the order is cancelled. It never enters a workflow's history."""
+
+    __tablename__ = "mailbox_secrets"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("address_subscriptions.id"), unique=True)
+    ciphertext: Mapped[str] = mapped_column(Text)
+    # set just before add_pop, so a retry that finds the mailbox on cPanel knows it made it itself
+    attempted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from core.errors import BusinessError
 from core.money import Money
-from store import audit
+from store import audit, secrets
 from store.models import (
     Client,
     Domain,
@@ -174,6 +174,7 @@ async def cancel_order(session: AsyncSession, order_id: int, reason: str, actor:
     for line in order.lines:
         if line.subscription.status == "pending_payment":
             line.subscription.status, line.subscription.status_reason = "cancelled", reason
+    await secrets.forget(session, [line.subscription_id for line in order.lines])
     audit.record(session, actor, "order.cancelled", "order", order_id, {"status": "pending_payment"},
                  {"status": "cancelled", "reason": reason})
 

@@ -27,7 +27,9 @@ with workflow.unsafe.imports_passed_through():
         EnsureCoverage,
         PaymentConfirmed,
         ProvisionForwarder,
+        ProvisionMailbox,
         RemoveForwarder,
+        RemoveMailbox,
         RetryRequest,
         SendNotification,
         SetSubscriptionStatus,
@@ -92,8 +94,12 @@ class AddressWorkflow:
         self._state.term_start, self._state.term_end = start, end
 
         coverage = await self._attempt(lambda: self._ensure_coverage(end))
-        await self._attempt(lambda: workflow.execute_activity(
-            "provision_forwarder", ProvisionForwarder(line.address, line.destination), **STEP))
+        if line.kind == "mailbox":
+            await self._attempt(lambda: workflow.execute_activity(
+                "provision_mailbox", ProvisionMailbox(line.subscription_id, line.address, line.quota_mb), **STEP))
+        else:
+            await self._attempt(lambda: workflow.execute_activity(
+                "provision_forwarder", ProvisionForwarder(line.address, line.destination), **STEP))
         await workflow.execute_activity(
             "activate_subscription", ActivateSubscription(line.subscription_id, start, end), **STEP)
         await workflow.execute_activity("send_notification", SendNotification(
@@ -112,8 +118,11 @@ class AddressWorkflow:
                 coverage = await self._attempt(lambda: self._ensure_coverage(end))
 
         # The term is over. Renewal, grace and quarantine belong to the lifecycle that grows here.
-        await workflow.execute_activity(
-            "remove_forwarder", RemoveForwarder(line.address, line.destination), **STEP)
+        if line.kind == "mailbox":
+            await workflow.execute_activity("remove_mailbox", RemoveMailbox(line.address), **STEP)
+        else:
+            await workflow.execute_activity(
+                "remove_forwarder", RemoveForwarder(line.address, line.destination), **STEP)
         await workflow.execute_activity("set_subscription_status", SetSubscriptionStatus(
             line.subscription_id, "released", "term ended"), **STEP)
         await workflow.execute_activity("send_notification", SendNotification(

@@ -53,6 +53,7 @@ class AddressLine:
     client_id: int
     client_email: str
     client_name: str
+    quota_mb: int = 0          # mailboxes; added after v1 histories, hence the default
 
 
 @dataclass
@@ -220,6 +221,19 @@ class ProvisionForwarder:
 
 
 @dataclass
+class ProvisionMailbox:
+    """The password is not here: the activity reads it sealed from the database (store.secrets)."""
+    subscription_id: int
+    address: str
+    quota_mb: int
+
+
+@dataclass
+class RemoveMailbox:
+    address: str
+
+
+@dataclass
 class RemoveForwarder:
     address: str
     destination: str
@@ -277,3 +291,4 @@ class Refusal:
     ADDRESS_EXISTS_ON_SERVER = "address_exists_on_server"
     COVERAGE_IMPOSSIBLE = "coverage_impossible"
     PROVIDER_REFUSED = "provider_refused"
+    PASSWORD_MISSING = "password_missing"

@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 from api.auth import csrf_ok, hash_password, sign_in, sign_out, verify_password
 from api.deps import CheckoutDep, MaybeClient, SessionsDep, SettingsDep
 from api.routers.v1 import normalize_email
+from api.services import cart
 from api.services.ordering import WantedAddress
 from api.views import addresses_view, grid_view, order_view, surname_initial
 from core.errors import BusinessError
@@ -26,6 +27,7 @@ router = APIRouter(include_in_schema=False)
 def render(request: Request, template: str, status: int = 200, **context) -> HTMLResponse:
     context.setdefault("client", getattr(request.state, "client", None))
     context["csrf"] = request.state.session["csrf"]
+    context["cart_size"] = len(request.state.session.get("cart", []))
     return TEMPLATES.TemplateResponse(request, template, context, status_code=status)
 
 
@@ -85,33 +87,67 @@ async def check(request: Request, sessions: SessionsDep, settings: SettingsDep, 
                   client=client, **context)
 
 
-@router.get("/order", response_class=HTMLResponse)
-async def order_form(request: Request, client: MaybeClient, settings: SettingsDep, address: str = ""):
-    signed_in(client)
-    local, _, domain = address.partition("@")
-    return render(request, "order_form.html", client=client, local_part=local, domain=domain, years=1,
-                  destination=client.email, terms=settings.forwarder_terms,
-                  price=settings.forwarder_price_per_year, currency=settings.currency, error=None)
+@router.post("/cart")
+async def cart_add(request: Request, csrf: Annotated[str, Form()] = "",
+                   pick: Annotated[list[str] | None, Form(max_length=320)] = None):
+    """The grid's "add to cart": every ticked address with the kind chosen beside it."""
+    check_form_csrf(request, csrf)
+    form = await request.form()
+    picks = [(address, str(form.get(f"kind:{address}", "forwarder"))[:20]) for address in (pick or [])[:50]]
+    cart.add(request.state.session, picks)
+    return RedirectResponse("/cart", status_code=303)
 
 
-@router.post("/order", response_class=HTMLResponse)
-async def order_submit(request: Request, client: MaybeClient, settings: SettingsDep, checkout: CheckoutDep,
-                       csrf: Annotated[str, Form()] = "", local_part: Annotated[str, Form(max_length=200)] = "",
-                       domain: Annotated[str, Form(max_length=253)] = "", years: Annotated[str, Form()] = "1",
-                       destination: Annotated[str, Form(max_length=320)] = ""):
+@router.get("/cart", response_class=HTMLResponse)
+async def cart_page(request: Request, client: MaybeClient, sessions: SessionsDep, settings: SettingsDep):
+    return await _render_cart(request, client, sessions, settings)
+
+
+async def _render_cart(request: Request, client, sessions, settings, status: int = 200, error=None,
+                       entered: dict | None = None) -> HTMLResponse:
+    lines = cart.lines(request.state.session)
+    async with sessions() as session:
+        now = await cart.statuses(session, lines, request.app.state.portfolio)
+    return render(request, "cart.html", status=status, client=client, lines=lines, now=now, error=error,
+                  entered=entered or {}, terms={"forwarder": settings.forwarder_terms,
+                                                "mailbox": settings.mailbox_terms},
+                  prices={"forwarder": settings.forwarder_price_per_year, "mailbox": settings.mailbox_price_per_year},
+                  currency=settings.currency, default_destination=client.email if client else "")
+
+
+@router.post("/cart/remove")
+async def cart_remove(request: Request, csrf: Annotated[str, Form()] = "",
+                      address: Annotated[str, Form(max_length=320)] = ""):
+    check_form_csrf(request, csrf)
+    cart.remove(request.state.session, address)
+    return RedirectResponse("/cart", status_code=303)
+
+
+@router.post("/cart/checkout", response_class=HTMLResponse)
+async def cart_checkout(request: Request, client: MaybeClient, sessions: SessionsDep, settings: SettingsDep,
+                        checkout: CheckoutDep, csrf: Annotated[str, Form()] = ""):
+    """Place one order for the whole cart: each line's kind, term and destination (or password)."""
     signed_in(client)
     check_form_csrf(request, csrf)
+    form = await request.form()
+    lines = cart.lines(request.state.session)
+    entered = {key: str(value)[:1024] for key, value in form.items() if key != "csrf"}
+    wanted = []
+    for i, line in enumerate(lines):
+        kind = entered.get(f"kind_{i}", line.kind)
+        try:
+            years = int(entered.get(f"years_{i}", "1"))
+        except ValueError:
+            years = 0
+        wanted.append(WantedAddress(line.local_part, line.domain, kind, years, entered.get(f"destination_{i}", ""),
+                                    entered.get(f"password_{i}", "")))
     try:
-        years_int = int(years)
-    except ValueError:
-        years_int = 0
-    try:
-        order = await checkout.place_order(client, [WantedAddress(local_part, domain, "forwarder", years_int, destination)])
+        order = await checkout.place_order(client, wanted)
     except BusinessError as exc:
-        return render(request, "order_form.html", status=exc.status if exc.status < 500 else 503, client=client,
-                      local_part=local_part, domain=domain, years=years_int or 1, destination=destination,
-                      terms=settings.forwarder_terms, price=settings.forwarder_price_per_year,
-                      currency=settings.currency, error=exc)
+        entered = {k: v for k, v in entered.items() if not k.startswith("password_")}  # never echoed back
+        return await _render_cart(request, client, sessions, settings, exc.status if exc.status < 500 else 503,
+                                  exc, entered)
+    cart.clear(request.state.session)
     return RedirectResponse(f"/orders/{order.id}", status_code=303)
 
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from api.auth import hash_password, sign_in, sign_out, verify_password
 from api.deps import CheckoutDep, CsrfHeader, MaybeClient, ReadSessionsDep, SessionsDep, SettingsDep, SignedIn
 from api.ratelimit import limit_checks
+from api.services import cart
 from api.services.ordering import WantedAddress
 from api.views import addresses_view, grid_view, order_view, surname_initial
 from core.errors import BusinessError
@@ -35,13 +36,23 @@ class OrderLineIn(BaseModel):
     domain: str = Field(max_length=253)
     kind: str = Field(default="forwarder", max_length=20)
     years: int = Field(ge=1, le=10)
-    destination: str = Field(max_length=320, description="where a forwarder delivers")
+    destination: str = Field(default="", max_length=320, description="where a forwarder delivers")
+    password: str = Field(default="", max_length=128, description="a mailbox's password (mailboxes only)")
 
 
 class ReservedIn(BaseModel):
     pattern: str = Field(max_length=100, description="an exact name, or a prefix ending in * (admin*)")
     domain: str | None = Field(default=None, max_length=253, description="omit for the global list")
     reason: str = Field(default="", max_length=200)
+
+
+class CartPick(BaseModel):
+    address: str = Field(max_length=320)
+    kind: str = Field(default="forwarder", max_length=20)
+
+
+class CartIn(BaseModel):
+    picks: list[CartPick] = Field(min_length=1, max_length=50)
 
 
 class OrderIn(BaseModel):
@@ -122,7 +133,7 @@ async def get_availability(request: Request, sessions: ReadSessionsDep, settings
 
 @router.post("/orders", status_code=201, dependencies=[CsrfHeader])
 async def create_order(body: OrderIn, client: SignedIn, checkout: CheckoutDep, sessions: SessionsDep):
-    wanted = [WantedAddress(l.local_part, l.domain, l.kind, l.years, l.destination) for l in body.lines]
+    wanted = [WantedAddress(l.local_part, l.domain, l.kind, l.years, l.destination, l.password) for l in body.lines]
     order = await checkout.place_order(client, wanted)
     async with sessions() as session:
         return (await order_view(session, checkout, order.id, client.id)).as_dict()
@@ -181,3 +192,29 @@ async def add_reserved(body: ReservedIn, client: SignedIn, sessions: SessionsDep
 async def remove_reserved(entry_id: int, client: SignedIn, sessions: SessionsDep):
     async with sessions.begin() as session:
         await reserved.remove(session, client, entry_id)
+
+
+async def _cart_json(request: Request, sessions) -> dict:
+    lines = cart.lines(request.state.session)
+    async with sessions() as session:
+        now = await cart.statuses(session, lines, request.app.state.portfolio)
+    return {"lines": [{"address": l.shown, "kind": l.kind, "status": now.get(l.address)} for l in lines]}
+
+
+@router.get("/cart")
+async def get_cart(request: Request, sessions: ReadSessionsDep):
+    """The session's cart: what was picked, and whether each is still available now. Check out with
+    POST /orders (one line per address, with term and destination or password)."""
+    return await _cart_json(request, sessions)
+
+
+@router.post("/cart", dependencies=[CsrfHeader])
+async def add_to_cart(request: Request, body: CartIn, sessions: ReadSessionsDep):
+    cart.add(request.state.session, [(p.address, p.kind) for p in body.picks])
+    return await _cart_json(request, sessions)
+
+
+@router.delete("/cart/{address}", dependencies=[CsrfHeader])
+async def remove_from_cart(request: Request, address: str, sessions: ReadSessionsDep):
+    cart.remove(request.state.session, address[:320])
+    return await _cart_json(request, sessions)

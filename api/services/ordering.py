@@ -10,11 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.addresses import normalize_destination, normalize_domain, normalize_local_part
 from core.availability import Cell
 from core.errors import BusinessError
+from core.passwords import check_mailbox_password
 from core.money import Money
 from core.pricing import Kind, PriceList, parse_kind
 from core.terms import check_term_fits_registry, validate_term
 from settings import Settings
-from store import availability, orders
+from store import availability, orders, secrets
+from store.secrets import SecretBox
 from store.models import Client, Order
 from workflows.contracts import AddressLine, OrderInput, address_workflow_id
 
@@ -28,6 +30,7 @@ class WantedAddress:
     kind: str
     years: int
     destination: str
+    password: str = ""   # mailboxes only; never stored in clear, never in workflow history
 
 
 def price_list(settings: Settings) -> PriceList:
@@ -45,15 +48,18 @@ async def validate_lines(session: AsyncSession, settings: Settings, wanted: list
     specs: list[orders.LineSpec] = []
     seen: set[str] = set()
     for i, w in enumerate(wanted):
-        prefix = f"lines[{i}]." if len(wanted) > 1 else ""
+        prefix = f"lines.{i}."
         local = normalize_local_part(w.local_part, prefix + "local_part")
         domain_name = normalize_domain(w.domain, prefix + "domain")
         kind = parse_kind(w.kind, prefix + "kind")
-        if kind is Kind.MAILBOX:
-            raise BusinessError("kind_not_sold", "Mailboxes are not on sale yet; choose a forwarder.", prefix + "kind")
-        years = validate_term(w.years, settings.forwarder_terms, prefix + "years")
+        terms = settings.mailbox_terms if kind is Kind.MAILBOX else settings.forwarder_terms
+        years = validate_term(w.years, terms, prefix + "years")
         check_term_fits_registry(today, years, prefix + "years")
-        destination = normalize_destination(w.destination, prefix + "destination")
+        if kind is Kind.MAILBOX:
+            destination = ""
+            check_mailbox_password(w.password, local, domain_name, prefix + "password")
+        else:
+            destination = normalize_destination(w.destination, prefix + "destination")
         domain = await availability.orderable_domain(session, domain_name)
         if domain is None:
             raise BusinessError("domain_unknown", f"We do not sell addresses at {domain_name}.", prefix + "domain")
@@ -61,7 +67,7 @@ async def validate_lines(session: AsyncSession, settings: Settings, wanted: list
         if address in seen:
             raise BusinessError("address_repeated", f"{address} is in the order twice.", prefix + "local_part")
         seen.add(address)
-        if destination.lower() == address:
+        if kind is Kind.FORWARDER and destination.lower() == address:
             raise BusinessError("destination_loop", "An address cannot forward to itself.", prefix + "destination")
         known = await availability.facts(session, [(domain, local)])
         status = known.status(domain.id, local)
@@ -79,9 +85,14 @@ async def place(session: AsyncSession, settings: Settings, client: Client, wante
     deadline = timedelta(minutes=settings.paypal_approval_minutes)
     order, invoice, subs = await orders.place_order(session, client, specs, now=now, due_at=now + deadline,
                                                     workflow_id_for=address_workflow_id)
+    box = SecretBox(settings.secrets_key.get_secret_value())
+    for sub, spec, w in zip(subs, specs, wanted):
+        if spec.kind == Kind.MAILBOX.value:
+            await secrets.keep_mailbox_password(session, box, sub.id, w.password)
     lines = [AddressLine(subscription_id=sub.id, address=sub.address, local_part=sub.local_part,
                          domain=spec.domain.name, kind=spec.kind, years=spec.years, destination=spec.destination,
-                         client_id=client.id, client_email=client.email, client_name=client.name)
+                         client_id=client.id, client_email=client.email, client_name=client.name,
+                         quota_mb=settings.mailbox_quota_mb if spec.kind == Kind.MAILBOX.value else 0)
              for sub, spec in zip(subs, specs)]
     return order, OrderInput(order_id=order.id, client_id=client.id, client_email=client.email,
                              client_name=client.name, invoice_id=invoice.id, invoice_number=invoice.number,

@@ -70,6 +70,10 @@ class CpanelClient:
             send_welcome_email=0,
         )
 
+    async def delete_pop(self, address: str) -> None:
+        local, _, domain = address.partition("@")
+        await self._call("delete_pop", email=local, domain=domain)
+
     async def list_pops(self, regex: str | None = None) -> list[Mailbox]:
         data = await self._call("list_pops", regex=regex, skip_main=1) or []
         return [

@@ -38,7 +38,9 @@ class CpanelState:
         with self.lock:
             return {
                 "forwarders": [{"address": a, "destination": d} for a, ds in sorted(self.forwarders.items()) for d in ds],
-                "pops": [{"email": e, "quota": p["quota"], "suspended_login": p["suspended_login"]}
+                # a hash, never the password: enough for a test to tell whose password it is
+                "pops": [{"email": e, "quota": p["quota"], "suspended_login": p["suspended_login"],
+                          "password_sha256": p["password_sha256"]}
                          for e, p in sorted(self.pops.items())],
                 "calls": list(self.calls),
             }
@@ -155,6 +157,17 @@ def add_pop(state: CpanelState, p: dict) -> JSONResponse:
     return _ok(f"{local}+{domain}")
 
 
+def delete_pop(state: CpanelState, p: dict) -> JSONResponse:
+    if (err := _need(p, "email")):
+        return _fail(err)
+    local, _, dom = p["email"].lower().partition("@")
+    address = f"{local}@{(dom or p.get('domain') or '').lower()}"
+    if address not in state.pops:
+        return _fail(f"The account {address} does not exist.")
+    del state.pops[address]
+    return _ok(None)
+
+
 def list_pops(state: CpanelState, p: dict) -> JSONResponse:
     import re
 
@@ -173,6 +186,7 @@ HANDLERS = {
     "delete_forwarder": delete_forwarder,
     "add_pop": add_pop,
     "list_pops": list_pops,
+    "delete_pop": delete_pop,
 }
 
 

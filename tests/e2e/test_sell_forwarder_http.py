@@ -102,7 +102,7 @@ def test_bad_input_is_refused_with_code_and_field_and_nothing_stored(stack):
     assert refused({"local_part": "bad name"})["code"] == "local_part_bad_characters"
     assert refused({"local_part": "a..b"})["code"] == "local_part_double_dot"
     assert refused({"domain": "unknown-domain.com"}) == {
-        "code": "domain_unknown", "message": "We do not sell addresses at unknown-domain.com.", "field": "domain"}
+        "code": "domain_unknown", "message": "We do not sell addresses at unknown-domain.com.", "field": "lines.0.domain"}
     assert refused({"years": 11})["field"] == "lines.0.years"
     assert refused({"destination": "not-an-address"})["code"] == "destination_invalid"
     assert refused({"local_part": "x" * 5000})["code"] == "request_invalid"

@@ -104,3 +104,23 @@ def test_money_sums_never_lose_a_cent(amounts):
         total += Money(a)
     assert total.minor == sum(amounts)
     assert Money.parse(total.amount()) == total
+
+
+@pytest.mark.parametrize("password, code", [
+    ("", "password_empty"), ("short1!", "password_too_short"), ("x" * 129, "password_too_long"),
+    ("tab\there-long-one", "password_bad_characters"), ("mark-is-my-name-1", "password_guessable"),
+    ("accordionist-rules", "password_guessable"), ("Password123", "password_common"),
+    ("aaaaaaaaaaaa", "password_common"),
+])
+def test_mailbox_password_policy_refuses_by_name(password, code):
+    from core.passwords import check_mailbox_password
+
+    with pytest.raises(BusinessError) as err:
+        check_mailbox_password(password, "mark", "accordionist.org")
+    assert err.value.code == code and err.value.field == "password" and err.value.message
+
+
+def test_mailbox_password_policy_accepts_a_long_unusual_one():
+    from core.passwords import check_mailbox_password
+
+    assert check_mailbox_password("Tango-Fjord-7-Quill", "mark", "accordionist.org") == "Tango-Fjord-7-Quill"

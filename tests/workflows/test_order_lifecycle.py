@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from contextlib import asynccontextmanager
 from datetime import date, timedelta
 
@@ -14,7 +15,7 @@ from temporalio.worker import Worker
 
 from api.services.ordering import WantedAddress, place
 from core.terms import add_years
-from store.models import Invoice, Payment, Subscription
+from store.models import Invoice, MailboxSecret, Payment, Subscription
 from tests.support import approve_at_paypal, make_client, make_domain, mails_to, sandbox_state, unique, utcnow
 from worker import WORKFLOWS, build_activities
 from workflows.address import AddressWorkflow
@@ -36,14 +37,14 @@ async def worker_for(env, settings):
             yield
 
 
-async def start_order(env, settings, sessions, sandboxes, *, years=2, expiry=None):
+async def start_order(env, settings, sessions, sandboxes, *, years=2, expiry=None, kind="forwarder", password=""):
     client = await make_client(sessions)
     domain = await make_domain(sessions, sandboxes, expiry=expiry)
     name = unique("mark")
     async with sessions.begin() as session:
         client = await session.merge(client)
         _, inp = await place(session, settings, client,
-                             [WantedAddress(name, domain.name, "forwarder", years, "mark@home.example")], utcnow())
+                             [WantedAddress(name, domain.name, kind, years, "mark@home.example", password)], utcnow())
     inp.search_attributes = False  # the time-skipping server has no custom search attributes
     handle = await env.client.start_workflow(OrderWorkflow.run, inp, id=order_workflow_id(inp.order_id),
                                              task_queue=settings.task_queue)
@@ -120,6 +121,60 @@ async def test_whole_term_ends_with_forwarder_removed_and_address_free(own_ts_en
     async with sessions() as session:
         sub = (await session.execute(select(Subscription).where(Subscription.address == line.address))).scalar_one()
         assert sub.status == "released"
+
+
+async def test_mailbox_created_with_its_password_kept_out_of_history_then_removed_at_term_end(
+        own_ts_env, settings, sessions, sandboxes):
+    ts_env, password = own_ts_env, "Tango-Fjord-7-Quill"
+    async with worker_for(ts_env, settings):
+        handle, inp = await start_order(ts_env, settings, sessions, sandboxes, years=1, kind="mailbox",
+                                        password=password)
+        line = inp.lines[0]
+        await pay(handle, sandboxes)
+        await handle.result()
+        address = ts_env.client.get_workflow_handle_for(AddressWorkflow.run, address_workflow_id(line.address))
+        await wait_for_status(address, AddressWorkflow.state, "active")
+
+        pops = {p["email"]: p for p in (await sandbox_state(sandboxes.cpanel))["pops"]}
+        assert pops[line.address]["quota"] == settings.mailbox_quota_mb
+        assert pops[line.address]["password_sha256"] == hashlib.sha256(password.encode()).hexdigest()
+        async with sessions() as session:  # the sealed copy is gone once cPanel has it
+            left = await session.execute(select(MailboxSecret).where(
+                MailboxSecret.subscription_id == line.subscription_id))
+            assert left.first() is None
+        welcome = mails_to(sandboxes, line.client_email)
+        assert [m["subject"] for m in welcome] == [f"Your mailbox {line.address} is ready"]
+        assert "IMAP" in welcome[0]["text"] and settings.mail_server_host in welcome[0]["text"]
+        for wf in (handle, address):  # neither history holds the password
+            history = (await wf.fetch_history()).to_json()
+            assert password not in history
+
+        async with ts_env.time_skipping_unlocked():
+            final: AddressState = await address.result()
+    assert final.status == "released"
+    assert line.address not in {p["email"] for p in (await sandbox_state(sandboxes.cpanel))["pops"]}
+
+
+async def test_mailbox_found_on_cpanel_that_we_did_not_create_waits_for_an_operator(ts_env, settings, sessions,
+                                                                                    sandboxes):
+    async with worker_for(ts_env, settings):
+        handle, inp = await start_order(ts_env, settings, sessions, sandboxes, kind="mailbox",
+                                        password="Tango-Fjord-7-Quill")
+        line = inp.lines[0]
+        local, _, domain = line.address.partition("@")
+        async with httpx.AsyncClient() as http:  # someone made it by hand in cPanel meanwhile
+            r = await http.get(f"{sandboxes.cpanel.url}/execute/Email/add_pop",
+                               params={"email": local, "domain": domain, "password": "their-own-pass"},
+                               headers={"Authorization": f"cpanel {settings.cpanel_user}:"
+                                                         f"{settings.cpanel_token.get_secret_value()}"})
+            assert r.json()["status"] == 1, r.text
+        await pay(handle, sandboxes)
+        await handle.result()
+        address = ts_env.client.get_workflow_handle_for(AddressWorkflow.run, address_workflow_id(line.address))
+        state = await wait_for_status(address, AddressWorkflow.state, "attention")
+    assert "not created by us" in state.message
+    pops = {p["email"]: p for p in (await sandbox_state(sandboxes.cpanel))["pops"]}
+    assert pops[line.address]["password_sha256"] == hashlib.sha256(b"their-own-pass").hexdigest()  # untouched
 
 
 async def test_declined_payment_can_be_approved_again(ts_env, settings, sessions, sandboxes):

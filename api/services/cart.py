@@ -1,0 +1,92 @@
+"""The cart: addresses a visitor ticked in the grid, each with its kind, kept in the signed session
+cookie until checkout. A cart holds nothing: the addresses are held from the moment the order is
+placed (the order's payment deadline), which is also when availability is decided for good."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.services.availability import Portfolio
+from api.services.ordering import MAX_LINES
+from core.addresses import display_domain, normalize_domain, normalize_local_part
+from core.availability import PUBLIC, Cell
+from core.errors import BusinessError
+from core.pricing import parse_kind
+from store import availability
+from store.availability import DomainRef
+
+
+@dataclass(frozen=True)
+class CartLine:
+    local_part: str
+    domain: str          # ASCII (punycode) form
+    kind: str
+
+    @property
+    def address(self) -> str:
+        return f"{self.local_part}@{self.domain}"
+
+    @property
+    def shown(self) -> str:
+        return f"{self.local_part}@{display_domain(self.domain)}"
+
+
+def lines(session: dict) -> list[CartLine]:
+    return [CartLine(*entry) for entry in session.get("cart", [])]
+
+
+def _store(session: dict, cart: list[CartLine]) -> None:
+    session["cart"] = [[c.local_part, c.domain, c.kind] for c in cart]
+
+
+def parse_address(raw: str, field: str = "address") -> tuple[str, str]:
+    local, at, domain = (raw or "").strip().rpartition("@")
+    if not at:
+        raise BusinessError("address_invalid", "An address looks like name@domain.", field)
+    return normalize_local_part(local, field), normalize_domain(domain, field)
+
+
+def add(session: dict, picks: list[tuple[str, str]]) -> list[CartLine]:
+    """Add (address, kind) picks; a pick already in the cart takes the new kind. All or nothing."""
+    cart = lines(session)
+    by_address = {c.address: i for i, c in enumerate(cart)}
+    if not picks:
+        raise BusinessError("cart_nothing_picked", "Tick at least one address to add.", "address")
+    for raw, kind in picks:
+        local, domain = parse_address(raw)
+        line = CartLine(local, domain, parse_kind(kind).value)
+        if line.address in by_address:
+            cart[by_address[line.address]] = line
+        else:
+            by_address[line.address] = len(cart)
+            cart.append(line)
+    if len(cart) > MAX_LINES:
+        raise BusinessError("cart_full", f"A cart holds at most {MAX_LINES} addresses; check out or remove some.",
+                            "address")
+    _store(session, cart)
+    return cart
+
+
+def remove(session: dict, raw: str) -> list[CartLine]:
+    local, domain = parse_address(raw)
+    cart = [c for c in lines(session) if c.address != f"{local}@{domain}"]
+    _store(session, cart)
+    return cart
+
+
+def clear(session: dict) -> None:
+    session.pop("cart", None)
+
+
+async def statuses(db: AsyncSession, cart: list[CartLine], portfolio: Portfolio) -> dict[str, str]:
+    """What a customer would see for each line right now (available, taken, unavailable)."""
+    if not cart:
+        return {}
+    portfolio = await portfolio.fresh(db)
+    refs: dict[str, DomainRef] = dict(portfolio.listed)
+    for backups in portfolio.backups.values():
+        refs.update({b.name: b for b in backups})
+    known = await availability.facts(db, [(refs[c.domain], c.local_part) for c in cart if c.domain in refs])
+    return {c.address: PUBLIC[known.status(refs[c.domain].id, c.local_part)] if c.domain in refs
+            else PUBLIC[Cell.RESERVED] for c in cart}
