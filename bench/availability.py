@@ -82,9 +82,9 @@ def load() -> None:
         conn.execute("INSERT INTO clients (id, email, password_hash, name, company, phone, address_line, city, "
                      "country, is_operator) VALUES (1, 'bench@example.net', 'x', 'Bench', '', '', '', '', '', false)")
         conn.execute("INSERT INTO categories (id, name, slug) VALUES (1, 'Bench', 'bench')")
-        with conn.cursor().copy("COPY domains (id, name, category_id, listed) FROM STDIN") as copy:
+        with conn.cursor().copy("COPY domains (id, name, display_name, category_id, listed) FROM STDIN") as copy:
             for d in range(1, DOMAINS + 1):
-                copy.write_row((d, f"bench{d}.org", 1, True))
+                copy.write_row((d, f"bench{d}.org", f"bench{d}.org", 1, True))
         with conn.cursor().copy("COPY address_subscriptions (address, local_part, domain_id, kind, client_id, "
                                 "term_years, status, status_reason, destination, workflow_id) FROM STDIN") as copy:
             for i in range(SOLD):  # each domain gets ~1,000 of the most common names

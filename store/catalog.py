@@ -29,8 +29,13 @@ async def search_domains(session: AsyncSession, *, q: str = "", category_slug: s
             ascii_needle = needle.encode("idna").decode("ascii")
         except UnicodeError:
             ascii_needle = needle
-        escaped = [n.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for n in (needle, ascii_needle)]
-        stmt = stmt.where(or_(*[Domain.name.like(f"%{n}%", escape="\\") for n in escaped]))
+
+        def like(text: str) -> str:
+            return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+        # the ASCII column for "xn--" or plain input, the Unicode column for a partial "münch"
+        stmt = stmt.where(or_(Domain.name.like(like(ascii_needle), escape="\\"),
+                              Domain.display_name.like(like(needle), escape="\\")))
     if category_slug:
         cat = (await session.execute(select(Category).where(Category.slug == category_slug))).scalar_one_or_none()
         if cat is None:

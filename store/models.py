@@ -21,6 +21,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
+from core.addresses import display_domain
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -75,12 +77,19 @@ class Domain(Base):
     __tablename__ = "domains"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(253), unique=True)  # ASCII (punycode) form
+    # the Unicode form people type (münchen.de), kept so a partial search matches it too
+    display_name: Mapped[str] = mapped_column(String(253), default="", server_default="")
     category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"), index=True)
     registrar_expiry: Mapped[date | None] = mapped_column(Date, nullable=True)
     listed: Mapped[bool] = mapped_column(Boolean, default=True)
     owner_client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
     category: Mapped[Category | None] = relationship()
+
+    @validates("name")
+    def _derive_display(self, _key: str, name: str) -> str:
+        self.display_name = display_domain(name)
+        return name
 
 
 class DomainBackup(Base):

@@ -31,5 +31,9 @@ async def test_search_and_paging_over_a_large_portfolio(pg_sessions):
         assert found.domains == [f"{tag}-{i:04d}.org" for i in range(111, 120)]  # 0110 is unlisted
         idn = await search_domains(session, q=f"MÜNCHEN-{tag}.de")
         assert idn.domains == [f"münchen-{tag}.de"]                    # shown in Unicode
+        partial = await search_domains(session, q=f"ünchen-{tag}")     # part of the Unicode form
+        assert partial.domains == [f"münchen-{tag}.de"]
+        punycode = await search_domains(session, q=f"xn--mnchen-{tag}")
+        assert punycode.domains == [f"münchen-{tag}.de"]
         assert (await search_domains(session, q="100%_")).total == 0    # LIKE wildcards are literal
         assert (await search_domains(session, category_slug="no-such-category")).total == 0
