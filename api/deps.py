@@ -1,4 +1,5 @@
-"""Request dependencies: settings, DB sessions, the Temporal-backed checkout, the signed-in client."""
+"""Request dependencies: settings, DB sessions, the Temporal-backed checkout, the signed-in client.
+All `async def`: FastAPI runs a plain `def` dependency in a worker thread, a hop per request."""
 from __future__ import annotations
 
 from typing import Annotated
@@ -14,20 +15,20 @@ from store.clients import client_by_id
 from store.models import Client
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_sessions(request: Request) -> async_sessionmaker[AsyncSession]:
+async def get_sessions(request: Request) -> async_sessionmaker[AsyncSession]:
     return request.app.state.sessions
 
 
-def get_read_sessions(request: Request) -> async_sessionmaker[AsyncSession]:
+async def get_read_sessions(request: Request) -> async_sessionmaker[AsyncSession]:
     """Sessions for reads that need no transaction (availability checks): each statement commits."""
     return request.app.state.read_sessions
 
 
-def get_checkout(request: Request) -> Checkout:
+async def get_checkout(request: Request) -> Checkout:
     return request.app.state.checkout
 
 

@@ -33,5 +33,5 @@ class CheckLimiter:
                                 status=429, retry_after=seconds)
 
 
-def limit_checks(request: Request) -> None:
+async def limit_checks(request: Request) -> None:
     request.app.state.limiter.check(request)

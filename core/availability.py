@@ -83,7 +83,7 @@ def variants(name: str, initial: str = "", limit: int = 8) -> list[str]:
     return found
 
 
-def classify(name: str, *, held: bool, on_server: bool, reserved_exact: set[str] | frozenset[str],
+def classify(name: str, held: bool, on_server: bool, reserved_exact: set[str] | frozenset[str],
              reserved_prefixes: tuple[str, ...]) -> Cell:
     """Sold or held beats everything; then what exists on cPanel; then reserved names."""
     if held:

@@ -88,35 +88,29 @@ async def check_grid(session: AsyncSession, raw_names: list[str], raw_domains: l
     domains = [listed[d] for d in dict.fromkeys(ascii_names)]
 
     names = [w.name for w in wanted if w.name]
-    known = await facts_store.facts(session, [(d, n) for n in names for d in domains])
-    cells = [_cell(w, d, known) for w in wanted for d in domains]
-    if suggest:
-        await _suggest(session, [c for c in cells if c.status not in (Cell.AVAILABLE, Cell.INVALID)],
-                       {d.name: d for d in domains}, initial, portfolio)
-    return cells
-
-
-async def _suggest(session: AsyncSession, gone: list[GridCell], by_ascii: dict[str, DomainRef], initial: str,
-                   portfolio: Portfolio | None) -> None:
-    """Alternatives for the cells that are gone, checked in one more query covering only them:
-    the same name at the domain's backups first, then variants of the name at the domain."""
-    if not gone:
-        return
     if portfolio is None:
-        found = await facts_store.backups_of(session, list({by_ascii[c.domain_ascii].id for c in gone}))
+        found = await facts_store.backups_of(session, [d.id for d in domains]) if suggest else {}
         backups = {k: [DomainRef.of(b) for b in bs] for k, bs in found.items()}
     else:
         backups = portfolio.backups
-    alternatives = {name: variants(name, initial, limit=VARIANTS_PER_NAME) for name in {c.name for c in gone}}
-    candidates: dict[int, list[tuple[DomainRef, str]]] = {}
-    for i, cell in enumerate(gone):
-        domain = by_ascii[cell.domain_ascii]
-        candidates[i] = [(b, cell.name) for b in backups.get(domain.id, [])] + \
-            [(domain, v) for v in alternatives[cell.name]]
-    known = await facts_store.facts(session, [pair for pairs in candidates.values() for pair in pairs])
-    for i, cell in enumerate(gone):
-        cell.suggestions = [f"{name}@{domain.display}" for domain, name in candidates[i]
-                            if known.status(domain.id, name) is Cell.AVAILABLE][:MAX_SUGGESTIONS]
+    alternatives = {n: variants(n, initial, limit=VARIANTS_PER_NAME) for n in names} if suggest else {}
+    # One round trip answers the grid and every alternative it may offer: the names and their
+    # variants at the chosen domains and their backups (the query is bounded by names and domains).
+    every_name = names + [v for vs in alternatives.values() for v in vs]
+    every_domain = domains + [b for d in domains for b in backups.get(d.id, [])] if suggest else domains
+    known = await facts_store.facts(session, every_name, every_domain)
+    cells = [_cell(w, d, known) for w in wanted for d in domains]
+    if suggest:
+        by_ascii = {d.name: d for d in domains}
+        for cell in cells:
+            if cell.status not in (Cell.AVAILABLE, Cell.INVALID):
+                domain = by_ascii[cell.domain_ascii]
+                offers = [f"{cell.name}@{b.display}" for b in backups.get(domain.id, [])
+                          if known.status(b.id, cell.name) is Cell.AVAILABLE]
+                offers += [f"{v}@{domain.display}" for v in alternatives[cell.name]
+                           if known.status(domain.id, v) is Cell.AVAILABLE]
+                cell.suggestions = offers[:MAX_SUGGESTIONS]
+    return cells
 
 
 def _cell(wanted: WantedName, domain: DomainRef, known: facts_store.Facts) -> GridCell:

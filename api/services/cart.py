@@ -87,6 +87,7 @@ async def statuses(db: AsyncSession, cart: list[CartLine], portfolio: Portfolio)
     refs: dict[str, DomainRef] = dict(portfolio.listed)
     for backups in portfolio.backups.values():
         refs.update({b.name: b for b in backups})
-    known = await availability.facts(db, [(refs[c.domain], c.local_part) for c in cart if c.domain in refs])
+    known = await availability.facts(db, [c.local_part for c in cart], [refs[c.domain] for c in cart
+                                                                      if c.domain in refs])
     return {c.address: PUBLIC[known.status(refs[c.domain].id, c.local_part)] if c.domain in refs
             else PUBLIC[Cell.RESERVED] for c in cart}

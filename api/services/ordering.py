@@ -69,7 +69,7 @@ async def validate_lines(session: AsyncSession, settings: Settings, wanted: list
         seen.add(address)
         if kind is Kind.FORWARDER and destination.lower() == address:
             raise BusinessError("destination_loop", "An address cannot forward to itself.", prefix + "destination")
-        known = await availability.facts(session, [(domain, local)])
+        known = await availability.facts(session, [local], [domain])
         status = known.status(domain.id, local)
         if status is not Cell.AVAILABLE:
             raise BusinessError("address_taken" if status is Cell.TAKEN else "address_unavailable",

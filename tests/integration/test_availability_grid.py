@@ -63,7 +63,7 @@ async def test_every_status_and_free_suggestions(pg_sessions, pg_settings, sandb
         for offer in every_offer:
             name, _, domain_name = offer.partition("@")
             domain = (await domains_by_name(session, [domain_name], listed_only=False))[domain_name]
-            known = await facts(session, [(domain, name)])
+            known = await facts(session, [name], [domain])
             assert known.status(domain.id, name) is Cell.AVAILABLE, offer
 
     # an offered backup domain can be ordered although it is not in the catalog
