@@ -37,9 +37,9 @@ class LedgerActivities:
             async with self._sessions.begin() as session:
                 await orders.record_payment(session, order_id=inp.order_id, method=inp.method,
                                             amount=Money(inp.amount_minor, inp.currency),
-                                            reference=inp.reference, received_at=inp.received_at)
+                                            reference=inp.reference, received_at=inp.received_at, actor=inp.actor)
         except BusinessError as exc:
-            raise ApplicationError(exc.message, type=Refusal.ORDER_NOT_PAYABLE, non_retryable=True) from exc
+            raise ApplicationError(exc.message, type=exc.code, non_retryable=True) from exc
 
     @activity.defn(name="cancel_order")
     @heartbeating

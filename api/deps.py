@@ -46,6 +46,12 @@ async def require_client(client: Annotated[Client | None, Depends(current_client
     return client
 
 
+async def require_operator(client: Annotated[Client, Depends(require_client)]) -> Client:
+    if not client.is_operator:
+        raise BusinessError("forbidden", "Only operators may do this.", status=403)
+    return client
+
+
 async def require_csrf_header(request: Request, x_csrf_token: Annotated[str | None, Header()] = None) -> None:
     """JSON writes carry the session's CSRF token in X-CSRF-Token (from /auth/session)."""
     if not csrf_ok(request, x_csrf_token):
@@ -58,4 +64,5 @@ ReadSessionsDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_read_s
 CheckoutDep = Annotated[Checkout, Depends(get_checkout)]
 MaybeClient = Annotated[Client | None, Depends(current_client)]
 SignedIn = Annotated[Client, Depends(require_client)]
+Operator = Annotated[Client, Depends(require_operator)]
 CsrfHeader = Depends(require_csrf_header)

@@ -36,11 +36,13 @@ class OrderView:
     invoice_number: str
     invoice_status: str
     lines: list[OrderLineView]
+    method: str = ""                 # paypal | cheque | wire once chosen
+    deadline: str | None = None      # ISO time: unpaid by then, cancelled
 
     @property
     def final(self) -> bool:
         """Nothing more will change without the customer: the page stops refreshing."""
-        if self.status == "cancelled":
+        if self.status == "cancelled" or (self.status == "pending_payment" and self.method in ("cheque", "wire")):
             return True
         return self.status == "paid" and all(l.status not in ("pending_payment", "provisioning") for l in self.lines)
 
@@ -58,6 +60,8 @@ async def order_view(session: AsyncSession, checkout: Checkout, order_id: int, c
     currency = order.currency
     return OrderView(
         id=order.id, status=order.status, payment_status=payment_status, message=live.message if live else "",
+        method=live.method if live else "",
+        deadline=live.deadline.isoformat(timespec="minutes") if live and live.deadline else None,
         total=Money(order.total_minor, currency).display(), currency=currency,
         invoice_number=invoice.number if invoice else "", invoice_status=invoice.status if invoice else "",
         lines=[OrderLineView(line.subscription.address, line.kind, line.years,

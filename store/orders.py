@@ -123,6 +123,14 @@ async def pending_order_for(session: AsyncSession, client_id: int, address: str)
                Subscription.status == "pending_payment", Order.status == "pending_payment"))).scalars().first()
 
 
+async def awaiting_payment(session: AsyncSession, limit: int = 500) -> list[tuple[Order, Invoice, Client]]:
+    """Orders still waiting for their money, oldest first, for the operator's payments page."""
+    rows = (await session.execute(
+        select(Order, Invoice, Client).join(Invoice, Invoice.order_id == Order.id).join(Client, Client.id == Order.client_id)
+        .where(Order.status == "pending_payment").order_by(Order.id).limit(limit))).all()
+    return [tuple(r) for r in rows]  # type: ignore[misc]
+
+
 async def record_paypal_order(session: AsyncSession, order_id: int, paypal_order_id: str) -> None:
     order = await session.get(Order, order_id)
     if order is None:
@@ -143,6 +151,10 @@ async def record_payment(session: AsyncSession, *, order_id: int, method: str, a
     existing = (await session.execute(
         select(Payment).where(Payment.method == method, Payment.reference == reference))).scalar_one_or_none()
     if existing is not None:
+        if existing.invoice_id != invoice.id:
+            raise BusinessError("payment_reference_used",
+                                f"A {method} payment with reference {reference} is already recorded for another "
+                                "invoice.", "reference", 409)
         return False
     if invoice.status == "cancelled":
         raise BusinessError("invoice_cancelled", f"Invoice {invoice.number} is cancelled and cannot be paid.")

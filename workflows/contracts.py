@@ -23,6 +23,8 @@ BEGIN_PAYPAL = "begin_paypal"          # update on OrderWorkflow -> PayPalChecko
 PAYPAL_APPROVED = "paypal_approved"    # signal on OrderWorkflow
 CAPTURE_REPORTED = "capture_reported"  # signal on OrderWorkflow
 CANCEL_ORDER = "cancel"                # signal on OrderWorkflow
+CHOOSE_MANUAL = "choose_manual_payment"  # update on OrderWorkflow -> ManualInstructions
+RECORD_MANUAL = "record_manual_payment"  # update on OrderWorkflow (operators) -> OrderState
 PAYMENT_CONFIRMED = "payment_confirmed"  # signal on AddressWorkflow
 ORDER_CANCELLED = "order_cancelled"    # signal on AddressWorkflow
 RETRY = "retry"                        # signal on AddressWorkflow (operators)
@@ -67,9 +69,12 @@ class OrderInput:
     total_minor: int
     currency: str
     lines: list[AddressLine]
-    payment_deadline_minutes: int
+    payment_deadline_minutes: int          # PayPal: from the moment PayPal checkout begins
     coverage_margin_days: int = 30
     search_attributes: bool = True
+    # Added after v1 histories: 0 there means "one deadline from placing the order" as before.
+    hold_minutes: int = 0                   # held this long while the customer picks how to pay
+    manual_deadline_days: int = 14          # cheque or wire: from the moment it is chosen
 
 
 @dataclass
@@ -135,6 +140,33 @@ class OrderState:
     paypal_order_id: str = ""
     approve_url: str = ""
     message: str = ""
+    method: str = ""                         # paypal | cheque | wire, once chosen
+    deadline: datetime | None = None         # unpaid by then: cancelled, addresses released
+
+
+@dataclass
+class ChooseManual:
+    method: str                              # cheque | wire
+
+
+@dataclass
+class ManualInstructions:
+    method: str
+    reference: str                           # the invoice number, to write on the cheque or transfer
+    amount_minor: int
+    currency: str
+    deadline: datetime
+
+
+@dataclass
+class ManualPayment:
+    """An operator's record of a cheque or wire received; exactly the invoice's amount."""
+    method: str
+    amount_minor: int
+    currency: str
+    reference: str                           # cheque number or bank reference
+    received_on: date
+    actor: str
 
 
 @dataclass
@@ -191,6 +223,7 @@ class RecordPayment:
     currency: str
     reference: str
     received_at: datetime
+    actor: str = "system"
 
 
 @dataclass

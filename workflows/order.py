@@ -1,9 +1,10 @@
-"""Payment of one order (`order:<id>`): start its address workflows, take the PayPal payment
-(approve -> capture, idempotent), record it, and tell each address; unpaid by the deadline, cancel."""
+"""Payment of one order (`order:<id>`): start its address workflows, hold them while the customer
+picks how to pay, take the PayPal payment (approve -> capture, idempotent) or an operator's record of
+a cheque or wire, record it, and tell each address; unpaid by the deadline, cancel and release."""
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, TypedSearchAttributes, SearchAttributePair
@@ -11,12 +12,15 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
+    from core.money import Money
     from workflows.address import AddressWorkflow
     from workflows.contracts import (
         BEGIN_PAYPAL,
         PAYPAL_APPROVED,
         CAPTURE_REPORTED,
         CANCEL_ORDER,
+        CHOOSE_MANUAL,
+        RECORD_MANUAL,
         STATE,
         ORDER_WORKFLOW,
         SA_CLIENT,
@@ -29,7 +33,10 @@ with workflow.unsafe.imports_passed_through():
         CapturePayPalOrder,
         CaptureReported,
         CaptureResult,
+        ChooseManual,
         CreatePayPalOrder,
+        ManualInstructions,
+        ManualPayment,
         OrderInput,
         OrderState,
         PaymentConfirmed,
@@ -59,6 +66,11 @@ class OrderWorkflow:
         self._reported: CaptureReported | None = None
         self._cancel: CancelRequest | None = None
         self._checkout: PayPalCheckout | None = None
+        self._manual: ManualPayment | None = None       # recorded by an operator, ledger written
+        self._recording = False
+        minutes = inp.hold_minutes or inp.payment_deadline_minutes
+        self._deadline = workflow.now() + timedelta(minutes=minutes)
+        self._state.deadline = self._deadline
 
     # ---- messages --------------------------------------------------------------------------
 
@@ -79,6 +91,9 @@ class OrderWorkflow:
                 "record_paypal_order", RecordPayPalOrder(inp.order_id, created.paypal_order_id), **STEP)
             self._checkout = created
             self._state.paypal_order_id, self._state.approve_url = created.paypal_order_id, created.approve_url
+            self._state.method = "paypal"
+            if inp.hold_minutes:  # the hold becomes PayPal's approval window
+                self._set_deadline(workflow.now() + timedelta(minutes=inp.payment_deadline_minutes))
         return self._checkout
 
     @begin_paypal.validator
@@ -86,6 +101,53 @@ class OrderWorkflow:
         if self._state.status not in ("awaiting_payment", "declined"):
             raise ApplicationError(f"This order cannot be paid now (it is {self._state.status}).",
                                    type=Refusal.ORDER_NOT_PAYABLE)
+
+    @workflow.update(name=CHOOSE_MANUAL)
+    def choose_manual(self, request: ChooseManual) -> ManualInstructions:
+        """The customer pays by cheque or wire: the invoice waits, the addresses stay held."""
+        inp = self._inp
+        if self._state.method not in ("cheque", "wire"):
+            self._set_deadline(workflow.now() + timedelta(days=inp.manual_deadline_days))
+        self._state.method = request.method
+        return ManualInstructions(request.method, inp.invoice_number, inp.total_minor, inp.currency, self._deadline)
+
+    @choose_manual.validator
+    def _validate_choose(self, request: ChooseManual) -> None:
+        self._validate_begin(None)  # type: ignore[arg-type]
+        if request.method not in ("cheque", "wire"):
+            raise ApplicationError("Pay by cheque or by wire transfer.", type="method_invalid")
+
+    @workflow.update(name=RECORD_MANUAL)
+    async def record_manual(self, payment: ManualPayment) -> OrderState:
+        """An operator records the cheque or wire that arrived; the run then provisions."""
+        inp = self._inp
+        self._recording = True  # a second operator's record is refused from here on
+        received = datetime(payment.received_on.year, payment.received_on.month, payment.received_on.day,
+                            tzinfo=timezone.utc)
+        try:
+            await workflow.execute_activity("record_payment", RecordPayment(
+                inp.order_id, payment.method, payment.amount_minor, payment.currency, payment.reference,
+                received, payment.actor), **STEP)
+        finally:
+            self._recording = False
+        self._manual = payment
+        return self._state
+
+    @record_manual.validator
+    def _validate_record(self, payment: ManualPayment) -> None:
+        inp = self._inp
+        if self._state.status not in ("awaiting_payment", "declined") or self._manual is not None \
+                or self._recording:
+            raise ApplicationError(f"Order {inp.order_id} is {self._state.status}; nothing to record.",
+                                   type=Refusal.ORDER_NOT_PAYABLE)
+        if payment.method not in ("cheque", "wire"):
+            raise ApplicationError("Record a cheque or a wire transfer.", type="method_invalid")
+        if not payment.reference.strip():
+            raise ApplicationError("Give the cheque number or the bank reference.", type="reference_missing")
+        if (payment.amount_minor, payment.currency) != (inp.total_minor, inp.currency):
+            raise ApplicationError(f"The invoice is for {Money(inp.total_minor, inp.currency).display()}; a "
+                                   f"payment of {Money(payment.amount_minor, payment.currency).display()} does "
+                                   "not settle it.", type=Refusal.AMOUNT_MISMATCH)
 
     @workflow.signal(name=PAYPAL_APPROVED)
     def paypal_approved(self, approval: PayPalApproved) -> None:
@@ -124,18 +186,22 @@ class OrderWorkflow:
                 search_attributes=attrs,
             )
 
-        deadline = workflow.now() + timedelta(minutes=inp.payment_deadline_minutes)
         capture: CaptureResult | None = None
         while capture is None:
+            deadline = self._deadline
             try:
                 await workflow.wait_condition(
-                    lambda: self._approved or self._reported is not None or self._cancel is not None,
+                    lambda: self._approved or self._reported is not None or self._cancel is not None
+                    or self._manual is not None or self._deadline != deadline,
                     timeout=max(timedelta(0), deadline - workflow.now()))
             except asyncio.TimeoutError:
                 return await self._cancel_order(CancelRequest("payment_deadline_passed"))
+            if self._manual is not None:
+                return await self._paid(self._manual.reference, workflow.now())
             if self._cancel is not None:
                 return await self._cancel_order(self._cancel)
-            capture = await self._take_payment()
+            if self._approved or self._reported is not None:
+                capture = await self._take_payment()
 
         if capture.amount_minor != inp.total_minor or capture.currency != inp.currency:
             # Never provision on a payment that does not match the invoice; an operator decides.
@@ -147,13 +213,20 @@ class OrderWorkflow:
         paid_at = workflow.now()
         await workflow.execute_activity("record_payment", RecordPayment(
             inp.order_id, "paypal", capture.amount_minor, capture.currency, capture.capture_id, paid_at), **STEP)
-        for line in inp.lines:
+        return await self._paid(capture.capture_id, paid_at)
+
+    async def _paid(self, reference: str, paid_at) -> OrderState:
+        for line in self._inp.lines:
             handle = workflow.get_external_workflow_handle_for(AddressWorkflow.run, address_workflow_id(line.address))
             await handle.signal(AddressWorkflow.payment_confirmed,
-                                PaymentConfirmed(inp.order_id, paid_at, capture.capture_id))
+                                PaymentConfirmed(self._inp.order_id, paid_at, reference))
         self._state.status, self._state.message = "paid", ""
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._state
+
+    def _set_deadline(self, when) -> None:
+        self._deadline = when
+        self._state.deadline = when
 
     async def _take_payment(self) -> CaptureResult | None:
         assert self._state is not None and self._checkout is not None

@@ -1,6 +1,7 @@
 """Server-rendered pages: catalog, availability, order, PayPal return, sign-up/in, my addresses."""
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from urllib.parse import urlencode
 from typing import Annotated
@@ -12,12 +13,13 @@ from fastapi.templating import Jinja2Templates
 from api.auth import csrf_ok, hash_password, sign_in, sign_out, verify_password
 from api.deps import CheckoutDep, MaybeClient, SessionsDep, SettingsDep
 from api.routers.v1 import normalize_email
-from api.services import cart
+from api.services import cart, payments
 from api.services.ordering import WantedAddress
 from api.views import addresses_view, grid_view, order_view, surname_initial
 from core.errors import BusinessError
+from core.money import Money
 from core.addresses import display_domain, normalize_domain
-from store import catalog, clients, reserved
+from store import catalog, clients, orders, reserved
 from store.models import Domain
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parents[2] / "templates" / "pages"))
@@ -153,11 +155,12 @@ async def cart_checkout(request: Request, client: MaybeClient, sessions: Session
 
 @router.get("/orders/{order_id}", response_class=HTMLResponse)
 async def order_page(request: Request, order_id: int, client: MaybeClient, sessions: SessionsDep,
-                     checkout: CheckoutDep):
+                     checkout: CheckoutDep, settings: SettingsDep):
     signed_in(client)
     async with sessions() as session:
         view = await order_view(session, checkout, order_id, client.id)
-    return render(request, "order.html", client=client, order=view)
+    return render(request, "order.html", client=client, order=view, payee_name=settings.payee_name,
+                  payee_postal_address=settings.payee_postal_address, bank_details=settings.bank_details)
 
 
 @router.post("/orders/{order_id}/pay")
@@ -169,6 +172,72 @@ async def order_pay(request: Request, order_id: int, client: MaybeClient, sessio
         await order_view(session, checkout, order_id, client.id)
     started = await checkout.begin_paypal(order_id)
     return RedirectResponse(started.approve_url, status_code=303)
+
+
+@router.post("/orders/{order_id}/manual")
+async def order_pay_manually(request: Request, order_id: int, client: MaybeClient, sessions: SessionsDep,
+                             checkout: CheckoutDep, csrf: Annotated[str, Form()] = "",
+                             method: Annotated[str, Form(max_length=20)] = ""):
+    signed_in(client)
+    check_form_csrf(request, csrf)
+    async with sessions() as session:
+        await order_view(session, checkout, order_id, client.id)
+    await checkout.choose_manual(order_id, payments.parse_method(method))
+    return RedirectResponse(f"/orders/{order_id}", status_code=303)
+
+
+@router.post("/orders/{order_id}/cancel")
+async def order_cancel(request: Request, order_id: int, client: MaybeClient, sessions: SessionsDep,
+                       checkout: CheckoutDep, csrf: Annotated[str, Form()] = ""):
+    signed_in(client)
+    check_form_csrf(request, csrf)
+    async with sessions() as session:
+        view = await order_view(session, checkout, order_id, client.id)
+    if view.status == "pending_payment":
+        await checkout.cancel(order_id, f"client:{client.id}")
+    return RedirectResponse(f"/orders/{order_id}", status_code=303)
+
+
+@router.get("/operator/payments", response_class=HTMLResponse)
+async def operator_payments(request: Request, client: MaybeClient, sessions: SessionsDep, checkout: CheckoutDep):
+    """Operators: every order still waiting for money, and a form to record a cheque or wire."""
+    signed_in(client)
+    if not client.is_operator:
+        raise BusinessError("forbidden", "Only operators may do this.", status=403)
+    return await _payments_page(request, client, sessions, checkout)
+
+
+async def _payments_page(request: Request, client, sessions, checkout, error=None, status: int = 200) -> HTMLResponse:
+    async with sessions() as session:
+        waiting = await orders.awaiting_payment(session)
+    rows = []
+    for order, invoice, customer in waiting:
+        live = await checkout.order_state(order.id)
+        rows.append({"order": order, "invoice": invoice, "customer": customer,
+                     "total": Money(order.total_minor, order.currency).amount(),
+                     "method": live.method if live else "", "deadline": live.deadline if live else None})
+    return render(request, "operator_payments.html", status=status, client=client, rows=rows, error=error,
+                  today=date.today().isoformat())
+
+
+@router.post("/operator/orders/{order_id}/payments", response_class=HTMLResponse)
+async def operator_record_payment(request: Request, order_id: int, client: MaybeClient, sessions: SessionsDep,
+                                  checkout: CheckoutDep, settings: SettingsDep, csrf: Annotated[str, Form()] = "",
+                                  method: Annotated[str, Form(max_length=20)] = "",
+                                  amount: Annotated[str, Form(max_length=20)] = "",
+                                  reference: Annotated[str, Form(max_length=100)] = "",
+                                  received_on: Annotated[str, Form(max_length=10)] = ""):
+    signed_in(client)
+    check_form_csrf(request, csrf)
+    if not client.is_operator:
+        raise BusinessError("forbidden", "Only operators may do this.", status=403)
+    try:
+        await payments.record(checkout, client, order_id, method=method, amount=amount, currency=settings.currency,
+                              reference=reference, received_on=received_on, today=date.today())
+    except BusinessError as exc:
+        exc.message = f"Order {order_id}: {exc.message}"
+        return await _payments_page(request, client, sessions, checkout, error=exc, status=exc.status)
+    return RedirectResponse("/operator/payments", status_code=303)
 
 
 @router.get("/paypal/return")

@@ -1,6 +1,7 @@
 """The JSON API under /api/v1: session, catalog, availability, orders, PayPal checkout, addresses."""
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -8,9 +9,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from api.auth import hash_password, sign_in, sign_out, verify_password
-from api.deps import CheckoutDep, CsrfHeader, MaybeClient, ReadSessionsDep, SessionsDep, SettingsDep, SignedIn
+from api.deps import (CheckoutDep, CsrfHeader, MaybeClient, Operator, ReadSessionsDep, SessionsDep, SettingsDep,
+                      SignedIn)
 from api.ratelimit import limit_checks
-from api.services import cart
+from api.services import cart, payments
 from api.services.ordering import WantedAddress
 from api.views import addresses_view, grid_view, order_view, surname_initial
 from core.errors import BusinessError
@@ -53,6 +55,17 @@ class CartPick(BaseModel):
 
 class CartIn(BaseModel):
     picks: list[CartPick] = Field(min_length=1, max_length=50)
+
+
+class ManualIn(BaseModel):
+    method: str = Field(max_length=20, description="cheque or wire")
+
+
+class PaymentIn(BaseModel):
+    method: str = Field(max_length=20, description="cheque or wire")
+    amount: str = Field(max_length=20, description="decimal, e.g. 24.00; must settle the invoice")
+    reference: str = Field(max_length=100, description="cheque number or bank reference")
+    received_on: str = Field(max_length=10, description="YYYY-MM-DD")
 
 
 class OrderIn(BaseModel):
@@ -152,6 +165,39 @@ async def pay_with_paypal(order_id: int, client: SignedIn, checkout: CheckoutDep
         await order_view(session, checkout, order_id, client.id)  # ownership check
     started = await checkout.begin_paypal(order_id)
     return {"paypal_order_id": started.paypal_order_id, "approve_url": started.approve_url}
+
+
+@router.post("/orders/{order_id}/manual", dependencies=[CsrfHeader])
+async def pay_manually(order_id: int, body: ManualIn, client: SignedIn, checkout: CheckoutDep,
+                       sessions: SessionsDep, settings: SettingsDep):
+    """Pay by cheque or wire: the addresses stay held (14 days by default) until an operator records it."""
+    async with sessions() as session:
+        await order_view(session, checkout, order_id, client.id)  # ownership check
+    instructions = await checkout.choose_manual(order_id, payments.parse_method(body.method))
+    return payments.how_to_pay(settings, instructions).as_dict()
+
+
+@router.post("/orders/{order_id}/cancel", status_code=202, dependencies=[CsrfHeader])
+async def cancel_order(order_id: int, client: SignedIn, checkout: CheckoutDep, sessions: SessionsDep):
+    """Cancel an unpaid order: its addresses are released at once."""
+    async with sessions() as session:
+        view = await order_view(session, checkout, order_id, client.id)
+    if view.status != "pending_payment":
+        raise BusinessError("order_not_cancellable", f"Order {order_id} is {view.status}; it cannot be cancelled.",
+                            status=409)
+    await checkout.cancel(order_id, f"client:{client.id}")
+    return {"status": "cancelling"}
+
+
+@router.post("/operator/orders/{order_id}/payments", dependencies=[CsrfHeader])
+async def record_manual_payment(order_id: int, body: PaymentIn, operator: Operator, checkout: CheckoutDep,
+                                settings: SettingsDep):
+    """Operators: record a cheque or wire that arrived. Refused unless it settles the order exactly;
+    the same cheque recorded twice (by two operators at once, say) is taken once."""
+    state = await payments.record(checkout, operator, order_id, method=body.method, amount=body.amount,
+                                  currency=settings.currency, reference=body.reference,
+                                  received_on=body.received_on, today=date.today())
+    return {"order_id": order_id, "status": state.status}
 
 
 @router.get("/addresses")

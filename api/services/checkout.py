@@ -24,12 +24,19 @@ from store import orders
 from store.models import Client, Order
 from workflows.contracts import (
     BEGIN_PAYPAL,
+    CANCEL_ORDER,
+    CHOOSE_MANUAL,
     ORDER_WORKFLOW,
+    RECORD_MANUAL,
     PAYPAL_APPROVED,
     SA_CLIENT,
     SA_STATUS,
     STATE,
     BeginPayPal,
+    CancelRequest,
+    ChooseManual,
+    ManualInstructions,
+    ManualPayment,
     OrderState,
     PayPalApproved,
     PayPalCheckout,
@@ -91,6 +98,37 @@ class Checkout:
         except RPCError as exc:
             log.warning("begin_paypal for order %s failed: %s", order_id, exc)
             raise BusinessError("order_not_payable", "This order can no longer be paid.", status=409) from None
+
+    async def choose_manual(self, order_id: int, method: str) -> ManualInstructions:
+        return await self._update(order_id, CHOOSE_MANUAL, ChooseManual(method), ManualInstructions)
+
+    async def record_manual(self, order_id: int, payment: ManualPayment) -> OrderState:
+        """An operator's record of a cheque or wire; refused, with the reason, unless it settles the order."""
+        return await self._update(order_id, RECORD_MANUAL, payment, OrderState)
+
+    async def cancel(self, order_id: int, actor: str) -> None:
+        try:
+            await self.temporal.get_workflow_handle(order_workflow_id(order_id)).signal(
+                CANCEL_ORDER, CancelRequest("cancelled at the customer's request", actor))
+        except RPCError:
+            raise BusinessError("order_not_cancellable", "This order can no longer be cancelled.", status=409) from None
+
+    async def _update(self, order_id: int, name: str, arg, result_type):
+        handle = self.temporal.get_workflow_handle(order_workflow_id(order_id))
+        try:
+            return await handle.execute_update(name, arg, result_type=result_type, rpc_timeout=timedelta(seconds=30))
+        except WorkflowUpdateFailedError as exc:
+            cause = exc.cause
+            while cause is not None and not isinstance(cause, ApplicationError):
+                cause = cause.cause
+            if isinstance(cause, ApplicationError):
+                raise BusinessError(cause.type or "order_not_payable", cause.message, status=409) from None
+            raise BusinessError("service_unavailable", "That did not go through; please try again.",
+                                status=503) from None
+        except RPCError as exc:
+            log.warning("%s for order %s failed: %s", name, order_id, exc)
+            raise BusinessError("order_not_payable", "This order is no longer waiting for payment.",
+                                status=409) from None
 
     async def paypal_approved(self, paypal_order_id: str) -> Order | None:
         async with self.sessions() as session:

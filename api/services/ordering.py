@@ -82,7 +82,7 @@ async def place(session: AsyncSession, settings: Settings, client: Client, wante
                 now: datetime) -> tuple[Order, OrderInput]:
     """Write the order; the caller commits and then starts the workflow described by OrderInput."""
     specs = await validate_lines(session, settings, wanted, now.date())
-    deadline = timedelta(minutes=settings.paypal_approval_minutes)
+    deadline = timedelta(minutes=settings.checkout_hold_minutes)
     order, invoice, subs = await orders.place_order(session, client, specs, now=now, due_at=now + deadline,
                                                     workflow_id_for=address_workflow_id)
     box = SecretBox(settings.secrets_key.get_secret_value())
@@ -98,4 +98,6 @@ async def place(session: AsyncSession, settings: Settings, client: Client, wante
                              client_name=client.name, invoice_id=invoice.id, invoice_number=invoice.number,
                              total_minor=order.total_minor, currency=order.currency, lines=lines,
                              payment_deadline_minutes=settings.paypal_approval_minutes,
-                             coverage_margin_days=settings.coverage_margin_days)
+                             coverage_margin_days=settings.coverage_margin_days,
+                             hold_minutes=settings.checkout_hold_minutes,
+                             manual_deadline_days=settings.manual_payment_days)

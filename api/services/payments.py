@@ -1,0 +1,62 @@
+"""Manual payments as people enter them: the customer choosing cheque or wire (with what to write
+on it and where to send it), an operator recording one that arrived. The order's workflow decides."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from api.services.checkout import Checkout
+from core.errors import BusinessError
+from core.money import Money
+from settings import Settings
+from store.models import Client
+from workflows.contracts import ManualInstructions, ManualPayment, OrderState
+
+METHODS = ("cheque", "wire")
+
+
+@dataclass(frozen=True)
+class HowToPay:
+    method: str
+    amount: str
+    reference: str
+    pay_to: str
+    details: str
+    deadline: str
+
+    def as_dict(self) -> dict:
+        return self.__dict__.copy()
+
+
+def how_to_pay(settings: Settings, instructions: ManualInstructions) -> HowToPay:
+    details = (settings.payee_postal_address if instructions.method == "cheque" else settings.bank_details)
+    return HowToPay(instructions.method, Money(instructions.amount_minor, instructions.currency).display(),
+                    instructions.reference, settings.payee_name, details,
+                    instructions.deadline.isoformat(timespec="minutes"))
+
+
+def parse_method(raw: str) -> str:
+    method = (raw or "").strip().lower()
+    if method not in METHODS:
+        raise BusinessError("method_invalid", "Choose cheque or wire transfer.", "method")
+    return method
+
+
+def parse_received_on(raw: str, today: date) -> date:
+    try:
+        received = date.fromisoformat((raw or "").strip())
+    except ValueError:
+        raise BusinessError("date_invalid", "Give the date the payment arrived as YYYY-MM-DD.", "received_on") from None
+    if received > today:
+        raise BusinessError("date_in_future", "A payment cannot arrive in the future.", "received_on")
+    return received
+
+
+async def record(checkout: Checkout, operator: Client, order_id: int, *, method: str, amount: str, currency: str,
+                 reference: str, received_on: str, today: date) -> OrderState:
+    reference = " ".join((reference or "").split())[:100]
+    if not reference:
+        raise BusinessError("reference_missing", "Give the cheque number or the bank reference.", "reference")
+    payment = ManualPayment(parse_method(method), Money.parse(amount, currency).minor, currency, reference,
+                            parse_received_on(received_on, today), f"operator:{operator.id}")
+    return await checkout.record_manual(order_id, payment)

@@ -1,0 +1,93 @@
+"""Holds and manual payment on the time-skipping server: the 30-minute hold while the customer picks
+how to pay, the 14 days a cheque or wire gets, the operator's record, refusals, and cancellation."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.service import RPCError
+
+from store.models import Invoice, Payment, Subscription
+from tests.support import mails_to
+from tests.workflows.test_order_lifecycle import start_order, wait_for_status, worker_for
+from workflows.address import AddressWorkflow
+from workflows.contracts import CancelRequest, ChooseManual, ManualPayment, address_workflow_id
+from workflows.order import OrderWorkflow
+
+
+def cheque(inp, reference: str = "CHQ-100200", amount: int | None = None) -> ManualPayment:
+    return ManualPayment("cheque", inp.total_minor if amount is None else amount, inp.currency, reference,
+                         date.today(), "operator:1")
+
+
+async def test_hold_lapses_after_thirty_minutes_without_a_payment_method(ts_env, settings, sessions, sandboxes):
+    async with worker_for(ts_env, settings):
+        handle, inp = await start_order(ts_env, settings, sessions, sandboxes)
+        state = await handle.query(OrderWorkflow.state)
+        started = (await handle.describe()).start_time
+        assert timedelta(minutes=29) < state.deadline - started <= timedelta(minutes=31)
+        result = await handle.result()
+    assert result.status == "cancelled" and result.message == "payment_deadline_passed"
+    async with sessions() as session:
+        sub = (await session.execute(select(Subscription).where(Subscription.address == inp.lines[0].address))).scalar_one()
+    assert sub.status == "cancelled"
+
+
+async def test_cheque_holds_for_fourteen_days_and_the_operators_record_activates(ts_env, settings, sessions,
+                                                                                sandboxes):
+    async with worker_for(ts_env, settings):
+        handle, inp = await start_order(ts_env, settings, sessions, sandboxes)
+        line = inp.lines[0]
+        how = await handle.execute_update(OrderWorkflow.choose_manual, ChooseManual("cheque"))
+        assert how.reference == inp.invoice_number and how.amount_minor == inp.total_minor
+        started = (await handle.describe()).start_time
+        assert timedelta(days=13, hours=23) < how.deadline - started <= timedelta(days=14, minutes=1)
+        await ts_env.sleep(timedelta(hours=2))         # well past the 30-minute hold: still held
+        assert (await handle.query(OrderWorkflow.state)).status == "awaiting_payment"
+
+        for bad, code in [(cheque(inp, amount=inp.total_minor - 1), "amount_mismatch"),
+                          (cheque(inp, reference="  "), "reference_missing"),
+                          (ManualPayment("bitcoin", inp.total_minor, inp.currency, "x", date.today(), "op"),
+                           "method_invalid")]:
+            with pytest.raises(WorkflowUpdateFailedError) as err:
+                await handle.execute_update(OrderWorkflow.record_manual, bad)
+            assert err.value.cause.type == code
+        await handle.execute_update(OrderWorkflow.record_manual, cheque(inp))
+        with pytest.raises(WorkflowUpdateFailedError) as err:     # a second operator, the same cheque
+            await handle.execute_update(OrderWorkflow.record_manual, cheque(inp))
+        assert err.value.cause.type == "order_not_payable"
+        assert (await handle.result()).status == "paid"
+        address = ts_env.client.get_workflow_handle_for(AddressWorkflow.run, address_workflow_id(line.address))
+        await wait_for_status(address, AddressWorkflow.state, "active")
+    async with sessions() as session:
+        invoice = (await session.execute(select(Invoice).where(Invoice.order_id == inp.order_id))).scalar_one()
+        paid = (await session.execute(select(Payment).where(Payment.invoice_id == invoice.id))).scalars().all()
+    assert invoice.status == "paid"
+    assert [(p.method, p.reference, p.amount_minor, p.received_at.date()) for p in paid] == [
+        ("cheque", "CHQ-100200", inp.total_minor, date.today())]
+    assert [m["subject"] for m in mails_to(sandboxes, line.client_email)] == [f"Your address {line.address} is ready"]
+
+
+async def test_wire_never_arriving_cancels_after_fourteen_days(own_ts_env, settings, sessions, sandboxes):
+    ts_env = own_ts_env  # fourteen days on the shared server's clock would follow the next tests
+    async with worker_for(ts_env, settings):
+        handle, inp = await start_order(ts_env, settings, sessions, sandboxes)
+        await handle.execute_update(OrderWorkflow.choose_manual, ChooseManual("wire"))
+        result = await handle.result()
+    assert result.status == "cancelled" and result.method == "wire"
+    assert [m["subject"] for m in mails_to(sandboxes, inp.client_email)] == [f"Order {inp.order_id} was cancelled"]
+
+
+async def test_customer_cancels_and_the_address_is_free_at_once(ts_env, settings, sessions, sandboxes):
+    async with worker_for(ts_env, settings):
+        handle, inp = await start_order(ts_env, settings, sessions, sandboxes)
+        await handle.signal(OrderWorkflow.cancel, CancelRequest("cancelled at the customer's request", "client:7"))
+        result = await handle.result()
+        with pytest.raises((WorkflowUpdateFailedError, RPCError)):  # closed: nothing left to pay
+            await handle.execute_update(OrderWorkflow.choose_manual, ChooseManual("cheque"))
+    assert result.status == "cancelled"
+    async with sessions() as session:
+        sub = (await session.execute(select(Subscription).where(Subscription.address == inp.lines[0].address))).scalar_one()
+    assert sub.status == "cancelled"
