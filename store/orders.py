@@ -173,6 +173,32 @@ async def record_payment(session: AsyncSession, *, order_id: int, method: str, a
     return True
 
 
+async def record_refund(session: AsyncSession, *, capture_id: str, refund_id: str, amount: Money,
+                        refunded_at: datetime, actor: str = "paypal") -> Invoice | None:
+    """A refund of a PayPal capture, once per refund id, as a negative payment on the invoice the
+    capture paid; the invoice is `refunded` when nothing of it remains paid. None: no such capture."""
+    capture = (await session.execute(select(Payment).where(
+        Payment.method == "paypal", Payment.reference == capture_id))).scalar_one_or_none()
+    if capture is None:
+        return None
+    invoice = await session.get(Invoice, capture.invoice_id)
+    assert invoice is not None
+    if (await session.execute(select(Payment).where(
+            Payment.method == "paypal_refund", Payment.reference == refund_id))).scalar_one_or_none():
+        return invoice
+    session.add(Payment(invoice_id=invoice.id, method="paypal_refund", amount_minor=-amount.minor,
+                        currency=amount.currency, reference=refund_id, received_at=refunded_at))
+    await session.flush()
+    remaining = sum(p.amount_minor for p in (await session.execute(
+        select(Payment).where(Payment.invoice_id == invoice.id))).scalars())
+    before = invoice.status
+    if remaining <= 0:
+        invoice.status = "refunded"
+    audit.record(session, actor, "payment.refunded", "invoice", invoice.number, {"invoice": before},
+                 {"invoice": invoice.status, "refund": refund_id, "amount": amount.amount(), "capture": capture_id})
+    return invoice
+
+
 async def cancel_order(session: AsyncSession, order_id: int, reason: str, actor: str = "system") -> None:
     order = await order_with_lines(session, order_id)
     if order is None or order.status == "cancelled":

@@ -23,6 +23,7 @@ BEGIN_PAYPAL = "begin_paypal"          # update on OrderWorkflow -> PayPalChecko
 PAYPAL_APPROVED = "paypal_approved"    # signal on OrderWorkflow
 CAPTURE_REPORTED = "capture_reported"  # signal on OrderWorkflow
 CANCEL_ORDER = "cancel"                # signal on OrderWorkflow
+CAPTURE_DENIED = "capture_denied"      # signal on OrderWorkflow (PayPal: a pending capture failed)
 CHOOSE_MANUAL = "choose_manual_payment"  # update on OrderWorkflow -> ManualInstructions
 RECORD_MANUAL = "record_manual_payment"  # update on OrderWorkflow (operators) -> OrderState
 PAYMENT_CONFIRMED = "payment_confirmed"  # signal on AddressWorkflow
@@ -142,6 +143,12 @@ class OrderState:
     message: str = ""
     method: str = ""                         # paypal | cheque | wire, once chosen
     deadline: datetime | None = None         # unpaid by then: cancelled, addresses released
+
+
+@dataclass
+class CaptureDenied:
+    paypal_order_id: str
+    capture_id: str
 
 
 @dataclass

@@ -17,6 +17,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.contracts import (
         BEGIN_PAYPAL,
         PAYPAL_APPROVED,
+        CAPTURE_DENIED,
         CAPTURE_REPORTED,
         CANCEL_ORDER,
         CHOOSE_MANUAL,
@@ -31,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
         CancelOrder,
         CancelRequest,
         CapturePayPalOrder,
+        CaptureDenied,
         CaptureReported,
         CaptureResult,
         ChooseManual,
@@ -68,6 +70,8 @@ class OrderWorkflow:
         self._checkout: PayPalCheckout | None = None
         self._manual: ManualPayment | None = None       # recorded by an operator, ledger written
         self._recording = False
+        self._denied: CaptureDenied | None = None
+        self._paypal_attempt = 0
         minutes = inp.hold_minutes or inp.payment_deadline_minutes
         self._deadline = workflow.now() + timedelta(minutes=minutes)
         self._state.deadline = self._deadline
@@ -85,7 +89,8 @@ class OrderWorkflow:
                                   inp.currency, request.return_url, request.cancel_url,
                                   # the run id keeps the key unique across deployments sharing a PayPal
                                   # account (order ids restart per database), and stable across retries
-                                  request_id=f"{workflow.info().workflow_id}:{workflow.info().run_id}:create"),
+                                  request_id=f"{workflow.info().workflow_id}:{workflow.info().run_id}:create"
+                                  + (f":{self._paypal_attempt}" if self._paypal_attempt else "")),
                 result_type=PayPalCheckout, **STEP)
             await workflow.execute_activity(
                 "record_paypal_order", RecordPayPalOrder(inp.order_id, created.paypal_order_id), **STEP)
@@ -130,6 +135,8 @@ class OrderWorkflow:
                 received, payment.actor), **STEP)
         finally:
             self._recording = False
+        self._denied: CaptureDenied | None = None
+        self._paypal_attempt = 0
         self._manual = payment
         return self._state
 
@@ -158,6 +165,11 @@ class OrderWorkflow:
     def capture_reported(self, report: CaptureReported) -> None:
         if self._checkout and report.paypal_order_id == self._checkout.paypal_order_id:
             self._reported = report
+
+    @workflow.signal(name=CAPTURE_DENIED)
+    def capture_denied(self, report: CaptureDenied) -> None:
+        if self._checkout and report.paypal_order_id == self._checkout.paypal_order_id:
+            self._denied = report
 
     @workflow.signal(name=CANCEL_ORDER)
     def cancel(self, request: CancelRequest) -> None:
@@ -193,7 +205,7 @@ class OrderWorkflow:
                 await workflow.wait_condition(
                     lambda: self._approved or self._reported is not None or self._cancel is not None
                     or self._manual is not None or self._deadline != deadline,
-                    timeout=max(timedelta(0), deadline - workflow.now()))
+                    timeout=None if deadline is None else max(timedelta(0), deadline - workflow.now()))
             except asyncio.TimeoutError:
                 return await self._cancel_order(CancelRequest("payment_deadline_passed"))
             if self._manual is not None:
@@ -202,6 +214,8 @@ class OrderWorkflow:
                 return await self._cancel_order(self._cancel)
             if self._approved or self._reported is not None:
                 capture = await self._take_payment()
+                if capture is not None and capture.status == "PENDING":
+                    capture = await self._wait_for_pending(capture)
 
         if capture.amount_minor != inp.total_minor or capture.currency != inp.currency:
             # Never provision on a payment that does not match the invoice; an operator decides.
@@ -214,6 +228,26 @@ class OrderWorkflow:
         await workflow.execute_activity("record_payment", RecordPayment(
             inp.order_id, "paypal", capture.amount_minor, capture.currency, capture.capture_id, paid_at), **STEP)
         return await self._paid(capture.capture_id, paid_at)
+
+    async def _wait_for_pending(self, capture: CaptureResult) -> CaptureResult | None:
+        """PayPal holds some payments (an eCheck, a review) before completing or denying them. The
+        money is in flight, so there is no deadline and no cancelling: the addresses stay held until
+        PayPal decides."""
+        self._state.status, self._state.message = "payment_pending", "PayPal is still processing the payment."
+        self._set_deadline(None)
+        await workflow.wait_condition(lambda: self._reported is not None or self._denied is not None)
+        if self._reported is not None:
+            r = self._reported
+            return CaptureResult(r.capture_id, "COMPLETED", r.amount_minor, r.currency)
+        # Denied: the buyer may start PayPal again or pay another way.
+        self._state.status = "declined"
+        self._state.message = "PayPal did not complete the payment; please pay again."
+        self._checkout, self._denied, self._approved = None, None, False
+        self._paypal_attempt += 1
+        self._state.paypal_order_id = self._state.approve_url = ""
+        self._set_deadline(workflow.now() + timedelta(minutes=self._inp.hold_minutes or
+                                                      self._inp.payment_deadline_minutes))
+        return None
 
     async def _paid(self, reference: str, paid_at) -> OrderState:
         for line in self._inp.lines:

@@ -19,7 +19,7 @@ from api.views import addresses_view, grid_view, order_view, surname_initial
 from core.errors import BusinessError
 from core.money import Money
 from core.addresses import display_domain, normalize_domain
-from store import catalog, clients, orders, reserved
+from store import catalog, clients, orders, reserved, webhooks
 from store.models import Domain
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parents[2] / "templates" / "pages"))
@@ -210,6 +210,7 @@ async def operator_payments(request: Request, client: MaybeClient, sessions: Ses
 async def _payments_page(request: Request, client, sessions, checkout, error=None, status: int = 200) -> HTMLResponse:
     async with sessions() as session:
         waiting = await orders.awaiting_payment(session)
+        unmatched = await webhooks.needing_attention(session)
     rows = []
     for order, invoice, customer in waiting:
         live = await checkout.order_state(order.id)
@@ -217,7 +218,7 @@ async def _payments_page(request: Request, client, sessions, checkout, error=Non
                      "total": Money(order.total_minor, order.currency).amount(),
                      "method": live.method if live else "", "deadline": live.deadline if live else None})
     return render(request, "operator_payments.html", status=status, client=client, rows=rows, error=error,
-                  today=date.today().isoformat())
+                  today=date.today().isoformat(), unmatched=unmatched)
 
 
 @router.post("/operator/orders/{order_id}/payments", response_class=HTMLResponse)

@@ -71,6 +71,10 @@ class PayPalState:
         self.captures: list[dict] = []
         self.deliveries: list[dict] = []
         self.decline_next = 0
+        self.pend_next = 0                         # captures held PENDING (an eCheck, a review)
+        self.capture_objects: dict[str, dict] = {}
+        self.refunds: list[dict] = []
+        self.sent: dict[str, tuple[dict, str]] = {}    # event id -> (event, base), for redelivery
         self.key, self.cert_pem = _signing_material()
 
     def snapshot(self) -> dict:
@@ -78,12 +82,14 @@ class PayPalState:
             return {"orders": {k: {"status": v["status"], "amount": v["purchase_units"][0]["amount"]}
                                for k, v in self.orders.items()},
                     "captures": list(self.captures), "deliveries": list(self.deliveries),
+                    "refunds": list(self.refunds),
                     "webhook_url": self.webhook_url}
 
     def reset(self) -> None:
         with self.lock:
             self.orders.clear(); self.idempotent.clear(); self.captures.clear()
-            self.deliveries.clear(); self.decline_next = 0
+            self.deliveries.clear(); self.decline_next = 0; self.pend_next = 0
+            self.capture_objects.clear(); self.refunds.clear(); self.sent.clear()
 
 
 def create_app(client_id: str = "sandbox-client", secret: str = "sandbox-secret",
@@ -170,27 +176,87 @@ def create_app(client_id: str = "sandbox-client", secret: str = "sandbox-secret"
                 order["status"] = "PAYER_ACTION_REQUIRED"  # the buyer may pick another funding source
                 return _error(422, "UNPROCESSABLE_ENTITY", "INSTRUMENT_DECLINED", "The instrument presented was either declined by the processor or bank, or it can't be used for this payment.")
             unit = order["purchase_units"][0]
-            cap = {"id": _id(), "status": "COMPLETED", "amount": unit["amount"], "final_capture": True,
+            pending = state.pend_next > 0
+            state.pend_next -= 1 if pending else 0
+            cap = {"id": _id(), "status": "PENDING" if pending else "COMPLETED", "amount": unit["amount"],
+                   "final_capture": True,
                    "custom_id": unit.get("custom_id", ""), "invoice_id": unit.get("invoice_id", ""),
                    "seller_protection": {"status": "ELIGIBLE"},
                    "supplementary_data": {"related_ids": {"order_id": oid}},
                    "create_time": _now(), "update_time": _now(),
                    "links": [{"rel": "self", "method": "GET", "href": f"{base}/v2/payments/captures/{{id}}"},
                              {"rel": "up", "method": "GET", "href": f"{base}/v2/checkout/orders/{oid}"}]}
+            if pending:
+                cap["status_details"] = {"reason": "ECHECK"}
             order["status"] = "COMPLETED"
             unit["payments"] = {"captures": [cap]}
+            state.capture_objects[cap["id"]] = cap
             state.captures.append({"id": cap["id"], "order_id": oid, "amount": unit["amount"], "request_id": rid})
             view = order_view(order, base)
             if rid:
                 state.idempotent[("capture", rid)] = (201, view)
-        event = {"id": "WH-" + _id(20), "event_version": "1.0", "resource_version": "2.0",
-                 "create_time": _now(), "resource_type": "capture", "event_type": "PAYMENT.CAPTURE.COMPLETED",
-                 "summary": f"Payment completed for {unit['amount']['value']} {unit['amount']['currency_code']}",
-                 "resource": cap}
-        schedule_delivery(event, base)
+        if not pending:
+            schedule_delivery(capture_event(cap, "PAYMENT.CAPTURE.COMPLETED"), base)
+        return JSONResponse(view, status_code=201)
+
+    def capture_event(cap: dict, event_type: str) -> dict:
+        amount = cap["amount"]
+        return {"id": "WH-" + _id(20), "event_version": "1.0", "resource_version": "2.0", "create_time": _now(),
+                "resource_type": "capture" if "CAPTURE" in event_type and "REFUND" not in event_type else "refund",
+                "event_type": event_type,
+                "summary": f"{event_type} for {amount['value']} {amount['currency_code']}", "resource": cap}
+
+    async def settle(request: Request) -> Response:
+        """Sandbox only: PayPal's verdict on a PENDING capture, COMPLETED or DENIED, sent by webhook."""
+        body = await request.json()
+        outcome = body.get("outcome", "COMPLETED")
+        with state.lock:
+            cap = state.capture_objects.get(request.path_params["cid"])
+            if cap is None or cap["status"] != "PENDING" or outcome not in ("COMPLETED", "DENIED"):
+                return _error(422, "UNPROCESSABLE_ENTITY", "INVALID_STATE", "Only a PENDING capture can settle.")
+            cap["status"] = outcome
+            cap.pop("status_details", None)
+        schedule_delivery(capture_event(cap, f"PAYMENT.CAPTURE.{outcome}"), str(request.base_url).rstrip("/"))
+        return JSONResponse(cap)
+
+    async def refund(request: Request) -> Response:
+        """POST /v2/payments/captures/{id}/refund: full when no amount is given, else partial."""
+        if not authorized(request):
+            return _error(401, "AUTHENTICATION_FAILURE", "INVALID_TOKEN", "Authentication failed.")
+        rid = request.headers.get("paypal-request-id") or ""
+        base = str(request.base_url).rstrip("/")
+        body = await request.json() if await request.body() else {}
+        with state.lock:
+            if rid and ("refund", rid) in state.idempotent:
+                return JSONResponse(state.idempotent[("refund", rid)][1], status_code=200)
+            cap = state.capture_objects.get(request.path_params["cid"])
+            if cap is None:
+                return _error(404, "RESOURCE_NOT_FOUND", "INVALID_RESOURCE_ID", "Specified resource ID does not exist.")
+            if cap["status"] not in ("COMPLETED", "PARTIALLY_REFUNDED"):
+                return _error(422, "UNPROCESSABLE_ENTITY", "CAPTURE_FULLY_REFUNDED" if cap["status"] == "REFUNDED"
+                              else "INVALID_RESOURCE_ID", "The capture cannot be refunded.")
+            cents = lambda v: int(round(float(v) * 100))  # noqa: E731 - sandbox arithmetic on 2-decimal strings
+            already = sum(cents(r["amount"]["value"]) for r in state.refunds if r["capture_id"] == cap["id"])
+            wanted = cents(body["amount"]["value"]) if body.get("amount") else cents(cap["amount"]["value"]) - already
+            if wanted <= 0 or already + wanted > cents(cap["amount"]["value"]):
+                return _error(422, "UNPROCESSABLE_ENTITY", "REFUND_AMOUNT_EXCEEDED",
+                              "The refund amount must be less than or equal to the capture amount that has not yet been refunded.")
+            amount = {"currency_code": cap["amount"]["currency_code"], "value": f"{wanted / 100:.2f}"}
+            ref = {"id": _id(), "status": "COMPLETED", "amount": amount, "capture_id": cap["id"],
+                   "create_time": _now(), "update_time": _now(),
+                   "links": [{"rel": "self", "method": "GET", "href": f"{base}/v2/payments/refunds/{{id}}"},
+                             {"rel": "up", "method": "GET", "href": f"{base}/v2/payments/captures/{cap['id']}"}]}
+            state.refunds.append(ref)
+            cap["status"] = "REFUNDED" if already + wanted == cents(cap["amount"]["value"]) else "PARTIALLY_REFUNDED"
+            view = {k: v for k, v in ref.items() if k != "capture_id"}
+            if rid:
+                state.idempotent[("refund", rid)] = (201, view)
+        schedule_delivery(capture_event(view, "PAYMENT.CAPTURE.REFUNDED"), base)
         return JSONResponse(view, status_code=201)
 
     def schedule_delivery(event: dict, base: str) -> None:
+        with state.lock:
+            state.sent[event["id"]] = (event, base)
         task = asyncio.create_task(deliver(event, base))
         background.add(task)  # keep a reference until it is done
         task.add_done_callback(background.discard)
@@ -266,6 +332,21 @@ def create_app(client_id: str = "sandbox-client", secret: str = "sandbox-secret"
             state.decline_next = int(body.get("times", 1))
         return JSONResponse({"decline_next": state.decline_next})
 
+    async def redeliver(request: Request) -> Response:
+        """Sandbox only: send an event again, as PayPal does when it is unsure it was received."""
+        with state.lock:
+            found = state.sent.get(request.path_params["eid"])
+        if found is None:
+            return _error(404, "RESOURCE_NOT_FOUND", "INVALID_RESOURCE_ID", "No such event.")
+        await deliver(*found)
+        return JSONResponse({"redelivered": request.path_params["eid"]})
+
+    async def set_pend(request: Request) -> Response:
+        body = await request.json()
+        with state.lock:
+            state.pend_next = int(body.get("times", 1))
+        return JSONResponse({"pend_next": state.pend_next})
+
     async def configure(request: Request) -> Response:
         body = await request.json()
         with state.lock:
@@ -281,7 +362,11 @@ def create_app(client_id: str = "sandbox-client", secret: str = "sandbox-secret"
         Route(CERT_PATH, cert, methods=["GET"]),
         Route("/checkoutnow", checkout_page, methods=["GET"]),
         Route("/checkoutnow/decide", checkout_decide, methods=["POST"]),
+        Route("/v2/payments/captures/{cid}/refund", refund, methods=["POST"]),
         Route("/__sandbox/decline", set_decline, methods=["POST"]),
+        Route("/__sandbox/pend", set_pend, methods=["POST"]),
+        Route("/__sandbox/events/{eid}/redeliver", redeliver, methods=["POST"]),
+        Route("/__sandbox/captures/{cid}/settle", settle, methods=["POST"]),
         Route("/__sandbox/config", configure, methods=["POST"]),
         *admin_routes(plan, state.snapshot, state.reset),
     ])

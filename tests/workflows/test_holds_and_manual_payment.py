@@ -2,6 +2,7 @@
 how to pay, the 14 days a cheque or wire gets, the operator's record, refusals, and cancellation."""
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 
 import pytest
@@ -91,3 +92,49 @@ async def test_customer_cancels_and_the_address_is_free_at_once(ts_env, settings
     async with sessions() as session:
         sub = (await session.execute(select(Subscription).where(Subscription.address == inp.lines[0].address))).scalar_one()
     assert sub.status == "cancelled"
+
+
+async def test_pending_capture_holds_until_paypal_decides_and_a_denial_lets_the_buyer_pay_again(
+        ts_env, settings, sessions, sandboxes):
+    import httpx
+
+    from tests.support import approve_at_paypal, sandbox_state
+    from tests.workflows.test_order_lifecycle import pay
+    from workflows.contracts import BeginPayPal, CaptureDenied, CaptureReported, PayPalApproved
+
+    async with httpx.AsyncClient() as http:
+        await http.post(f"{sandboxes.paypal.url}/__sandbox/pend", json={"times": 1})
+    async with worker_for(ts_env, settings):
+        handle, inp = await start_order(ts_env, settings, sessions, sandboxes)
+        first = await pay(handle, sandboxes)
+        for _ in range(100):
+            state = await handle.query(OrderWorkflow.state)
+            if state.status == "payment_pending":
+                break
+            await asyncio.sleep(0.1)
+        assert state.status == "payment_pending" and state.deadline is None
+        with pytest.raises(WorkflowUpdateFailedError):       # no cheque over money in flight
+            await handle.execute_update(OrderWorkflow.record_manual, cheque(inp))
+        capture_id = next(c["id"] for c in (await sandbox_state(sandboxes.paypal))["captures"]
+                          if c["order_id"] == first)
+        await handle.signal(OrderWorkflow.capture_denied, CaptureDenied(first, capture_id))
+        for _ in range(100):
+            state = await handle.query(OrderWorkflow.state)
+            if state.status == "declined":
+                break
+            await asyncio.sleep(0.1)
+        assert state.status == "declined" and "pay again" in state.message
+
+        again = await handle.execute_update(OrderWorkflow.begin_paypal,
+                                            BeginPayPal("http://shop.test/return", "http://shop.test/cancel"))
+        assert again.paypal_order_id != first                # a new PayPal order, not the denied one
+        await approve_at_paypal(sandboxes, again.approve_url)
+        await handle.signal(OrderWorkflow.paypal_approved, PayPalApproved(again.paypal_order_id))
+        # a late COMPLETED for the denied order's capture is not taken for this one
+        await handle.signal(OrderWorkflow.capture_reported, CaptureReported(first, capture_id, inp.total_minor,
+                                                                            inp.currency))
+        assert (await handle.result()).status == "paid"
+    async with sessions() as session:
+        invoice = (await session.execute(select(Invoice).where(Invoice.order_id == inp.order_id))).scalar_one()
+        paid = (await session.execute(select(Payment).where(Payment.invoice_id == invoice.id))).scalars().all()
+    assert len(paid) == 1 and paid[0].reference != capture_id
