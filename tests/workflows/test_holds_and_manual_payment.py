@@ -1,5 +1,9 @@
 """Holds and manual payment on the time-skipping server: the 30-minute hold while the customer picks
-how to pay, the 14 days a cheque or wire gets, the operator's record, refusals, and cancellation."""
+how to pay, the 14 days a cheque or wire gets, the operator's record, refusals, and cancellation.
+
+Each test has a server of its own: waiting on these orders lets the server skip to whatever timer
+comes next, and on the shared server that can be another test's address sleeping for years, after
+which the registry sandbox (which counts from the real today) refuses every extension."""
 from __future__ import annotations
 
 import asyncio
@@ -22,7 +26,8 @@ def cheque(inp, reference: str = "CHQ-100200", amount: int | None = None) -> Man
                          date.today(), "operator:1")
 
 
-async def test_hold_lapses_after_thirty_minutes_without_a_payment_method(ts_env, settings, sessions, sandboxes):
+async def test_hold_lapses_after_thirty_minutes_without_a_payment_method(own_ts_env, settings, sessions, sandboxes):
+    ts_env = own_ts_env
     async with worker_for(ts_env, settings):
         handle, inp = await start_order(ts_env, settings, sessions, sandboxes)
         state = await handle.query(OrderWorkflow.state)
@@ -37,8 +42,6 @@ async def test_hold_lapses_after_thirty_minutes_without_a_payment_method(ts_env,
 
 async def test_cheque_holds_for_fourteen_days_and_the_operators_record_activates(own_ts_env, settings, sessions,
                                                                                 sandboxes):
-    # Its own server: the shared one's clock has jumped years ahead by the time this runs, when other
-    # tests' addresses sleep to their term ends, and the registry sandbox counts from today.
     ts_env = own_ts_env
     async with worker_for(ts_env, settings):
         handle, inp = await start_order(ts_env, settings, sessions, sandboxes)
@@ -83,7 +86,8 @@ async def test_wire_never_arriving_cancels_after_fourteen_days(own_ts_env, setti
     assert [m["subject"] for m in mails_to(sandboxes, inp.client_email)] == [f"Order {inp.order_id} was cancelled"]
 
 
-async def test_customer_cancels_and_the_address_is_free_at_once(ts_env, settings, sessions, sandboxes):
+async def test_customer_cancels_and_the_address_is_free_at_once(own_ts_env, settings, sessions, sandboxes):
+    ts_env = own_ts_env
     async with worker_for(ts_env, settings):
         handle, inp = await start_order(ts_env, settings, sessions, sandboxes)
         await handle.signal(OrderWorkflow.cancel, CancelRequest("cancelled at the customer's request", "client:7"))
