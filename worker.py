@@ -22,6 +22,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
 from activities.inventory import InventoryActivities
+from activities.destinations import DestinationActivities
 from activities.ledger import LedgerActivities
 from activities.notifications import EmailRenderer, NotificationActivities
 from activities.payments import PaymentActivities
@@ -68,6 +69,8 @@ async def build_activities(settings: Settings):
     stock = InventoryActivities(cpanel, sessions)
     notifications = NotificationActivities(mailer, sessions, renderer,
                                            mail_domain=urlsplit(settings.public_base_url).hostname or "mailmarket")
+    changes = DestinationActivities(cpanel, sessions, notifications, settings.secrets_key.get_secret_value(),
+                                    settings.public_base_url)
     try:
         yield [
             ledger.record_paypal_order, ledger.record_payment, ledger.cancel_order,
@@ -77,6 +80,7 @@ async def build_activities(settings: Settings):
             provisioning.provision_mailbox, provisioning.remove_mailbox,
             registry.ensure_domain_coverage,
             notifications.send_notification,
+            changes.send_destination_check, changes.switch_forwarder,
             stock.portfolio_domains, stock.sync_cpanel_inventory,
         ]
     finally:

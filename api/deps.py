@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.auth import csrf_ok
 from api.services.checkout import Checkout
+from api.services.destinations import DestinationChanges
 from core.errors import BusinessError
 from settings import Settings
 from store.clients import client_by_id
@@ -30,6 +31,10 @@ async def get_read_sessions(request: Request) -> async_sessionmaker[AsyncSession
 
 async def get_checkout(request: Request) -> Checkout:
     return request.app.state.checkout
+
+
+async def get_destinations(request: Request) -> DestinationChanges:
+    return request.app.state.destinations
 
 
 async def current_client(request: Request) -> Client | None:
@@ -61,6 +66,7 @@ async def require_csrf_header(request: Request, x_csrf_token: Annotated[str | No
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionsDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessions)]
 ReadSessionsDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_read_sessions)]
+DestinationsDep = Annotated[DestinationChanges, Depends(get_destinations)]
 CheckoutDep = Annotated[Checkout, Depends(get_checkout)]
 MaybeClient = Annotated[Client | None, Depends(current_client)]
 SignedIn = Annotated[Client, Depends(require_client)]

@@ -113,3 +113,18 @@ def normalize_destination(raw: str, field: str = "destination") -> str:
             "destination_invalid", "The part after @ is not a valid domain.", field
         ) from None
     return f"{local}@{domain}"
+
+
+def forwarding_loop(address: str, destination: str, next_hop, limit: int = 50) -> list[str] | None:
+    """The chain `address -> destination -> ...` through addresses we host, if it comes back to
+    `address` (or cycles); None when it leaves our system or ends in a mailbox. `next_hop(a)` gives
+    where a hosted forwarder `a` delivers, or None."""
+    chain, seen, hop = [address, destination], {address}, destination
+    while hop is not None and len(chain) <= limit:
+        if hop in seen:
+            return chain
+        seen.add(hop)
+        hop = next_hop(hop)
+        if hop is not None:
+            chain.append(hop)
+    return chain if len(chain) > limit else None

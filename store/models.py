@@ -293,3 +293,18 @@ class MailboxSecret(Base):
     # set just before add_pop, so a retry that finds the mailbox on cPanel knows it made it itself
     attempted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class DestinationChange(Base):
+    """A customer's request to forward an address elsewhere; applied only once the new destination
+    follows the link we emailed it (`core.tokens`), until `expires_at`."""
+
+    __tablename__ = "destination_changes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("address_subscriptions.id"), index=True)
+    old_destination: Mapped[str] = mapped_column(String(320))
+    new_destination: Mapped[str] = mapped_column(String(320))
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|applied|superseded|expired
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    applied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -2,6 +2,7 @@
 welcome, stay active to term end (topping up the domain registration), then release."""
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 
 from temporalio import workflow
@@ -13,6 +14,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows.contracts import (
         PAYMENT_CONFIRMED,
         ORDER_CANCELLED,
+        DESTINATION_CONFIRMED,
+        DESTINATION_REQUESTED,
         RETRY,
         STATE,
         ADDRESS_WORKFLOW,
@@ -24,6 +27,9 @@ with workflow.unsafe.imports_passed_through():
         AddressState,
         CancelRequest,
         CoverageResult,
+        DestinationCheck,
+        DestinationConfirmation,
+        DestinationRequest,
         EnsureCoverage,
         PaymentConfirmed,
         ProvisionForwarder,
@@ -33,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
         RetryRequest,
         SendNotification,
         SetSubscriptionStatus,
+        SwitchForwarder,
     )
 
 STEP = dict(
@@ -54,6 +61,8 @@ class AddressWorkflow:
         self._retry = False
         self._state = AddressState(address=inp.line.address, status="pending_payment",
                                    destination=inp.line.destination)
+        self._requested: dict[int, str] = {}     # destination changes awaiting confirmation
+        self._changing = asyncio.Lock()
 
     # ---- messages --------------------------------------------------------------------------
 
@@ -71,6 +80,35 @@ class AddressWorkflow:
     def retry(self, request: RetryRequest) -> None:
         """Operators send this (Temporal UI: Signal `retry`) after fixing what put us in attention."""
         self._retry = True
+
+    @workflow.signal(name=DESTINATION_REQUESTED)
+    async def destination_requested(self, request: DestinationRequest) -> None:
+        """The customer asked to forward elsewhere: the new destination must confirm by link first,
+        and the old one keeps receiving meanwhile."""
+        # The API saw the subscription active in the database; the run publishes `active` a step later.
+        await workflow.wait_condition(lambda: self._state.status not in ("pending_payment", "provisioning"))
+        if self._state.status != "active" or self._inp.line.kind != "forwarder":
+            return
+        self._requested = {request.change_id: request.new_destination.lower()}  # the latest request wins
+        line = self._inp.line
+        await workflow.execute_activity("send_destination_check", DestinationCheck(
+            request.change_id, line.address, request.new_destination.lower(), line.client_name), **STEP)
+
+    @workflow.signal(name=DESTINATION_CONFIRMED)
+    async def destination_confirmed(self, confirmation: DestinationConfirmation) -> None:
+        change_id = confirmation.change_id
+        new = self._requested.pop(change_id, None)
+        if new is None or self._state.status != "active":
+            return
+        async with self._changing:
+            old, line = self._state.destination, self._inp.line
+            await workflow.execute_activity("switch_forwarder", SwitchForwarder(change_id, line.address, old, new),
+                                            **STEP)
+            self._state.destination = new
+            await workflow.execute_activity("send_notification", SendNotification(
+                key=f"{workflow.info().workflow_id}:destination:{change_id}", template="destination_changed",
+                to=line.client_email, client_id=line.client_id,
+                context={"name": line.client_name, "address": line.address, "old": old, "new": new}), **STEP)
 
     @workflow.query(name=STATE)
     def state(self) -> AddressState:
@@ -122,7 +160,7 @@ class AddressWorkflow:
             await workflow.execute_activity("remove_mailbox", RemoveMailbox(line.address), **STEP)
         else:
             await workflow.execute_activity(
-                "remove_forwarder", RemoveForwarder(line.address, line.destination), **STEP)
+                "remove_forwarder", RemoveForwarder(line.address, self._state.destination), **STEP)
         await workflow.execute_activity("set_subscription_status", SetSubscriptionStatus(
             line.subscription_id, "released", "term ended"), **STEP)
         await workflow.execute_activity("send_notification", SendNotification(
@@ -130,6 +168,7 @@ class AddressWorkflow:
             template="address_ended", to=line.client_email, client_id=line.client_id,
             context={"name": line.client_name, "address": line.address, "term_end": end.isoformat()}), **STEP)
         self._publish("released")
+        await workflow.wait_condition(workflow.all_handlers_finished)
         return self._state
 
     async def _ensure_coverage(self, end: date) -> CoverageResult:

@@ -29,6 +29,8 @@ RECORD_MANUAL = "record_manual_payment"  # update on OrderWorkflow (operators) -
 PAYMENT_CONFIRMED = "payment_confirmed"  # signal on AddressWorkflow
 ORDER_CANCELLED = "order_cancelled"    # signal on AddressWorkflow
 RETRY = "retry"                        # signal on AddressWorkflow (operators)
+DESTINATION_REQUESTED = "destination_requested"  # signal on AddressWorkflow: email the new destination
+DESTINATION_CONFIRMED = "destination_confirmed"  # signal on AddressWorkflow: the link was followed
 STATE = "state"                        # query on both
 INVENTORY_WORKFLOW = "CpanelInventorySyncWorkflow"
 INVENTORY_SCHEDULE_ID = "cpanel-inventory-sync"
@@ -271,6 +273,34 @@ class ProvisionMailbox:
 @dataclass
 class RemoveMailbox:
     address: str
+
+
+@dataclass
+class DestinationRequest:
+    change_id: int
+    new_destination: str
+
+
+@dataclass
+class DestinationConfirmation:
+    change_id: int
+
+
+@dataclass
+class DestinationCheck:
+    """Email the new destination a confirmation link (the activity derives the link's token)."""
+    change_id: int
+    address: str
+    new_destination: str
+    client_name: str
+
+
+@dataclass
+class SwitchForwarder:
+    change_id: int
+    address: str
+    old_destination: str
+    new_destination: str
 
 
 @dataclass

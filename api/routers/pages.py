@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from api.auth import csrf_ok, hash_password, sign_in, sign_out, verify_password
-from api.deps import CheckoutDep, MaybeClient, SessionsDep, SettingsDep
+from api.deps import CheckoutDep, DestinationsDep, MaybeClient, SessionsDep, SettingsDep
 from api.routers.v1 import normalize_email
 from api.services import cart, payments
 from api.services.ordering import WantedAddress
@@ -20,7 +20,7 @@ from core.errors import BusinessError
 from core.money import Money
 from core.addresses import display_domain, normalize_domain
 from store import catalog, clients, orders, reserved, webhooks
-from store.models import Domain
+from store.models import Domain, Subscription
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parents[2] / "templates" / "pages"))
 router = APIRouter(include_in_schema=False)
@@ -252,9 +252,56 @@ async def paypal_return(request: Request, checkout: CheckoutDep, token: str = ""
 @router.get("/addresses", response_class=HTMLResponse)
 async def my_addresses(request: Request, client: MaybeClient, sessions: SessionsDep):
     signed_in(client)
+    return await _addresses_page(request, client, sessions)
+
+
+async def _addresses_page(request: Request, client, sessions, status: int = 200, error=None, notice: str = "",
+                          entered: dict | None = None) -> HTMLResponse:
     async with sessions() as session:
         rows = await addresses_view(session, client.id)
-    return render(request, "addresses.html", client=client, addresses=rows)
+    return render(request, "addresses.html", status=status, client=client, addresses=rows, error=error,
+                  notice=notice, entered=entered or {})
+
+
+@router.post("/addresses/{address}/destination", response_class=HTMLResponse)
+async def change_destination(request: Request, address: str, client: MaybeClient, sessions: SessionsDep,
+                             changes: DestinationsDep, csrf: Annotated[str, Form()] = "",
+                             destination: Annotated[str, Form(max_length=320)] = ""):
+    signed_in(client)
+    check_form_csrf(request, csrf)
+    try:
+        change = await changes.request(client, address[:320], destination)
+    except BusinessError as exc:
+        if exc.status >= 500 or exc.status == 404:
+            raise
+        exc.field = f"destination:{address}"
+        return await _addresses_page(request, client, sessions, exc.status, exc, entered={address: destination})
+    notice = (f"We emailed {change.new_destination} a link to confirm. Until it is followed, mail to {address} "
+              "keeps going where it goes now.")
+    return await _addresses_page(request, client, sessions, notice=notice)
+
+
+@router.get("/destination/confirm/{change_id}/{token}", response_class=HTMLResponse)
+async def confirm_destination_page(request: Request, change_id: int, token: str, changes: DestinationsDep,
+                                   sessions: SessionsDep):
+    """No sign-in: the link is the proof. A button, not the link itself, confirms (mail scanners
+    open links)."""
+    change = await changes.pending(change_id, token[:80])
+    async with sessions() as session:
+        sub = await session.get(Subscription, change.subscription_id)
+    return render(request, "destination_confirm.html", change=change, address=sub.address, token=token[:80],
+                  done=change.status == "applied")
+
+
+@router.post("/destination/confirm/{change_id}/{token}", response_class=HTMLResponse)
+async def confirm_destination(request: Request, change_id: int, token: str, changes: DestinationsDep,
+                              sessions: SessionsDep, csrf: Annotated[str, Form()] = ""):
+    check_form_csrf(request, csrf)
+    change = await changes.confirm(change_id, token[:80])
+    async with sessions() as session:
+        sub = await session.get(Subscription, change.subscription_id)
+    return render(request, "destination_confirm.html", change=change, address=sub.address, token=token[:80],
+                  done=True)
 
 
 @router.get("/signup", response_class=HTMLResponse)

@@ -9,8 +9,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from api.auth import hash_password, sign_in, sign_out, verify_password
-from api.deps import (CheckoutDep, CsrfHeader, MaybeClient, Operator, ReadSessionsDep, SessionsDep, SettingsDep,
-                      SignedIn)
+from api.deps import (CheckoutDep, CsrfHeader, DestinationsDep, MaybeClient, Operator, ReadSessionsDep, SessionsDep,
+                      SettingsDep, SignedIn)
 from api.ratelimit import limit_checks
 from api.services import cart, payments
 from api.services.ordering import WantedAddress
@@ -66,6 +66,10 @@ class PaymentIn(BaseModel):
     amount: str = Field(max_length=20, description="decimal, e.g. 24.00; must settle the invoice")
     reference: str = Field(max_length=100, description="cheque number or bank reference")
     received_on: str = Field(max_length=10, description="YYYY-MM-DD")
+
+
+class DestinationIn(BaseModel):
+    destination: str = Field(max_length=320)
 
 
 class OrderIn(BaseModel):
@@ -198,6 +202,15 @@ async def record_manual_payment(order_id: int, body: PaymentIn, operator: Operat
                                   currency=settings.currency, reference=body.reference,
                                   received_on=body.received_on, today=date.today())
     return {"order_id": order_id, "status": state.status}
+
+
+@router.post("/addresses/{address}/destination", status_code=202, dependencies=[CsrfHeader])
+async def change_destination(address: str, body: DestinationIn, client: SignedIn, changes: DestinationsDep):
+    """Forward elsewhere: the new destination is emailed a confirmation link (48 hours) and the switch
+    happens only when it is followed; the old destination keeps receiving meanwhile."""
+    change = await changes.request(client, address[:320], body.destination)
+    return {"change_id": change.id, "status": "awaiting_confirmation", "destination": change.new_destination,
+            "expires_at": change.expires_at.isoformat(timespec="minutes")}
 
 
 @router.get("/addresses")

@@ -16,6 +16,7 @@ from core.pricing import Kind, PriceList, parse_kind
 from core.terms import check_term_fits_registry, validate_term
 from settings import Settings
 from store import availability, orders, secrets
+from api.services.destinations import check_destination
 from store.secrets import SecretBox
 from store.models import Client, Order
 from workflows.contracts import AddressLine, OrderInput, address_workflow_id
@@ -67,8 +68,8 @@ async def validate_lines(session: AsyncSession, settings: Settings, wanted: list
         if address in seen:
             raise BusinessError("address_repeated", f"{address} is in the order twice.", prefix + "local_part")
         seen.add(address)
-        if kind is Kind.FORWARDER and destination.lower() == address:
-            raise BusinessError("destination_loop", "An address cannot forward to itself.", prefix + "destination")
+        if kind is Kind.FORWARDER:
+            destination = await check_destination(session, address, destination, prefix + "destination")
         known = await availability.facts(session, [local], [domain])
         status = known.status(domain.id, local)
         if status is not Cell.AVAILABLE:

@@ -124,3 +124,17 @@ def test_mailbox_password_policy_accepts_a_long_unusual_one():
     from core.passwords import check_mailbox_password
 
     assert check_mailbox_password("Tango-Fjord-7-Quill", "mark", "accordionist.org") == "Tango-Fjord-7-Quill"
+
+
+def test_forwarding_loop_follows_hosted_forwarders_across_customers():
+    from core.addresses import forwarding_loop
+
+    hops = {"b@ours.org": "c@ours.org", "c@ours.org": "a@ours.org", "m@ours.org": None}
+    assert forwarding_loop("a@ours.org", "b@ours.org", hops.get) == ["a@ours.org", "b@ours.org", "c@ours.org",
+                                                                    "a@ours.org"]
+    assert forwarding_loop("a@ours.org", "m@ours.org", hops.get) is None          # a mailbox ends the chain
+    assert forwarding_loop("a@ours.org", "me@gmail.example", hops.get) is None    # leaves our system
+    assert forwarding_loop("x@ours.org", "b@ours.org", hops.get) is None           # b -> c -> a: a leaves us
+    cyclic = {"p@ours.org": "q@ours.org", "q@ours.org": "p@ours.org"}
+    assert forwarding_loop("x@ours.org", "p@ours.org", cyclic.get) == ["x@ours.org", "p@ours.org", "q@ours.org",
+                                                                      "p@ours.org"]   # a cycle further on

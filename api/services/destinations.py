@@ -1,0 +1,103 @@
+"""Where a forwarder may deliver, and a customer's change of it: never to itself, never into a
+chain of our own forwarders that leads back to it (across customers), never to an address at our
+domains that is not in use. The change is asked of the address's workflow, which applies it only
+after the new destination confirms."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client as TemporalClient
+from temporalio.service import RPCError
+
+from core.addresses import forwarding_loop, normalize_destination
+from core.errors import BusinessError
+from core.tokens import token_ok
+from store import destinations
+from store.models import Client, DestinationChange, Subscription
+from workflows.contracts import (
+    DESTINATION_CONFIRMED,
+    DESTINATION_REQUESTED,
+    DestinationConfirmation,
+    DestinationRequest,
+    address_workflow_id,
+)
+
+CONFIRM_WITHIN = timedelta(hours=48)
+PURPOSE = "destination"
+
+
+async def check_destination(session: AsyncSession, address: str, raw: str, field: str = "destination") -> str:
+    destination = normalize_destination(raw, field).lower()
+    if destination == address:
+        raise BusinessError("destination_loop", "An address cannot forward to itself.", field)
+    domain = destination.rpartition("@")[2]
+    if await destinations.is_our_domain(session, domain):
+        if await destinations.live_subscription(session, destination) is None:
+            raise BusinessError("destination_not_in_use", f"{destination} is not an address in use here; mail "
+                                "forwarded to it would bounce.", field)
+        hops = await destinations.hops_from(session, destination)
+        loop = forwarding_loop(address, destination, hops.get)
+        if loop:
+            raise BusinessError("destination_loop", "That would send mail round in a circle: "
+                                + " → ".join(loop) + ".", field)
+    return destination
+
+
+class DestinationChanges:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], temporal: TemporalClient, secret: str):
+        self.sessions, self.temporal, self.secret = sessions, temporal, secret
+
+    async def request(self, client: Client, address: str, raw: str) -> DestinationChange:
+        address = (address or "").strip().lower()
+        async with self.sessions.begin() as session:
+            sub = await destinations.live_subscription(session, address)
+            if sub is None or sub.client_id != client.id:
+                raise BusinessError("address_not_found", "There is no such address in your account.", "address", 404)
+            if sub.kind != "forwarder":
+                raise BusinessError("not_a_forwarder", "Only a forwarder has a destination.", "address", 409)
+            if sub.status != "active":
+                raise BusinessError("address_not_active", f"{address} is {sub.status.replace('_', ' ')}; change its "
+                                    "destination once it is active.", "address", 409)
+            destination = await check_destination(session, address, raw)
+            if destination == (sub.destination or "").lower():
+                raise BusinessError("destination_unchanged", f"{address} already forwards to {destination}.",
+                                    "destination")
+            change = await destinations.request_change(session, sub, destination, now=datetime.now(timezone.utc),
+                                                       ttl=CONFIRM_WITHIN, actor=f"client:{client.id}")
+        try:
+            await self.temporal.get_workflow_handle(address_workflow_id(address)).signal(
+                DESTINATION_REQUESTED, DestinationRequest(change.id, destination))
+        except RPCError:
+            raise BusinessError("service_unavailable", "We could not take the change just now; please try again.",
+                                status=503) from None
+        return change
+
+    async def pending(self, change_id: int, token: str) -> DestinationChange:
+        """The change a confirmation link stands for, if the link is genuine and still good."""
+        async with self.sessions() as session:
+            change = await destinations.change(session, change_id)
+        if change is None or not token_ok(self.secret, PURPOSE, change_id, token):
+            raise BusinessError("link_invalid", "This confirmation link is not valid.", status=404)
+        if change.status == "applied":
+            return change
+        if change.status != "pending":
+            raise BusinessError("link_superseded", "A newer change was asked for since; this link no longer "
+                                "applies.", status=410)
+        if change.expires_at.replace(tzinfo=change.expires_at.tzinfo or timezone.utc) < datetime.now(timezone.utc):
+            raise BusinessError("link_expired", "This confirmation link has expired; ask for the change again.",
+                                status=410)
+        return change
+
+    async def confirm(self, change_id: int, token: str) -> DestinationChange:
+        change = await self.pending(change_id, token)
+        if change.status == "applied":
+            return change
+        async with self.sessions() as session:
+            sub = await session.get(Subscription, change.subscription_id)
+        try:
+            await self.temporal.get_workflow_handle(address_workflow_id(sub.address)).signal(
+                DESTINATION_CONFIRMED, DestinationConfirmation(change_id))
+        except RPCError:
+            raise BusinessError("address_closed", "This address is no longer active.", status=410) from None
+        return change
