@@ -78,6 +78,7 @@ async def build_activities(settings: Settings):
             payments.create_paypal_order, payments.capture_paypal_order,
             provisioning.provision_forwarder, provisioning.remove_forwarder,
             provisioning.provision_mailbox, provisioning.remove_mailbox,
+            provisioning.set_mailbox_password, provisioning.apply_autoresponder, provisioning.mailbox_usage,
             registry.ensure_domain_coverage,
             notifications.send_notification,
             changes.send_destination_check, changes.switch_forwarder,

@@ -11,11 +11,21 @@ from temporalio.exceptions import ApplicationError
 
 from activities.heartbeat import heartbeating
 
-from providers.cpanel.protocol import CpanelAPI
+from providers.cpanel.protocol import AutoResponder, CpanelAPI
 from providers.errors import LogicalError
-from store import secrets
+from store import audit, secrets
 from store.secrets import SecretBox
-from workflows.contracts import ProvisionForwarder, ProvisionMailbox, Refusal, RemoveForwarder, RemoveMailbox
+from workflows.contracts import (
+    ApplyAutoresponder,
+    MailboxRef,
+    MailboxUsageState,
+    ProvisionForwarder,
+    ProvisionMailbox,
+    Refusal,
+    RemoveForwarder,
+    RemoveMailbox,
+    SetMailboxPassword,
+)
 
 
 class ProvisioningActivities:
@@ -50,6 +60,45 @@ class ProvisioningActivities:
                 raise ApplicationError(exc.message, type=Refusal.PROVIDER_REFUSED, non_retryable=True) from exc
         async with self._sessions.begin() as session:
             await secrets.forget(session, [inp.subscription_id])
+
+    @activity.defn(name="set_mailbox_password")
+    @heartbeating
+    async def set_mailbox_password(self, inp: SetMailboxPassword) -> None:
+        async with self._sessions() as session:
+            pending = await secrets.pending_password(session, self._box, inp.subscription_id)
+        if pending is None:
+            return  # applied by an earlier attempt (and forgotten)
+        try:
+            await self._cpanel.passwd_pop(inp.address, pending.password)
+        except LogicalError as exc:
+            raise ApplicationError(exc.message, type=Refusal.PROVIDER_REFUSED, non_retryable=True) from exc
+        async with self._sessions.begin() as session:
+            await secrets.forget(session, [inp.subscription_id])
+            audit.record(session, inp.actor, "mailbox.password_changed", "subscription", inp.address)
+
+    @activity.defn(name="apply_autoresponder")
+    @heartbeating
+    async def apply_autoresponder(self, inp: ApplyAutoresponder) -> None:
+        reply = inp.reply
+        if reply.enabled:
+            start = int(reply.start.timestamp()) if reply.start else int(datetime.now(timezone.utc).timestamp())
+            stop = int(reply.stop.timestamp()) if reply.stop else start + 10 * 366 * 86400
+            await self._cpanel.add_auto_responder(inp.address, inp.from_name, AutoResponder(
+                reply.subject, reply.body, reply.interval_hours, start, stop))
+        else:
+            await self._cpanel.delete_auto_responder(inp.address)
+        async with self._sessions.begin() as session:
+            audit.record(session, reply.actor or "system", "mailbox.autoresponder_" + ("set" if reply.enabled
+                                                                                       else "cleared"),
+                         "subscription", inp.address, after={"subject": reply.subject} if reply.enabled else None)
+
+    @activity.defn(name="mailbox_usage")
+    @heartbeating
+    async def mailbox_usage(self, inp: MailboxRef) -> MailboxUsageState:
+        usage = await self._cpanel.mailbox_usage(inp.address)
+        reply = await self._cpanel.get_auto_responder(inp.address)
+        return MailboxUsageState(usage.used_mb if usage else 0.0, usage.quota_mb if usage else None,
+                                 reply.subject if reply else "")
 
     @activity.defn(name="remove_mailbox")
     @heartbeating

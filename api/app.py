@@ -19,6 +19,8 @@ from api.routers import pages, v1, webhooks
 from api.services.availability import Portfolio
 from api.services.checkout import Checkout
 from api.services.destinations import DestinationChanges
+from api.services.mailboxes import Mailboxes
+from store.secrets import SecretBox
 from core.errors import BusinessError
 from providers.paypal.webhook import WebhookVerifier
 from settings import Settings, get_settings
@@ -40,6 +42,7 @@ def create_app(settings: Settings | None = None, temporal: TemporalClient | None
         client = temporal or await TemporalClient.connect(
             settings.temporal_address, namespace=settings.temporal_namespace, data_converter=pydantic_data_converter)
         app.state.checkout = Checkout(settings, app.state.sessions, client)
+        app.state.mailboxes = Mailboxes(app.state.sessions, client, SecretBox(settings.secrets_key.get_secret_value()))
         app.state.destinations = DestinationChanges(app.state.sessions, client,
                                                     settings.secrets_key.get_secret_value())
         app.state.verifier = WebhookVerifier(settings.paypal_webhook_id, settings.paypal_cert_hosts)

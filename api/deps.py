@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from api.auth import csrf_ok
 from api.services.checkout import Checkout
 from api.services.destinations import DestinationChanges
+from api.services.mailboxes import Mailboxes
 from core.errors import BusinessError
 from settings import Settings
 from store.clients import client_by_id
@@ -35,6 +36,10 @@ async def get_checkout(request: Request) -> Checkout:
 
 async def get_destinations(request: Request) -> DestinationChanges:
     return request.app.state.destinations
+
+
+async def get_mailboxes(request: Request) -> Mailboxes:
+    return request.app.state.mailboxes
 
 
 async def current_client(request: Request) -> Client | None:
@@ -67,6 +72,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionsDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessions)]
 ReadSessionsDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_read_sessions)]
 DestinationsDep = Annotated[DestinationChanges, Depends(get_destinations)]
+MailboxesDep = Annotated[Mailboxes, Depends(get_mailboxes)]
 CheckoutDep = Annotated[Checkout, Depends(get_checkout)]
 MaybeClient = Annotated[Client | None, Depends(current_client)]
 SignedIn = Annotated[Client, Depends(require_client)]

@@ -36,6 +36,8 @@ class PendingPassword:
 
 
 async def keep_mailbox_password(session: AsyncSession, box: SecretBox, subscription_id: int, password: str) -> None:
+    """Seal a password for the next cPanel step; a newer one replaces one not yet applied."""
+    await forget(session, [subscription_id])
     session.add(MailboxSecret(subscription_id=subscription_id, ciphertext=box.seal(password)))
 
 

@@ -16,6 +16,9 @@ with workflow.unsafe.imports_passed_through():
         ORDER_CANCELLED,
         DESTINATION_CONFIRMED,
         DESTINATION_REQUESTED,
+        MAILBOX_PASSWORD,
+        MAILBOX_USAGE,
+        SET_AUTORESPONDER,
         RETRY,
         STATE,
         ADDRESS_WORKFLOW,
@@ -24,6 +27,8 @@ with workflow.unsafe.imports_passed_through():
         SA_STATUS,
         ActivateSubscription,
         AddressInput,
+        ApplyAutoresponder,
+        Autoresponder,
         AddressState,
         CancelRequest,
         CoverageResult,
@@ -31,6 +36,9 @@ with workflow.unsafe.imports_passed_through():
         DestinationConfirmation,
         DestinationRequest,
         EnsureCoverage,
+        MailboxPasswordChanged,
+        MailboxRef,
+        MailboxUsageState,
         PaymentConfirmed,
         ProvisionForwarder,
         ProvisionMailbox,
@@ -38,6 +46,7 @@ with workflow.unsafe.imports_passed_through():
         RemoveMailbox,
         RetryRequest,
         SendNotification,
+        SetMailboxPassword,
         SetSubscriptionStatus,
         SwitchForwarder,
     )
@@ -80,6 +89,55 @@ class AddressWorkflow:
     def retry(self, request: RetryRequest) -> None:
         """Operators send this (Temporal UI: Signal `retry`) after fixing what put us in attention."""
         self._retry = True
+
+    @workflow.signal(name=MAILBOX_PASSWORD)
+    async def mailbox_password_changed(self, change: MailboxPasswordChanged) -> None:
+        """A new password waits sealed in the database (never here); hand it to cPanel."""
+        await workflow.wait_condition(lambda: self._state.status not in ("pending_payment", "provisioning"))
+        if self._state.status != "active" or self._inp.line.kind != "mailbox":
+            return
+        line = self._inp.line
+        async with self._changing:
+            await workflow.execute_activity("set_mailbox_password", SetMailboxPassword(
+                line.subscription_id, line.address, change.actor), **STEP)
+
+    @workflow.update(name=SET_AUTORESPONDER)
+    async def set_autoresponder(self, reply: Autoresponder) -> Autoresponder:
+        line = self._inp.line
+        async with self._changing:
+            await workflow.execute_activity("apply_autoresponder", ApplyAutoresponder(
+                line.address, line.client_name or line.address, reply), **STEP)
+        return reply
+
+    @set_autoresponder.validator
+    def _validate_autoresponder(self, reply: Autoresponder) -> None:
+        self._validate_mailbox_active()
+        if reply.enabled:
+            if not reply.subject.strip() or len(reply.subject) > 200:
+                raise ApplicationError("Give the reply a subject (up to 200 characters).", type="subject_invalid")
+            if not reply.body.strip() or len(reply.body) > 10_000:
+                raise ApplicationError("Write the reply (up to 10,000 characters).", type="body_invalid")
+            if not 0 <= reply.interval_hours <= 24 * 30:
+                raise ApplicationError("Reply to the same sender at most once every 0 to 720 hours.",
+                                       type="interval_invalid")
+            if reply.start and reply.stop and reply.stop <= reply.start:
+                raise ApplicationError("The reply must stop after it starts.", type="period_invalid")
+
+    @workflow.update(name=MAILBOX_USAGE)
+    async def mailbox_usage(self, ref: MailboxRef) -> MailboxUsageState:
+        return await workflow.execute_activity("mailbox_usage", MailboxRef(self._inp.line.address),
+                                               result_type=MailboxUsageState, **STEP)
+
+    @mailbox_usage.validator
+    def _validate_usage(self, ref: MailboxRef) -> None:
+        self._validate_mailbox_active()
+
+    def _validate_mailbox_active(self) -> None:
+        if self._inp.line.kind != "mailbox":
+            raise ApplicationError("Only a mailbox has this setting.", type="not_a_mailbox")
+        if self._state.status != "active":
+            raise ApplicationError(f"The mailbox is {self._state.status.replace('_', ' ')}.",
+                                   type="address_not_active")
 
     @workflow.signal(name=DESTINATION_REQUESTED)
     async def destination_requested(self, request: DestinationRequest) -> None:

@@ -29,6 +29,9 @@ RECORD_MANUAL = "record_manual_payment"  # update on OrderWorkflow (operators) -
 PAYMENT_CONFIRMED = "payment_confirmed"  # signal on AddressWorkflow
 ORDER_CANCELLED = "order_cancelled"    # signal on AddressWorkflow
 RETRY = "retry"                        # signal on AddressWorkflow (operators)
+MAILBOX_PASSWORD = "mailbox_password_changed"   # signal on AddressWorkflow: a sealed new password waits
+SET_AUTORESPONDER = "set_autoresponder"          # update on AddressWorkflow -> AutoresponderState
+MAILBOX_USAGE = "mailbox_usage"                  # update on AddressWorkflow -> MailboxUsageState
 DESTINATION_REQUESTED = "destination_requested"  # signal on AddressWorkflow: email the new destination
 DESTINATION_CONFIRMED = "destination_confirmed"  # signal on AddressWorkflow: the link was followed
 STATE = "state"                        # query on both
@@ -279,6 +282,49 @@ class RemoveMailbox:
 class DestinationRequest:
     change_id: int
     new_destination: str
+
+
+@dataclass
+class MailboxPasswordChanged:
+    actor: str
+
+
+@dataclass
+class SetMailboxPassword:
+    subscription_id: int
+    address: str
+    actor: str
+
+
+@dataclass
+class Autoresponder:
+    """Set (enabled) or clear (not enabled) a mailbox's automatic reply."""
+    enabled: bool
+    subject: str = ""
+    body: str = ""
+    interval_hours: int = 24
+    start: datetime | None = None
+    stop: datetime | None = None
+    actor: str = ""
+
+
+@dataclass
+class ApplyAutoresponder:
+    address: str
+    from_name: str
+    reply: Autoresponder
+
+
+@dataclass
+class MailboxRef:
+    address: str
+
+
+@dataclass
+class MailboxUsageState:
+    used_mb: float
+    quota_mb: int | None
+    autoresponder_subject: str = ""
 
 
 @dataclass

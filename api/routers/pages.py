@@ -11,9 +11,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from api.auth import csrf_ok, hash_password, sign_in, sign_out, verify_password
-from api.deps import CheckoutDep, DestinationsDep, MaybeClient, SessionsDep, SettingsDep
+from api.deps import CheckoutDep, DestinationsDep, MailboxesDep, MaybeClient, SessionsDep, SettingsDep
 from api.routers.v1 import normalize_email
 from api.services import cart, payments
+from api.services.mailboxes import parse_when
+from workflows.contracts import Autoresponder
 from api.services.ordering import WantedAddress
 from api.views import addresses_view, grid_view, order_view, surname_initial
 from core.errors import BusinessError
@@ -279,6 +281,62 @@ async def change_destination(request: Request, address: str, client: MaybeClient
     notice = (f"We emailed {change.new_destination} a link to confirm. Until it is followed, mail to {address} "
               "keeps going where it goes now.")
     return await _addresses_page(request, client, sessions, notice=notice)
+
+
+@router.get("/addresses/{address}/mailbox", response_class=HTMLResponse)
+async def mailbox_page(request: Request, address: str, client: MaybeClient, mailboxes: MailboxesDep):
+    signed_in(client)
+    return await _mailbox_page(request, client, mailboxes, address[:320])
+
+
+async def _mailbox_page(request: Request, client, mailboxes, address: str, status: int = 200, error=None,
+                        notice: str = "", entered: dict | None = None) -> HTMLResponse:
+    sub = await mailboxes.mailbox(client, address)
+    try:
+        usage, usage_error = await mailboxes.usage(client, address), None
+    except BusinessError as exc:
+        usage, usage_error = None, exc
+    return render(request, "mailbox.html", status=status, client=client, address=sub.address, usage=usage,
+                  usage_error=usage_error, error=error, notice=notice, entered=entered or {})
+
+
+@router.post("/addresses/{address}/mailbox", response_class=HTMLResponse)
+async def mailbox_change(request: Request, address: str, client: MaybeClient, mailboxes: MailboxesDep,
+                         csrf: Annotated[str, Form()] = "", action: Annotated[str, Form(max_length=20)] = "",
+                         password: Annotated[str, Form(max_length=1024)] = "",
+                         subject: Annotated[str, Form(max_length=200)] = "",
+                         body: Annotated[str, Form(max_length=10_000)] = "",
+                         interval_hours: Annotated[str, Form(max_length=5)] = "24",
+                         stop: Annotated[str, Form(max_length=40)] = ""):
+    """One form per setting: `action` is password, autoresponder or clear."""
+    signed_in(client)
+    check_form_csrf(request, csrf)
+    address = address[:320]
+    try:
+        if action == "password":
+            await mailboxes.change_password(client, address, password)
+            notice = "The new password is on its way to the mail server; it works within a minute."
+        elif action == "autoresponder":
+            try:
+                interval = int(interval_hours)
+            except ValueError:
+                raise BusinessError("interval_invalid", "Give the hours between replies as a number.",
+                                    "interval_hours") from None
+            await mailboxes.set_autoresponder(client, address, Autoresponder(
+                True, subject, body, interval, None, parse_when(stop, "stop")))
+            notice = "Your automatic reply is on."
+        elif action == "clear":
+            await mailboxes.set_autoresponder(client, address, Autoresponder(False))
+            notice = "Your automatic reply is off."
+        else:
+            raise BusinessError("action_invalid", "Choose what to change.", "action")
+    except BusinessError as exc:
+        if exc.status == 404:
+            raise
+        return await _mailbox_page(request, client, mailboxes, address, exc.status, exc,
+                                   entered={"subject": subject, "body": body, "interval_hours": interval_hours,
+                                            "stop": stop, "action": action})
+    return await _mailbox_page(request, client, mailboxes, address, notice=notice)
 
 
 @router.get("/destination/confirm/{change_id}/{token}", response_class=HTMLResponse)

@@ -9,10 +9,12 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from api.auth import hash_password, sign_in, sign_out, verify_password
-from api.deps import (CheckoutDep, CsrfHeader, DestinationsDep, MaybeClient, Operator, ReadSessionsDep, SessionsDep,
+from api.deps import (CheckoutDep, CsrfHeader, DestinationsDep, MailboxesDep, MaybeClient, Operator, ReadSessionsDep, SessionsDep,
                       SettingsDep, SignedIn)
 from api.ratelimit import limit_checks
 from api.services import cart, payments
+from api.services.mailboxes import parse_when
+from workflows.contracts import Autoresponder
 from api.services.ordering import WantedAddress
 from api.views import addresses_view, grid_view, order_view, surname_initial
 from core.errors import BusinessError
@@ -70,6 +72,18 @@ class PaymentIn(BaseModel):
 
 class DestinationIn(BaseModel):
     destination: str = Field(max_length=320)
+
+
+class PasswordIn(BaseModel):
+    password: str = Field(max_length=1024)
+
+
+class AutoresponderIn(BaseModel):
+    subject: str = Field(max_length=200)
+    body: str = Field(max_length=10_000)
+    interval_hours: int = Field(default=24, ge=0, le=720, description="hours between replies to one sender")
+    start: str | None = Field(default=None, max_length=40, description="ISO time, UTC unless it says; default now")
+    stop: str | None = Field(default=None, max_length=40, description="ISO time; default: until cleared")
 
 
 class OrderIn(BaseModel):
@@ -211,6 +225,34 @@ async def change_destination(address: str, body: DestinationIn, client: SignedIn
     change = await changes.request(client, address[:320], body.destination)
     return {"change_id": change.id, "status": "awaiting_confirmation", "destination": change.new_destination,
             "expires_at": change.expires_at.isoformat(timespec="minutes")}
+
+
+@router.get("/addresses/{address}/mailbox")
+async def mailbox_status(address: str, client: SignedIn, mailboxes: MailboxesDep):
+    """How full the mailbox is (live from cPanel) and whether an automatic reply is on."""
+    usage = await mailboxes.usage(client, address[:320])
+    return {"address": address.lower(), "used_mb": usage.used_mb, "quota_mb": usage.quota_mb,
+            "autoresponder": usage.autoresponder_subject or None}
+
+
+@router.post("/addresses/{address}/password", status_code=202, dependencies=[CsrfHeader])
+async def change_mailbox_password(address: str, body: PasswordIn, client: SignedIn, mailboxes: MailboxesDep):
+    await mailboxes.change_password(client, address[:320], body.password)
+    return {"status": "changing"}
+
+
+@router.put("/addresses/{address}/autoresponder", dependencies=[CsrfHeader])
+async def set_autoresponder(address: str, body: AutoresponderIn, client: SignedIn, mailboxes: MailboxesDep):
+    reply = Autoresponder(True, body.subject, body.body, body.interval_hours,
+                          parse_when(body.start, "start"), parse_when(body.stop, "stop"))
+    await mailboxes.set_autoresponder(client, address[:320], reply)
+    return {"autoresponder": body.subject}
+
+
+@router.delete("/addresses/{address}/autoresponder", dependencies=[CsrfHeader])
+async def clear_autoresponder(address: str, client: SignedIn, mailboxes: MailboxesDep):
+    await mailboxes.set_autoresponder(client, address[:320], Autoresponder(False))
+    return {"autoresponder": None}
 
 
 @router.get("/addresses")

@@ -17,6 +17,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
 from api.services.ordering import WantedAddress, place
+from api.services.updates import run_update
 from core.addresses import normalize_domain, normalize_local_part
 from core.errors import BusinessError
 from settings import Settings
@@ -114,21 +115,10 @@ class Checkout:
             raise BusinessError("order_not_cancellable", "This order can no longer be cancelled.", status=409) from None
 
     async def _update(self, order_id: int, name: str, arg, result_type):
-        handle = self.temporal.get_workflow_handle(order_workflow_id(order_id))
-        try:
-            return await handle.execute_update(name, arg, result_type=result_type, rpc_timeout=timedelta(seconds=30))
-        except WorkflowUpdateFailedError as exc:
-            cause = exc.cause
-            while cause is not None and not isinstance(cause, ApplicationError):
-                cause = cause.cause
-            if isinstance(cause, ApplicationError):
-                raise BusinessError(cause.type or "order_not_payable", cause.message, status=409) from None
-            raise BusinessError("service_unavailable", "That did not go through; please try again.",
-                                status=503) from None
-        except RPCError as exc:
-            log.warning("%s for order %s failed: %s", name, order_id, exc)
-            raise BusinessError("order_not_payable", "This order is no longer waiting for payment.",
-                                status=409) from None
+        return await run_update(self.temporal.get_workflow_handle(order_workflow_id(order_id)), name, arg,
+                                result_type, closed=BusinessError("order_not_payable",
+                                                                  "This order is no longer waiting for payment.",
+                                                                  status=409))
 
     async def paypal_approved(self, paypal_order_id: str) -> Order | None:
         async with self.sessions() as session:

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from providers.cpanel.protocol import Forwarder, Mailbox
+from providers.cpanel.protocol import AutoResponder, Forwarder, Mailbox, MailboxUsage
 from providers.errors import LogicalError, TechnicalError
 
 log = logging.getLogger(__name__)
@@ -73,6 +73,42 @@ class CpanelClient:
     async def delete_pop(self, address: str) -> None:
         local, _, domain = address.partition("@")
         await self._call("delete_pop", email=local, domain=domain)
+
+    async def passwd_pop(self, address: str, password: str) -> None:
+        local, _, domain = address.partition("@")
+        await self._call("passwd_pop", email=local, domain=domain, password=password)
+
+    async def mailbox_usage(self, address: str) -> MailboxUsage | None:
+        local, _, domain = address.partition("@")
+        data = await self._call("list_pops_with_disk", domain=domain, email=local, no_validate=1) or []
+        for item in data:
+            if str(item.get("email", "")).lower() == address:
+                quota = item.get("_diskquota", item.get("diskquota"))
+                quota_mb = None if quota in (None, "unlimited", 0, "0") else int(float(quota) / (1024 * 1024)
+                                                                                  if "_diskquota" in item else float(quota))
+                used = float(item.get("_diskused", 0)) / (1024 * 1024) if "_diskused" in item else \
+                    float(item.get("diskused", 0))
+                return MailboxUsage(round(used, 2), quota_mb)
+        return None
+
+    async def add_auto_responder(self, address: str, from_name: str, reply: AutoResponder) -> None:
+        local, _, domain = address.partition("@")
+        await self._call("add_auto_responder", email=local, domain=domain, **{"from": from_name},
+                         subject=reply.subject, body=reply.body, is_html=0, interval=reply.interval_hours,
+                         start=reply.start, stop=reply.stop)
+
+    async def delete_auto_responder(self, address: str) -> None:
+        await self._call("delete_auto_responder", email=address)
+
+    async def get_auto_responder(self, address: str) -> AutoResponder | None:
+        try:
+            data = await self._call("get_auto_responder", email=address)
+        except LogicalError:
+            return None
+        if not data or not data.get("subject"):
+            return None
+        return AutoResponder(data["subject"], data.get("body", ""), int(data.get("interval") or 0),
+                             int(data.get("start") or 0), int(data.get("stop") or 0))
 
     async def list_pops(self, regex: str | None = None) -> list[Mailbox]:
         data = await self._call("list_pops", regex=regex, skip_main=1) or []

@@ -6,7 +6,7 @@ from typing import Protocol
 
 from providers.errors import LogicalError, TechnicalError
 
-__all__ = ["CpanelAPI", "Forwarder", "Mailbox", "LogicalError", "TechnicalError"]
+__all__ = ["AutoResponder", "CpanelAPI", "Forwarder", "Mailbox", "MailboxUsage", "LogicalError", "TechnicalError"]
 
 
 @dataclass(frozen=True)
@@ -22,10 +22,30 @@ class Mailbox:
     suspended_incoming: bool = False
 
 
+@dataclass(frozen=True)
+class MailboxUsage:
+    used_mb: float
+    quota_mb: int | None        # None: unlimited
+
+
+@dataclass(frozen=True)
+class AutoResponder:
+    subject: str
+    body: str
+    interval_hours: int
+    start: int                  # epoch seconds
+    stop: int
+
+
 class CpanelAPI(Protocol):
     async def list_forwarders(self, domain: str) -> list[Forwarder]: ...
     async def add_forwarder(self, address: str, destination: str) -> None: ...
     async def delete_forwarder(self, address: str, destination: str) -> None: ...
     async def add_pop(self, local_part: str, domain: str, password: str, quota_mb: int) -> str: ...
     async def delete_pop(self, address: str) -> None: ...
+    async def passwd_pop(self, address: str, password: str) -> None: ...
+    async def mailbox_usage(self, address: str) -> MailboxUsage | None: ...
+    async def add_auto_responder(self, address: str, from_name: str, reply: AutoResponder) -> None: ...
+    async def delete_auto_responder(self, address: str) -> None: ...
+    async def get_auto_responder(self, address: str) -> AutoResponder | None: ...
     async def list_pops(self, regex: str | None = None) -> list[Mailbox]: ...

@@ -33,6 +33,7 @@ class CpanelState:
         self.forwarders: dict[str, list[str]] = {}       # address -> destinations
         self.pops: dict[str, dict] = {}                   # address -> account
         self.calls: list[str] = []
+        self.responders: dict[str, dict] = {}            # address -> auto responder
 
     def snapshot(self) -> dict:
         with self.lock:
@@ -43,6 +44,7 @@ class CpanelState:
                           "password_sha256": p["password_sha256"]}
                          for e, p in sorted(self.pops.items())],
                 "calls": list(self.calls),
+                "responders": {k: dict(v) for k, v in self.responders.items()},
             }
 
     def reset(self) -> None:
@@ -50,6 +52,7 @@ class CpanelState:
             self.forwarders.clear()
             self.pops.clear()
             self.calls.clear()
+            self.responders.clear()
 
 
 def create_app(user: str = "mailmkt", token: str = "SANDBOXCPANELTOKEN") -> Starlette:
@@ -73,8 +76,19 @@ def create_app(user: str = "mailmkt", token: str = "SANDBOXCPANELTOKEN") -> Star
             state.calls.append(f"{function} {params.get('domain') or params.get('email') or params.get('address', '')}")
             return handler(state, params)
 
+    async def set_usage(request: Request) -> Response:
+        """Sandbox only: pretend a mailbox holds this much mail."""
+        body = await request.json()
+        with state.lock:
+            account = state.pops.get(request.path_params["address"].lower())
+            if account is None:
+                return JSONResponse({"error": "no such mailbox"}, status_code=404)
+            account["used_bytes"] = int(float(body.get("used_mb", 0)) * 1048576)
+        return JSONResponse({"ok": True})
+
     app = Starlette(routes=[
         Route("/execute/{module}/{function}", execute, methods=["GET", "POST"]),
+        Route("/__sandbox/pops/{address}/usage", set_usage, methods=["POST"]),
         *admin_routes(plan, state.snapshot, state.reset),
     ])
     app.add_middleware(fault_middleware(plan))
@@ -168,6 +182,67 @@ def delete_pop(state: CpanelState, p: dict) -> JSONResponse:
     return _ok(None)
 
 
+def _pop_address(p: dict) -> str:
+    local, _, dom = p.get("email", "").lower().partition("@")
+    return f"{local}@{(dom or p.get('domain') or '').lower()}"
+
+
+def passwd_pop(state: CpanelState, p: dict) -> JSONResponse:
+    if (err := _need(p, "email", "password")):
+        return _fail(err)
+    address = _pop_address(p)
+    if address not in state.pops:
+        return _fail(f"The account {address} does not exist.")
+    if len(p["password"]) < 8:
+        return _fail("The password has a strength rating lower than the required minimum.")
+    state.pops[address]["password_sha256"] = hashlib.sha256(p["password"].encode()).hexdigest()
+    return _ok(None)
+
+
+def list_pops_with_disk(state: CpanelState, p: dict) -> JSONResponse:
+    rows = []
+    for address, acct in sorted(state.pops.items()):
+        local, _, domain = address.partition("@")
+        if p.get("domain") and domain != p["domain"].lower():
+            continue
+        if p.get("email") and p["email"].lower() not in (local, address):
+            continue
+        quota = acct["quota"] * 1024 * 1024
+        used = acct.get("used_bytes", 0)
+        rows.append({"email": address, "user": local, "domain": domain, "login": address,
+                     "diskquota": acct["quota"] or "unlimited", "_diskquota": quota, "diskused": round(used / 1048576, 2),
+                     "_diskused": used, "diskusedpercent": int(100 * used / quota) if quota else 0,
+                     "suspended_login": acct["suspended_login"], "suspended_incoming": acct["suspended_incoming"]})
+    return _ok(rows, transformed=True)
+
+
+def add_auto_responder(state: CpanelState, p: dict) -> JSONResponse:
+    if (err := _need(p, "email", "domain", "from", "subject", "body")):
+        return _fail(err)
+    address = _pop_address(p)
+    start, stop = int(p.get("start") or 0), int(p.get("stop") or 0)
+    if stop and stop <= start:
+        return _fail("The stop time must be after the start time.")
+    state.responders[address] = {"subject": p["subject"], "body": p["body"], "from": p["from"],
+                                 "interval": int(p.get("interval") or 0), "start": start, "stop": stop,
+                                 "is_html": int(p.get("is_html") or 0)}
+    return _ok(None)
+
+
+def delete_auto_responder(state: CpanelState, p: dict) -> JSONResponse:
+    if (err := _need(p, "email")):
+        return _fail(err)
+    state.responders.pop(p["email"].lower(), None)
+    return _ok(None)
+
+
+def get_auto_responder(state: CpanelState, p: dict) -> JSONResponse:
+    if (err := _need(p, "email")):
+        return _fail(err)
+    found = state.responders.get(p["email"].lower())
+    return _ok({**found, "charset": "UTF-8"} if found else {})
+
+
 def list_pops(state: CpanelState, p: dict) -> JSONResponse:
     import re
 
@@ -187,6 +262,11 @@ HANDLERS = {
     "add_pop": add_pop,
     "list_pops": list_pops,
     "delete_pop": delete_pop,
+    "passwd_pop": passwd_pop,
+    "list_pops_with_disk": list_pops_with_disk,
+    "add_auto_responder": add_auto_responder,
+    "delete_auto_responder": delete_auto_responder,
+    "get_auto_responder": get_auto_responder,
 }
 
 

@@ -1,0 +1,82 @@
+"""A customer's control of their own mailbox: a new password (checked, sealed, never in a workflow's
+history), an automatic reply, and how full it is. Each goes through the address's workflow."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client as TemporalClient
+from temporalio.service import RPCError
+
+from api.services.updates import run_update
+from core.errors import BusinessError
+from core.passwords import check_mailbox_password
+from store import audit, destinations, secrets
+from store.models import Client, Subscription
+from store.secrets import SecretBox
+from workflows.contracts import (
+    MAILBOX_PASSWORD,
+    MAILBOX_USAGE,
+    SET_AUTORESPONDER,
+    Autoresponder,
+    MailboxPasswordChanged,
+    MailboxRef,
+    MailboxUsageState,
+    address_workflow_id,
+)
+
+CLOSED = BusinessError("address_not_active", "This mailbox is not active.", status=409)
+
+
+class Mailboxes:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], temporal: TemporalClient, box: SecretBox):
+        self.sessions, self.temporal, self.box = sessions, temporal, box
+
+    async def _own_mailbox(self, session: AsyncSession, client: Client, address: str) -> Subscription:
+        sub = await destinations.live_subscription(session, (address or "").strip().lower())
+        if sub is None or sub.client_id != client.id:
+            raise BusinessError("address_not_found", "There is no such address in your account.", "address", 404)
+        if sub.kind != "mailbox":
+            raise BusinessError("not_a_mailbox", "Only a mailbox has this setting.", "address", 409)
+        if sub.status != "active":
+            raise BusinessError("address_not_active", f"{sub.address} is {sub.status.replace('_', ' ')}.", "address",
+                                409)
+        return sub
+
+    async def mailbox(self, client: Client, address: str) -> Subscription:
+        async with self.sessions() as session:
+            return await self._own_mailbox(session, client, address)
+
+    async def change_password(self, client: Client, address: str, password: str) -> None:
+        async with self.sessions.begin() as session:
+            sub = await self._own_mailbox(session, client, address)
+            local, _, domain = sub.address.partition("@")
+            check_mailbox_password(password, local, domain)
+            await secrets.keep_mailbox_password(session, self.box, sub.id, password)
+            audit.record(session, f"client:{client.id}", "mailbox.password_requested", "subscription", sub.address)
+        try:
+            await self.temporal.get_workflow_handle(address_workflow_id(sub.address)).signal(
+                MAILBOX_PASSWORD, MailboxPasswordChanged(f"client:{client.id}"))
+        except RPCError:
+            raise CLOSED from None
+
+    async def set_autoresponder(self, client: Client, address: str, reply: Autoresponder) -> Autoresponder:
+        sub = await self.mailbox(client, address)
+        reply.actor = f"client:{client.id}"
+        return await run_update(self.temporal.get_workflow_handle(address_workflow_id(sub.address)),
+                                SET_AUTORESPONDER, reply, Autoresponder, closed=CLOSED)
+
+    async def usage(self, client: Client, address: str) -> MailboxUsageState:
+        sub = await self.mailbox(client, address)
+        return await run_update(self.temporal.get_workflow_handle(address_workflow_id(sub.address)),
+                                MAILBOX_USAGE, MailboxRef(sub.address), MailboxUsageState, closed=CLOSED)
+
+
+def parse_when(raw: str | None, field: str) -> datetime | None:
+    if not raw:
+        return None
+    try:
+        when = datetime.fromisoformat(raw)
+    except ValueError:
+        raise BusinessError("date_invalid", "Give a date and time like 2026-12-24T09:00.", field) from None
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)  # times are UTC unless they say
