@@ -104,6 +104,7 @@ class AddressWorkflow:
     @workflow.update(name=SET_AUTORESPONDER)
     async def set_autoresponder(self, reply: Autoresponder) -> Autoresponder:
         line = self._inp.line
+        await self._until_settled()
         async with self._changing:
             await workflow.execute_activity("apply_autoresponder", ApplyAutoresponder(
                 line.address, line.client_name or line.address, reply), **STEP)
@@ -125,6 +126,7 @@ class AddressWorkflow:
 
     @workflow.update(name=MAILBOX_USAGE)
     async def mailbox_usage(self, ref: MailboxRef) -> MailboxUsageState:
+        await self._until_settled()
         return await workflow.execute_activity("mailbox_usage", MailboxRef(self._inp.line.address),
                                                result_type=MailboxUsageState, **STEP)
 
@@ -135,6 +137,14 @@ class AddressWorkflow:
     def _validate_mailbox_active(self) -> None:
         if self._inp.line.kind != "mailbox":
             raise ApplicationError("Only a mailbox has this setting.", type="not_a_mailbox")
+        if self._state.status not in ("provisioning", "active"):
+            raise ApplicationError(f"The mailbox is {self._state.status.replace('_', ' ')}.",
+                                   type="address_not_active")
+
+    async def _until_settled(self) -> None:
+        """The API saw `active` in the database; the run publishes it a step later (after the
+        welcome email). Wait for that, then insist on it."""
+        await workflow.wait_condition(lambda: self._state.status not in ("pending_payment", "provisioning"))
         if self._state.status != "active":
             raise ApplicationError(f"The mailbox is {self._state.status.replace('_', ' ')}.",
                                    type="address_not_active")
