@@ -55,10 +55,17 @@ async def seed(settings: Settings) -> list[tuple[str, date]]:
     return domains
 
 
+# `make run` offers cheque and wire with these made-up details, marked as such; a real deployment
+# sets PAYEE_NAME, PAYEE_POSTAL_ADDRESS and BANK_DETAILS (or leaves them unset: PayPal only).
+DEMO_PAYEE = {"PAYEE_NAME": "Mailmarket Demo (not a real payee)",
+              "PAYEE_POSTAL_ADDRESS": "Demo only — do not post cheques",
+              "BANK_DETAILS": "Demo only — no real account"}
+
+
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = get_settings()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env = {**DEMO_PAYEE, **os.environ, "PYTHONUNBUFFERED": "1"}
     procs: list[tuple[str, subprocess.Popen]] = []
 
     def start(what: str, args: list[str], port: int) -> None:

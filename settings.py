@@ -45,9 +45,11 @@ class Settings(BaseSettings):
     paypal_approval_minutes: int = 180
     checkout_hold_minutes: int = 30       # held while the customer picks how to pay
     manual_payment_days: int = 14         # cheque or wire: time for the money to arrive
-    payee_name: str = "Mailmarket Hosting Ltd"
-    payee_postal_address: str = "1 Example Street, Springfield"
-    bank_details: str = "IBAN XX00 0000 0000 0000 0000 00 · BIC XXXXXXXX"
+    # Cheque is offered only with a payee name and postal address, wire only with a payee name and
+    # bank details: nothing is shown to customers that the operator has not set.
+    payee_name: str = ""
+    payee_postal_address: str = ""
+    bank_details: str = ""
     workflow_status_timeout_s: float = 2.0
 
     # cPanel (UAPI over https://host:2083/execute)

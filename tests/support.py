@@ -50,6 +50,9 @@ def start_sandboxes(webhook_url: str = "") -> Sandboxes:
 
 def settings_for(sandboxes: Sandboxes, database_url: str, **overrides) -> Settings:
     overrides.setdefault("portfolio_cache_seconds", 0.0)  # tests make domains as they go
+    overrides.setdefault("payee_name", "Test Payee Ltd")
+    overrides.setdefault("payee_postal_address", "PO Box 1, Testville")
+    overrides.setdefault("bank_details", "IBAN TEST 0001")
     return Settings(
         database_url=database_url,
         task_queue=f"tq-{secrets.token_hex(4)}",

@@ -162,7 +162,8 @@ async def order_page(request: Request, order_id: int, client: MaybeClient, sessi
     async with sessions() as session:
         view = await order_view(session, checkout, order_id, client.id)
     return render(request, "order.html", client=client, order=view, payee_name=settings.payee_name,
-                  payee_postal_address=settings.payee_postal_address, bank_details=settings.bank_details)
+                  payee_postal_address=settings.payee_postal_address, bank_details=settings.bank_details,
+                  manual_methods=payments.offered_methods(settings))
 
 
 @router.post("/orders/{order_id}/pay")
@@ -178,13 +179,13 @@ async def order_pay(request: Request, order_id: int, client: MaybeClient, sessio
 
 @router.post("/orders/{order_id}/manual")
 async def order_pay_manually(request: Request, order_id: int, client: MaybeClient, sessions: SessionsDep,
-                             checkout: CheckoutDep, csrf: Annotated[str, Form()] = "",
+                             checkout: CheckoutDep, settings: SettingsDep, csrf: Annotated[str, Form()] = "",
                              method: Annotated[str, Form(max_length=20)] = ""):
     signed_in(client)
     check_form_csrf(request, csrf)
     async with sessions() as session:
         await order_view(session, checkout, order_id, client.id)
-    await checkout.choose_manual(order_id, payments.parse_method(method))
+    await checkout.choose_manual(order_id, payments.customer_method(method, settings))
     return RedirectResponse(f"/orders/{order_id}", status_code=303)
 
 

@@ -191,7 +191,7 @@ async def pay_manually(order_id: int, body: ManualIn, client: SignedIn, checkout
     """Pay by cheque or wire: the addresses stay held (14 days by default) until an operator records it."""
     async with sessions() as session:
         await order_view(session, checkout, order_id, client.id)  # ownership check
-    instructions = await checkout.choose_manual(order_id, payments.parse_method(body.method))
+    instructions = await checkout.choose_manual(order_id, payments.customer_method(body.method, settings))
     return payments.how_to_pay(settings, instructions).as_dict()
 
 

@@ -35,10 +35,28 @@ def how_to_pay(settings: Settings, instructions: ManualInstructions) -> HowToPay
                     instructions.deadline.isoformat(timespec="minutes"))
 
 
+def offered_methods(settings: Settings) -> list[str]:
+    """The manual methods the operator has configured: cheque needs where to send it, wire the bank."""
+    if not settings.payee_name.strip():
+        return []
+    return [m for m, detail in (("cheque", settings.payee_postal_address), ("wire", settings.bank_details))
+            if detail.strip()]
+
+
 def parse_method(raw: str) -> str:
+    """A manual method an operator records (whatever the customer was offered)."""
     method = (raw or "").strip().lower()
     if method not in METHODS:
         raise BusinessError("method_invalid", "Choose cheque or wire transfer.", "method")
+    return method
+
+
+def customer_method(raw: str, settings: Settings) -> str:
+    """A manual method a customer may choose: one the operator has set up."""
+    method = parse_method(raw)
+    if method not in offered_methods(settings):
+        raise BusinessError("method_unavailable", f"Paying by {'cheque' if method == 'cheque' else 'wire transfer'} "
+                            "is not offered; please pay with PayPal.", "method")
     return method
 
 

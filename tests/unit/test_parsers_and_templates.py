@@ -85,3 +85,20 @@ def test_welcome_emails_are_multipart_and_escaped():
     assert "&lt;b&gt;Mark&lt;/b&gt;" in html and "<b>Mark</b>" not in html
     subject, text, _ = renderer.render("welcome_mailbox", {"name": "M", "address": "m@x.org", "term_end": "2030-01-01"})
     assert "IMAP" in text and "mail.mm.test" in text
+
+
+def test_manual_methods_are_offered_only_when_the_operator_set_them_up():
+    from api.services.payments import customer_method, offered_methods
+    from core.errors import BusinessError
+    from settings import Settings
+
+    bare = Settings(payee_name="", payee_postal_address="", bank_details="")
+    assert offered_methods(bare) == []
+    with pytest.raises(BusinessError) as err:
+        customer_method("wire", bare)
+    assert err.value.code == "method_unavailable"
+    cheque_only = Settings(payee_name="Acme Hosting", payee_postal_address="PO Box 9", bank_details="")
+    assert offered_methods(cheque_only) == ["cheque"] and customer_method("Cheque ", cheque_only) == "cheque"
+    with pytest.raises(BusinessError) as err:
+        customer_method("wire", cheque_only)
+    assert err.value.code == "method_unavailable"
