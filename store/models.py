@@ -34,7 +34,7 @@ NAMING = {
 # Statuses in which an address belongs to somebody. The partial unique index below is what makes
 # "one live holder per address" hold under any race, in PostgreSQL and SQLite alike.
 LIVE_STATUSES = ("pending_payment", "provisioning", "active", "attention")
-_LIVE_SQL = "status IN ('pending_payment', 'provisioning', 'active', 'attention')"
+LIVE_SQL = "status IN ('pending_payment', 'provisioning', 'active', 'attention')"
 
 
 class Base(DeclarativeBase):
@@ -143,12 +143,12 @@ class Subscription(Base):
             "uq_address_live_holder",
             "address",
             unique=True,
-            postgresql_where=text(_LIVE_SQL),
-            sqlite_where=text(_LIVE_SQL),
+            postgresql_where=text(LIVE_SQL),
+            sqlite_where=text(LIVE_SQL),
         ),
         # availability: every live holder of a few names, read from the index alone
         Index("ix_live_name_domain", "local_part", "domain_id",
-              postgresql_where=text(_LIVE_SQL), sqlite_where=text(_LIVE_SQL)),
+              postgresql_where=text(LIVE_SQL), sqlite_where=text(LIVE_SQL)),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     address: Mapped[str] = mapped_column(String(320), index=True)

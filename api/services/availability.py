@@ -29,15 +29,14 @@ class Portfolio:
         self._lock = asyncio.Lock()
         self.listed: dict[str, DomainRef] = {}
         self.backups: dict[int, list[DomainRef]] = {}
+        self.orderable: dict[str, DomainRef] = {}   # listed, and the backups they offer
 
     async def fresh(self, session: AsyncSession) -> "Portfolio":
         if time.monotonic() - self._loaded_at > self._ttl:
             async with self._lock:
                 if time.monotonic() - self._loaded_at > self._ttl:
-                    domains = await facts_store.all_domains(session)
-                    self.listed = {d.name: DomainRef.of(d) for d in domains if d.listed}
-                    backups = await facts_store.backups_of(session, [d.id for d in self.listed.values()])
-                    self.backups = {k: [DomainRef.of(b) for b in bs] for k, bs in backups.items()}
+                    self.listed, self.backups = await facts_store.portfolio_refs(session)
+                    self.orderable = {**{b.name: b for bs in self.backups.values() for b in bs}, **self.listed}
                     self._loaded_at = time.monotonic()
         return self
 
@@ -76,23 +75,16 @@ async def check_grid(session: AsyncSession, raw_names: list[str], raw_domains: l
     if len(cleaned) > max_domains:
         raise BusinessError("domains_too_many", f"Check at most {max_domains} domains at once.", "domains")
     ascii_names = [normalize_domain(d, "domains") for d in cleaned]
-    if portfolio is None:
-        listed = {n: DomainRef.of(d) for n, d in
-                  (await facts_store.domains_by_name(session, ascii_names, listed_only=True)).items()}
-    else:
-        portfolio = await portfolio.fresh(session)
-        listed = {n: portfolio.listed[n] for n in ascii_names if n in portfolio.listed}
+    # Without the API's cached portfolio (a one-off check), read it now.
+    portfolio = await (portfolio or Portfolio(ttl=0)).fresh(session)
+    listed = portfolio.listed
     unknown = [d for d in ascii_names if d not in listed]
     if unknown:
         raise BusinessError("domain_unknown", f"We do not sell addresses at {display_domain(unknown[0])}.", "domains")
     domains = [listed[d] for d in dict.fromkeys(ascii_names)]
 
     names = [w.name for w in wanted if w.name]
-    if portfolio is None:
-        found = await facts_store.backups_of(session, [d.id for d in domains]) if suggest else {}
-        backups = {k: [DomainRef.of(b) for b in bs] for k, bs in found.items()}
-    else:
-        backups = portfolio.backups
+    backups = portfolio.backups
     alternatives = {n: variants(n, initial, limit=VARIANTS_PER_NAME) for n in names} if suggest else {}
     # One round trip answers the grid and every alternative it may offer: the names and their
     # variants at the chosen domains and their backups (the query is bounded by names and domains).

@@ -9,12 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.services.availability import Portfolio
 from api.services.ordering import MAX_LINES
-from core.addresses import display_domain, normalize_domain, normalize_local_part
+from core.addresses import Address, display_domain
 from core.availability import PUBLIC, Cell
 from core.errors import BusinessError
 from core.pricing import parse_kind
 from store import availability
-from store.availability import DomainRef
 
 
 @dataclass(frozen=True)
@@ -40,13 +39,6 @@ def _store(session: dict, cart: list[CartLine]) -> None:
     session["cart"] = [[c.local_part, c.domain, c.kind] for c in cart]
 
 
-def parse_address(raw: str, field: str = "address") -> tuple[str, str]:
-    local, at, domain = (raw or "").strip().rpartition("@")
-    if not at:
-        raise BusinessError("address_invalid", "An address looks like name@domain.", field)
-    return normalize_local_part(local, field), normalize_domain(domain, field)
-
-
 def add(session: dict, picks: list[tuple[str, str]]) -> list[CartLine]:
     """Add (address, kind) picks; a pick already in the cart takes the new kind. All or nothing."""
     cart = lines(session)
@@ -54,8 +46,8 @@ def add(session: dict, picks: list[tuple[str, str]]) -> list[CartLine]:
     if not picks:
         raise BusinessError("cart_nothing_picked", "Tick at least one address to add.", "address")
     for raw, kind in picks:
-        local, domain = parse_address(raw)
-        line = CartLine(local, domain, parse_kind(kind).value)
+        address = Address.from_email(raw)
+        line = CartLine(address.local_part, address.domain, parse_kind(kind).value)
         if line.address in by_address:
             cart[by_address[line.address]] = line
         else:
@@ -69,8 +61,8 @@ def add(session: dict, picks: list[tuple[str, str]]) -> list[CartLine]:
 
 
 def remove(session: dict, raw: str) -> list[CartLine]:
-    local, domain = parse_address(raw)
-    cart = [c for c in lines(session) if c.address != f"{local}@{domain}"]
+    unwanted = Address.from_email(raw).email
+    cart = [c for c in lines(session) if c.address != unwanted]
     _store(session, cart)
     return cart
 
@@ -83,10 +75,7 @@ async def statuses(db: AsyncSession, cart: list[CartLine], portfolio: Portfolio)
     """What a customer would see for each line right now (available, taken, unavailable)."""
     if not cart:
         return {}
-    portfolio = await portfolio.fresh(db)
-    refs: dict[str, DomainRef] = dict(portfolio.listed)
-    for backups in portfolio.backups.values():
-        refs.update({b.name: b for b in backups})
+    refs = (await portfolio.fresh(db)).orderable
     known = await availability.facts(db, [c.local_part for c in cart], [refs[c.domain] for c in cart
                                                                       if c.domain in refs])
     return {c.address: PUBLIC[known.status(refs[c.domain].id, c.local_part)] if c.domain in refs

@@ -9,7 +9,7 @@ import pytest
 from api.services.availability import check_grid
 from api.services.ordering import WantedAddress, place
 from core.availability import Cell
-from store.availability import domains_by_name, facts
+from store.availability import facts, orderable_domain
 from core.errors import BusinessError
 from store.models import CpanelInventory, DomainBackup, ReservedName, Subscription
 from tests.support import make_client, make_domain, utcnow
@@ -62,7 +62,7 @@ async def test_every_status_and_free_suggestions(pg_sessions, pg_settings, sandb
     async with pg_sessions() as session:                        # each offer really is free
         for offer in every_offer:
             name, _, domain_name = offer.partition("@")
-            domain = (await domains_by_name(session, [domain_name], listed_only=False))[domain_name]
+            domain = await orderable_domain(session, domain_name)
             known = await facts(session, [name], [domain])
             assert known.status(domain.id, name) is Cell.AVAILABLE, offer
 
