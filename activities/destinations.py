@@ -9,12 +9,11 @@ from temporalio import activity
 
 from activities.heartbeat import heartbeating
 from activities.notifications import NotificationActivities
-from core.tokens import link_token
+from core.tokens import DESTINATION_LINK, link_token
 from providers.cpanel.protocol import CpanelAPI
 from store import destinations
 from workflows.contracts import DestinationCheck, SendNotification, SwitchForwarder
 
-PURPOSE = "destination"
 
 
 class DestinationActivities:
@@ -26,7 +25,7 @@ class DestinationActivities:
     @activity.defn(name="send_destination_check")
     @heartbeating
     async def send_destination_check(self, inp: DestinationCheck) -> None:
-        link = f"{self._base}/destination/confirm/{inp.change_id}/{link_token(self._secret, PURPOSE, inp.change_id)}"
+        link = f"{self._base}/destination/confirm/{inp.change_id}/{link_token(self._secret, DESTINATION_LINK, inp.change_id)}"
         await self._notifications.send_notification(SendNotification(
             key=f"destination-check:{inp.change_id}", template="destination_check", to=inp.new_destination,
             client_id=None, context={"address": inp.address, "destination": inp.new_destination, "link": link,

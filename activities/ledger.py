@@ -15,7 +15,6 @@ from workflows.contracts import (
     CancelOrder,
     RecordPayment,
     RecordPayPalOrder,
-    Refusal,
     SetSubscriptionStatus,
 )
 

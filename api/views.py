@@ -10,7 +10,7 @@ from api.services.checkout import Checkout
 from core.errors import BusinessError
 from core.money import Money
 from api.services.availability import check_grid
-from store import catalog, orders
+from store import orders
 
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+DESTINATION_LINK = "destination"   # the link a new forwarding destination follows to confirm
+
 
 def link_token(secret: str, purpose: str, ident: int | str) -> str:
     return hmac.new(secret.encode(), f"{purpose}:{ident}".encode(), hashlib.sha256).hexdigest()[:40]

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.errors import BusinessError
 from store import audit
 from store.models import LIVE_STATUSES, DestinationChange, Domain, Subscription
 
@@ -14,6 +15,23 @@ from store.models import LIVE_STATUSES, DestinationChange, Domain, Subscription
 async def live_subscription(session: AsyncSession, address: str) -> Subscription | None:
     return (await session.execute(select(Subscription).where(
         Subscription.address == address, Subscription.status.in_(LIVE_STATUSES)))).scalar_one_or_none()
+
+
+_WRONG_KIND = {"forwarder": ("not_a_forwarder", "Only a forwarder has a destination."),
+               "mailbox": ("not_a_mailbox", "Only a mailbox has this setting.")}
+
+
+async def own_active(session: AsyncSession, client_id: int, address: str, kind: str) -> Subscription:
+    """The client's own active address of this kind, or the refusal a customer should see."""
+    sub = await live_subscription(session, (address or "").strip().lower())
+    if sub is None or sub.client_id != client_id:
+        raise BusinessError("address_not_found", "There is no such address in your account.", "address", 404)
+    if sub.kind != kind:
+        raise BusinessError(*_WRONG_KIND[kind], "address", 409)
+    if sub.status != "active":
+        raise BusinessError("address_not_active", f"{sub.address} is {sub.status.replace('_', ' ')}; try again once "
+                            "it is active.", "address", 409)
+    return sub
 
 
 async def is_our_domain(session: AsyncSession, domain: str) -> bool:

@@ -127,3 +127,17 @@ async def signed_in_http(base: str, email: str | None = None) -> tuple[httpx.Asy
                               "name": "Buyer"})
     assert r.status_code == 201, r.text
     return http, {"X-CSRF-Token": r.json()["csrf_token"]}
+
+
+async def order_and_approve(http: httpx.AsyncClient, headers: dict, sandboxes: Sandboxes,
+                            line: dict) -> tuple[dict, str]:
+    """Place a one-line order over the API, start PayPal, and approve it at the sandbox as the buyer
+    does (then closes the tab). Returns the order and the PayPal order id."""
+    r = await http.post("/api/v1/orders", headers=headers, json={"lines": [line]})
+    assert r.status_code == 201, r.text
+    order = r.json()
+    pay = (await http.post(f"/api/v1/orders/{order['id']}/paypal", headers=headers)).json()
+    async with httpx.AsyncClient() as buyer:
+        await buyer.post(f"{sandboxes.paypal.url}/checkoutnow/decide",
+                         data={"token": pay["paypal_order_id"], "decision": "approve"})
+    return order, pay["paypal_order_id"]

@@ -93,8 +93,7 @@ class AddressWorkflow:
     @workflow.signal(name=MAILBOX_PASSWORD)
     async def mailbox_password_changed(self, change: MailboxPasswordChanged) -> None:
         """A new password waits sealed in the database (never here); hand it to cPanel."""
-        await workflow.wait_condition(lambda: self._state.status not in ("pending_payment", "provisioning"))
-        if self._state.status != "active" or self._inp.line.kind != "mailbox":
+        if not await self._settled_active() or self._inp.line.kind != "mailbox":
             return
         line = self._inp.line
         async with self._changing:
@@ -141,11 +140,14 @@ class AddressWorkflow:
             raise ApplicationError(f"The mailbox is {self._state.status.replace('_', ' ')}.",
                                    type="address_not_active")
 
-    async def _until_settled(self) -> None:
+    async def _settled_active(self) -> bool:
         """The API saw `active` in the database; the run publishes it a step later (after the
-        welcome email). Wait for that, then insist on it."""
+        welcome email). Wait for the run to settle, then say whether it is active."""
         await workflow.wait_condition(lambda: self._state.status not in ("pending_payment", "provisioning"))
-        if self._state.status != "active":
+        return self._state.status == "active"
+
+    async def _until_settled(self) -> None:
+        if not await self._settled_active():
             raise ApplicationError(f"The mailbox is {self._state.status.replace('_', ' ')}.",
                                    type="address_not_active")
 
@@ -153,9 +155,7 @@ class AddressWorkflow:
     async def destination_requested(self, request: DestinationRequest) -> None:
         """The customer asked to forward elsewhere: the new destination must confirm by link first,
         and the old one keeps receiving meanwhile."""
-        # The API saw the subscription active in the database; the run publishes `active` a step later.
-        await workflow.wait_condition(lambda: self._state.status not in ("pending_payment", "provisioning"))
-        if self._state.status != "active" or self._inp.line.kind != "forwarder":
+        if not await self._settled_active() or self._inp.line.kind != "forwarder":
             return
         self._requested = {request.change_id: request.new_destination.lower()}  # the latest request wins
         line = self._inp.line

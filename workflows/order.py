@@ -103,6 +103,9 @@ class OrderWorkflow:
 
     @begin_paypal.validator
     def _validate_begin(self, request: BeginPayPal) -> None:
+        self._require_payable()
+
+    def _require_payable(self) -> None:
         if self._state.status not in ("awaiting_payment", "declined"):
             raise ApplicationError(f"This order cannot be paid now (it is {self._state.status}).",
                                    type=Refusal.ORDER_NOT_PAYABLE)
@@ -118,7 +121,7 @@ class OrderWorkflow:
 
     @choose_manual.validator
     def _validate_choose(self, request: ChooseManual) -> None:
-        self._validate_begin(None)  # type: ignore[arg-type]
+        self._require_payable()
         if request.method not in ("cheque", "wire"):
             raise ApplicationError("Pay by cheque or by wire transfer.", type="method_invalid")
 

@@ -1,6 +1,7 @@
 """Server-rendered pages: catalog, availability, order, PayPal return, sign-up/in, my addresses."""
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from pathlib import Path
 from urllib.parse import urlencode
@@ -166,13 +167,18 @@ async def order_page(request: Request, order_id: int, client: MaybeClient, sessi
                   manual_methods=payments.offered_methods(settings))
 
 
-@router.post("/orders/{order_id}/pay")
-async def order_pay(request: Request, order_id: int, client: MaybeClient, sessions: SessionsDep,
-                    checkout: CheckoutDep, csrf: Annotated[str, Form()] = ""):
+async def _own_order_form(request: Request, client, sessions, checkout, order_id: int, csrf: str):
+    """A form posted about one of the client's own orders: signed in, fresh, and theirs."""
     signed_in(client)
     check_form_csrf(request, csrf)
     async with sessions() as session:
-        await order_view(session, checkout, order_id, client.id)
+        return await order_view(session, checkout, order_id, client.id)
+
+
+@router.post("/orders/{order_id}/pay")
+async def order_pay(request: Request, order_id: int, client: MaybeClient, sessions: SessionsDep,
+                    checkout: CheckoutDep, csrf: Annotated[str, Form()] = ""):
+    await _own_order_form(request, client, sessions, checkout, order_id, csrf)
     started = await checkout.begin_paypal(order_id)
     return RedirectResponse(started.approve_url, status_code=303)
 
@@ -181,10 +187,7 @@ async def order_pay(request: Request, order_id: int, client: MaybeClient, sessio
 async def order_pay_manually(request: Request, order_id: int, client: MaybeClient, sessions: SessionsDep,
                              checkout: CheckoutDep, settings: SettingsDep, csrf: Annotated[str, Form()] = "",
                              method: Annotated[str, Form(max_length=20)] = ""):
-    signed_in(client)
-    check_form_csrf(request, csrf)
-    async with sessions() as session:
-        await order_view(session, checkout, order_id, client.id)
+    await _own_order_form(request, client, sessions, checkout, order_id, csrf)
     await checkout.choose_manual(order_id, payments.customer_method(method, settings))
     return RedirectResponse(f"/orders/{order_id}", status_code=303)
 
@@ -192,10 +195,7 @@ async def order_pay_manually(request: Request, order_id: int, client: MaybeClien
 @router.post("/orders/{order_id}/cancel")
 async def order_cancel(request: Request, order_id: int, client: MaybeClient, sessions: SessionsDep,
                        checkout: CheckoutDep, csrf: Annotated[str, Form()] = ""):
-    signed_in(client)
-    check_form_csrf(request, csrf)
-    async with sessions() as session:
-        view = await order_view(session, checkout, order_id, client.id)
+    view = await _own_order_form(request, client, sessions, checkout, order_id, csrf)
     if view.status == "pending_payment":
         await checkout.cancel(order_id, f"client:{client.id}")
     return RedirectResponse(f"/orders/{order_id}", status_code=303)
@@ -214,9 +214,10 @@ async def _payments_page(request: Request, client, sessions, checkout, error=Non
     async with sessions() as session:
         waiting = await orders.awaiting_payment(session)
         unmatched = await webhooks.needing_attention(session)
+    # each order's live state (method, deadline) from its workflow, asked all at once
+    states = await asyncio.gather(*(checkout.order_state(order.id) for order, _, _ in waiting))
     rows = []
-    for order, invoice, customer in waiting:
-        live = await checkout.order_state(order.id)
+    for (order, invoice, customer), live in zip(waiting, states):
         rows.append({"order": order, "invoice": invoice, "customer": customer,
                      "total": Money(order.total_minor, order.currency).amount(),
                      "method": live.method if live else "", "deadline": live.deadline if live else None})

@@ -12,7 +12,7 @@ from temporalio.service import RPCError
 
 from core.addresses import forwarding_loop, normalize_destination
 from core.errors import BusinessError
-from core.tokens import token_ok
+from core.tokens import DESTINATION_LINK, token_ok
 from store import destinations
 from store.models import Client, DestinationChange, Subscription
 from workflows.contracts import (
@@ -24,7 +24,6 @@ from workflows.contracts import (
 )
 
 CONFIRM_WITHIN = timedelta(hours=48)
-PURPOSE = "destination"
 
 
 async def check_destination(session: AsyncSession, address: str, raw: str, field: str = "destination") -> str:
@@ -49,16 +48,9 @@ class DestinationChanges:
         self.sessions, self.temporal, self.secret = sessions, temporal, secret
 
     async def request(self, client: Client, address: str, raw: str) -> DestinationChange:
-        address = (address or "").strip().lower()
         async with self.sessions.begin() as session:
-            sub = await destinations.live_subscription(session, address)
-            if sub is None or sub.client_id != client.id:
-                raise BusinessError("address_not_found", "There is no such address in your account.", "address", 404)
-            if sub.kind != "forwarder":
-                raise BusinessError("not_a_forwarder", "Only a forwarder has a destination.", "address", 409)
-            if sub.status != "active":
-                raise BusinessError("address_not_active", f"{address} is {sub.status.replace('_', ' ')}; change its "
-                                    "destination once it is active.", "address", 409)
+            sub = await destinations.own_active(session, client.id, address, "forwarder")
+            address = sub.address
             destination = await check_destination(session, address, raw)
             if destination == (sub.destination or "").lower():
                 raise BusinessError("destination_unchanged", f"{address} already forwards to {destination}.",
@@ -77,7 +69,7 @@ class DestinationChanges:
         """The change a confirmation link stands for, if the link is genuine and still good."""
         async with self.sessions() as session:
             change = await destinations.change(session, change_id)
-        if change is None or not token_ok(self.secret, PURPOSE, change_id, token):
+        if change is None or not token_ok(self.secret, DESTINATION_LINK, change_id, token):
             raise BusinessError("link_invalid", "This confirmation link is not valid.", status=404)
         if change.status == "applied":
             return change

@@ -32,24 +32,13 @@ class Mailboxes:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], temporal: TemporalClient, box: SecretBox):
         self.sessions, self.temporal, self.box = sessions, temporal, box
 
-    async def _own_mailbox(self, session: AsyncSession, client: Client, address: str) -> Subscription:
-        sub = await destinations.live_subscription(session, (address or "").strip().lower())
-        if sub is None or sub.client_id != client.id:
-            raise BusinessError("address_not_found", "There is no such address in your account.", "address", 404)
-        if sub.kind != "mailbox":
-            raise BusinessError("not_a_mailbox", "Only a mailbox has this setting.", "address", 409)
-        if sub.status != "active":
-            raise BusinessError("address_not_active", f"{sub.address} is {sub.status.replace('_', ' ')}.", "address",
-                                409)
-        return sub
-
     async def mailbox(self, client: Client, address: str) -> Subscription:
         async with self.sessions() as session:
-            return await self._own_mailbox(session, client, address)
+            return await destinations.own_active(session, client.id, address, "mailbox")
 
     async def change_password(self, client: Client, address: str, password: str) -> None:
         async with self.sessions.begin() as session:
-            sub = await self._own_mailbox(session, client, address)
+            sub = await destinations.own_active(session, client.id, address, "mailbox")
             local, _, domain = sub.address.partition("@")
             check_mailbox_password(password, local, domain)
             await secrets.keep_mailbox_password(session, self.box, sub.id, password)

@@ -202,7 +202,7 @@ def create_app(client_id: str = "sandbox-client", secret: str = "sandbox-secret"
     def capture_event(cap: dict, event_type: str) -> dict:
         amount = cap["amount"]
         return {"id": "WH-" + _id(20), "event_version": "1.0", "resource_version": "2.0", "create_time": _now(),
-                "resource_type": "capture" if "CAPTURE" in event_type and "REFUND" not in event_type else "refund",
+                "resource_type": "refund" if event_type.endswith("REFUNDED") else "capture",
                 "event_type": event_type,
                 "summary": f"{event_type} for {amount['value']} {amount['currency_code']}", "resource": cap}
 

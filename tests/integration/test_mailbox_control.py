@@ -10,20 +10,16 @@ from sqlalchemy import select
 
 from store.models import AuditEntry, MailboxSecret, Subscription
 from tests.integration.test_destination_change import wait_active
-from tests.support import make_domain, sandbox_state, signed_in_http, unique
+from tests.support import make_domain, order_and_approve, sandbox_state, signed_in_http, unique
 
 
 async def test_mailbox_password_autoresponder_and_space(live, pg_settings, pg_sessions, sandboxes):
     domain = await make_domain(pg_sessions, sandboxes)
     owner, h = await signed_in_http(pg_settings.public_base_url)
     other, oh = await signed_in_http(pg_settings.public_base_url)
-    order = (await owner.post("/api/v1/orders", headers=h, json={"lines": [
-        {"local_part": unique("box"), "domain": domain.name, "kind": "mailbox", "years": 1,
-         "password": "Tango-Fjord-7-Quill"}]})).json()
-    pay = (await owner.post(f"/api/v1/orders/{order['id']}/paypal", headers=h)).json()
-    async with httpx.AsyncClient() as buyer:
-        await buyer.post(f"{sandboxes.paypal.url}/checkoutnow/decide",
-                         data={"token": pay["paypal_order_id"], "decision": "approve"})
+    order, _ = await order_and_approve(owner, h, sandboxes, {
+        "local_part": unique("box"), "domain": domain.name, "kind": "mailbox", "years": 1,
+        "password": "Tango-Fjord-7-Quill"})
     await wait_active(owner, order["id"])
     box = order["lines"][0]["address"]
     base = f"/api/v1/addresses/{box}"

@@ -9,7 +9,7 @@ import httpx
 from sqlalchemy import select
 
 from store.models import Invoice, Payment, WebhookEvent
-from tests.support import make_domain, sandbox_state, signed_in_http, unique
+from tests.support import make_domain, order_and_approve, sandbox_state, signed_in_http, unique
 
 
 async def outcome_of(pg_sessions, event_id: str, wanted: str | None = None) -> str:
@@ -35,17 +35,16 @@ async def seen_events(sandboxes) -> set[str]:
     return {d["event_id"] for d in (await sandbox_state(sandboxes.paypal))["deliveries"]}
 
 
+def forwarder_line(domain, prefix: str = "r") -> dict:
+    return {"local_part": unique(prefix), "domain": domain.name, "years": 1, "destination": "me@home.example"}
+
+
 async def paid_order(http, h, domain, sandboxes) -> tuple[dict, str]:
-    order = (await http.post("/api/v1/orders", headers=h, json={"lines": [
-        {"local_part": unique("r"), "domain": domain.name, "years": 1, "destination": "me@home.example"}]})).json()
-    pay = (await http.post(f"/api/v1/orders/{order['id']}/paypal", headers=h)).json()
-    async with httpx.AsyncClient() as buyer:
-        await buyer.post(f"{sandboxes.paypal.url}/checkoutnow/decide",
-                         data={"token": pay["paypal_order_id"], "decision": "approve"})
+    order, paypal_id = await order_and_approve(http, h, sandboxes, forwarder_line(domain))
     for _ in range(150):
         got = (await http.get(f"/api/v1/orders/{order['id']}")).json()
         if got["invoice_status"] == "paid":
-            return got, pay["paypal_order_id"]
+            return got, paypal_id
         await asyncio.sleep(0.2)
     raise AssertionError(got)
 
@@ -88,12 +87,7 @@ async def test_denied_pending_capture_reaches_the_order_and_the_buyer_pays_again
     http, h = await signed_in_http(pg_settings.public_base_url)
     async with httpx.AsyncClient() as admin:
         await admin.post(f"{sandboxes.paypal.url}/__sandbox/pend", json={"times": 1})
-    order = (await http.post("/api/v1/orders", headers=h, json={"lines": [
-        {"local_part": unique("p"), "domain": domain.name, "years": 1, "destination": "me@home.example"}]})).json()
-    pay = (await http.post(f"/api/v1/orders/{order['id']}/paypal", headers=h)).json()
-    async with httpx.AsyncClient() as buyer:
-        await buyer.post(f"{sandboxes.paypal.url}/checkoutnow/decide",
-                         data={"token": pay["paypal_order_id"], "decision": "approve"})
+    order, paypal_id = await order_and_approve(http, h, sandboxes, forwarder_line(domain, "p"))
     for _ in range(150):
         got = (await http.get(f"/api/v1/orders/{order['id']}")).json()
         if got["payment_status"] == "payment_pending":
@@ -101,7 +95,7 @@ async def test_denied_pending_capture_reaches_the_order_and_the_buyer_pays_again
         await asyncio.sleep(0.2)
     assert got["payment_status"] == "payment_pending"
     capture = next(c for c in (await sandbox_state(sandboxes.paypal))["captures"]
-                   if c["order_id"] == pay["paypal_order_id"])
+                   if c["order_id"] == paypal_id)
     before = await seen_events(sandboxes)
     async with httpx.AsyncClient() as admin:
         await admin.post(f"{sandboxes.paypal.url}/__sandbox/captures/{capture['id']}/settle", json={"outcome": "DENIED"})
@@ -114,7 +108,7 @@ async def test_denied_pending_capture_reaches_the_order_and_the_buyer_pays_again
         await asyncio.sleep(0.1)
     assert got["payment_status"] == "declined" and got["invoice_status"] == "unpaid"
     again = (await http.post(f"/api/v1/orders/{order['id']}/paypal", headers=h)).json()
-    assert again["paypal_order_id"] != pay["paypal_order_id"]
+    assert again["paypal_order_id"] != paypal_id
     await http.aclose()
 
 

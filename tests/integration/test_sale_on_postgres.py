@@ -5,25 +5,20 @@ from __future__ import annotations
 import asyncio
 from datetime import date, timedelta
 
-import httpx
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from store.models import Invoice, Subscription
-from tests.support import make_client, make_domain, signed_in_http, unique
+from tests.support import make_client, make_domain, order_and_approve, signed_in_http, unique
 from workflows.contracts import ADDRESS_WORKFLOW, address_workflow_id
 
 
 async def test_paid_by_webhook_alone_and_found_in_temporal(live, pg_settings, pg_sessions, sandboxes, dev_env):
     domain = await make_domain(pg_sessions, sandboxes, expiry=date.today() + timedelta(days=90))
     http, h = await signed_in_http(pg_settings.public_base_url, f"{unique('pg')}@example.net")
-    order = (await http.post("/api/v1/orders", headers=h, json={"lines": [
-        {"local_part": "Mark", "domain": domain.name, "years": 1, "destination": "mark@home.example"}]})).json()
-    pay = (await http.post(f"/api/v1/orders/{order['id']}/paypal", headers=h)).json()
     # The buyer approves at PayPal and closes the tab: only PayPal's signed webhooks tell us.
-    async with httpx.AsyncClient() as buyer:
-        await buyer.post(f"{sandboxes.paypal.url}/checkoutnow/decide",
-                         data={"token": pay["paypal_order_id"], "decision": "approve"})
+    order, _ = await order_and_approve(http, h, sandboxes, {
+        "local_part": "Mark", "domain": domain.name, "years": 1, "destination": "mark@home.example"})
     for _ in range(200):
         got = (await http.get(f"/api/v1/orders/{order['id']}")).json()
         if got["lines"][0]["status"] == "active":
