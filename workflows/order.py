@@ -138,17 +138,15 @@ class OrderWorkflow:
                 received, payment.actor), **STEP)
         finally:
             self._recording = False
-        self._denied: CaptureDenied | None = None
-        self._paypal_attempt = 0
         self._manual = payment
         return self._state
 
     @record_manual.validator
     def _validate_record(self, payment: ManualPayment) -> None:
         inp = self._inp
-        if self._state.status not in ("awaiting_payment", "declined") or self._manual is not None \
-                or self._recording:
-            raise ApplicationError(f"Order {inp.order_id} is {self._state.status}; nothing to record.",
+        self._require_payable()
+        if self._manual is not None or self._recording:
+            raise ApplicationError(f"A payment for order {inp.order_id} is already recorded.",
                                    type=Refusal.ORDER_NOT_PAYABLE)
         if payment.method not in ("cheque", "wire"):
             raise ApplicationError("Record a cheque or a wire transfer.", type="method_invalid")
