@@ -1,11 +1,20 @@
 """Every setting mailmarket reads, from the environment (or .env); nothing else reads os.environ."""
 from __future__ import annotations
 
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.clock import Calendar
+from core.billing import parse_tax_rate
+from core.lifecycle import DEFAULT_LADDER, parse_ladder
+from core.money import Money
+from core.pricing import PriceList
+from store.invoicing import InvoiceTerms, Seller
+from workflows.contracts import Lifecycle
 
 ROOT = Path(__file__).resolve().parent
 
@@ -52,6 +61,26 @@ class Settings(BaseSettings):
     bank_details: str = ""
     workflow_status_timeout_s: float = 2.0
 
+    # invoices
+    invoice_number_format: str = "{year}-{seq:06d}"   # gapless per year: 2026-000123
+    default_tax_rate: str = "0"                       # percent, e.g. "20" or "7.25"; a client's own rate wins
+    seller_name: str = "mailmarket"
+    seller_address: str = ""
+    seller_tax_id: str = ""
+
+    # after the sale: reminders, renewal, expiry
+    reminder_ladder: list[str] = Field(default_factory=lambda: list(DEFAULT_LADDER))
+    reminder_hour_utc: float = 9.0
+    digest_window_minutes: float = 10.0
+    renewal_invoice_days: int = 30
+    renewal_window_months: int = 3        # the renewal page lists addresses ending this soon
+    grace_days: int = 30
+    quarantine_days: int = 90
+    # Demo only: a day lasts this many seconds (0: real days), counted from DEMO_EPOCH, so a
+    # walkthrough shows reminders, renewal and expiry in minutes. Production leaves both unset.
+    demo_day_seconds: float = 0.0
+    demo_epoch: datetime | None = None
+
     # cPanel (UAPI over https://host:2083/execute)
     cpanel_url: str = "http://127.0.0.1:8102"
     cpanel_user: str = "mailmkt"
@@ -84,6 +113,37 @@ class Settings(BaseSettings):
     temporal_db_file: str = str(ROOT / "var" / "temporal.db")
     sandbox_mail_viewer_url: str = "http://127.0.0.1:8105"
     temporal_ui_url: str = "http://127.0.0.1:8233"
+
+    def lifecycle(self) -> Lifecycle:
+        parse_ladder(self.reminder_ladder)   # a bad ladder fails at start-up, not on a reminder day
+        demo = self.demo_day_seconds > 0 and self.demo_epoch is not None
+        return Lifecycle(reminder_ladder=list(self.reminder_ladder), reminder_hour=self.reminder_hour_utc,
+                         digest_window_minutes=self.digest_window_minutes,
+                         renewal_invoice_days=self.renewal_invoice_days, grace_days=self.grace_days,
+                         quarantine_days=self.quarantine_days,
+                         day_seconds=self.demo_day_seconds if demo else 0.0,
+                         epoch=self.demo_epoch if demo else None,
+                         site_url=self.public_base_url.rstrip("/") + "/renewals")
+
+    def invoice_terms(self, client=None) -> InvoiceTerms:
+        """How a client's invoices are numbered and taxed (their own rate, else the default)."""
+        own = getattr(client, "tax_bp", None)
+        return InvoiceTerms(own if own is not None else parse_tax_rate(self.default_tax_rate, "default_tax_rate"),
+                            self.invoice_number_format)
+
+    def seller(self) -> Seller:
+        return Seller(self.seller_name, self.seller_address, self.seller_tax_id)
+
+    def terms_for(self, kind: str) -> list[int]:
+        """The terms (years) an address of this kind may be bought or renewed for."""
+        return self.mailbox_terms if kind == "mailbox" else self.forwarder_terms
+
+    def prices(self) -> PriceList:
+        return PriceList(Money.parse(self.forwarder_price_per_year, self.currency),
+                         Money.parse(self.mailbox_price_per_year, self.currency))
+
+    def calendar(self) -> Calendar:
+        return self.lifecycle().calendar()
 
     @property
     def async_database_url(self) -> str:

@@ -33,8 +33,10 @@ NAMING = {
 
 # Statuses in which an address belongs to somebody. The partial unique index below is what makes
 # "one live holder per address" hold under any race, in PostgreSQL and SQLite alike.
-LIVE_STATUSES = ("pending_payment", "provisioning", "active", "attention")
-LIVE_SQL = "status IN ('pending_payment', 'provisioning', 'active', 'attention')"
+# `expired` is the grace period (suspended, renewable); `quarantined` keeps a removed address from
+# being sold again too soon.
+LIVE_STATUSES = ("pending_payment", "provisioning", "active", "attention", "expired", "quarantined")
+LIVE_SQL = "status IN ('pending_payment', 'provisioning', 'active', 'attention', 'expired', 'quarantined')"
 
 
 class Base(DeclarativeBase):
@@ -58,6 +60,9 @@ class Client(Base):
     city: Mapped[str] = mapped_column(String(120), default="")
     country: Mapped[str] = mapped_column(String(2), default="")
     is_operator: Mapped[bool] = mapped_column(Boolean, default=False)
+    # renewal invoices are paid from the credit balance when it covers them
+    auto_renew: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    tax_bp: Mapped[int | None] = mapped_column(Integer, nullable=True)   # basis points; NULL: the default rate
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
 
 
@@ -163,6 +168,9 @@ class Subscription(Base):
     status: Mapped[str] = mapped_column(String(24), default="pending_payment")
     status_reason: Mapped[str] = mapped_column(String(300), default="")
     destination: Mapped[str] = mapped_column(String(254), default="")
+    cancel_at_term_end: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    grace_until: Mapped[date | None] = mapped_column(Date, nullable=True)
+    quarantine_until: Mapped[date | None] = mapped_column(Date, nullable=True)
     workflow_id: Mapped[str] = mapped_column(String(400))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
     updated_at: Mapped[datetime] = mapped_column(
@@ -176,6 +184,7 @@ class Order(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
     status: Mapped[str] = mapped_column(String(24), default="pending_payment")
+    kind: Mapped[str] = mapped_column(String(16), default="new", server_default="new")  # new | renewal
     currency: Mapped[str] = mapped_column(String(3))
     total_minor: Mapped[int] = mapped_column(BigInteger)
     paypal_order_id: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
@@ -211,8 +220,11 @@ class Invoice(Base):
     number: Mapped[str] = mapped_column(String(32), unique=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), nullable=True, index=True)
-    status: Mapped[str] = mapped_column(String(16), default="unpaid")
+    status: Mapped[str] = mapped_column(String(16), default="unpaid")   # draft|unpaid|paid|cancelled|refunded
     currency: Mapped[str] = mapped_column(String(3))
+    subtotal_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    discount_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    tax_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     total_minor: Mapped[int] = mapped_column(BigInteger)
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -228,7 +240,12 @@ class InvoiceLine(Base):
     period_years: Mapped[int] = mapped_column(Integer)
     quantity: Mapped[int] = mapped_column(Integer, default=1)
     unit_minor: Mapped[int] = mapped_column(BigInteger)
-    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)        # net: quantity x unit - discount
+    discount_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    tax_bp: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    tax_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    period_start: Mapped[date | None] = mapped_column(Date, nullable=True)
+    period_end: Mapped[date | None] = mapped_column(Date, nullable=True)
 
 
 class Payment(Base):
@@ -308,3 +325,56 @@ class DestinationChange(Base):
     requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     applied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class RenewalOffer(Base):
+    """One term's renewal of one address: the code on its renewal invoice (stored only as a digest)
+    and what the customer decided, by code or on the renewal page."""
+
+    __tablename__ = "renewal_offers"
+    __table_args__ = (UniqueConstraint("subscription_id", "term_end"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("address_subscriptions.id"))
+    term_end: Mapped[date] = mapped_column(Date)
+    code_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    decision: Mapped[str] = mapped_column(String(16), default="", server_default="")  # confirmed | declined
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    decided_via: Mapped[str] = mapped_column(String(16), default="", server_default="")  # code | page
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), nullable=True)  # the renewal invoice's
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    subscription: Mapped[Subscription] = relationship()
+
+
+class Reminder(Base):
+    """A reminder step reached for one term of one address; sent in the client's digest of the day
+    (`digest_key`). Unique per step, so no reminder is ever sent twice."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (UniqueConstraint("subscription_id", "term_end", "threshold"),
+                      Index("ix_reminders_client_digest", "client_id", "digest_key"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("address_subscriptions.id"))
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
+    term_end: Mapped[date] = mapped_column(Date)
+    threshold: Mapped[str] = mapped_column(String(8))
+    due_on: Mapped[date] = mapped_column(Date)
+    digest_key: Mapped[str | None] = mapped_column(String(120), nullable=True)   # NULL: not yet sent
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+
+
+class CreditEntry(Base):
+    """The credit balance as a ledger: the balance is the sum of a client's entries and never goes
+    below zero. (kind, reference) is unique, so a retried step writes its entry once."""
+
+    __tablename__ = "credit_entries"
+    __table_args__ = (UniqueConstraint("kind", "reference"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)      # + adds credit, - spends it
+    kind: Mapped[str] = mapped_column(String(24))              # adjustment | invoice_payment | ...
+    reference: Mapped[str] = mapped_column(String(120))
+    reason: Mapped[str] = mapped_column(String(300), default="")
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), nullable=True)
+    actor: Mapped[str] = mapped_column(String(120), default="system")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())

@@ -18,11 +18,12 @@ from sqlalchemy.orm import selectinload
 from core.errors import BusinessError
 from core.money import Money
 from store import audit, secrets
+from core.billing import Line
+from store.invoicing import InvoiceTerms, Item, write_lines
 from store.models import (
     Client,
     Domain,
     Invoice,
-    InvoiceLine,
     InvoiceSequence,
     Order,
     OrderLine,
@@ -56,13 +57,13 @@ async def next_invoice_number(session: AsyncSession, year: int, fmt: str = "{yea
 
 
 async def place_order(session: AsyncSession, client: Client, lines: list[LineSpec], *, now: datetime,
-                      due_at: datetime, workflow_id_for) -> tuple[Order, Invoice, list[Subscription]]:
+                      due_at: datetime, workflow_id_for,
+                      terms: InvoiceTerms = InvoiceTerms()) -> tuple[Order, Invoice, list[Subscription]]:
     """Write order, invoice and pending subscriptions; refuse (and write nothing) if any address
     is already held. The caller commits."""
     if not lines:
         raise BusinessError("order_empty", "Choose at least one address to order.", "lines")
     currency = lines[0].unit_price.currency
-    total = Money.zero(currency)
     order = Order(client_id=client.id, status="pending_payment", currency=currency, total_minor=0)
     session.add(order)
     await session.flush()
@@ -81,20 +82,23 @@ async def place_order(session: AsyncSession, client: Client, lines: list[LineSpe
         raise BusinessError("address_taken", "Someone else has just ordered one of these addresses.",
                             "address", status=409) from None
 
-    invoice = Invoice(number=await next_invoice_number(session, now.year), client_id=client.id,
+    invoice = Invoice(number=await next_invoice_number(session, now.year, terms.number_format), client_id=client.id,
                       order_id=order.id, status="unpaid", currency=currency, total_minor=0,
                       issued_at=now, due_at=due_at)
     session.add(invoice)
     await session.flush()
+    items = []
     for spec, sub in zip(lines, subs):
-        amount = spec.unit_price.times(spec.years)
-        total += amount
         description = f"Email {spec.kind} {spec.address}, {spec.years} year{'s' if spec.years > 1 else ''}"
-        session.add(OrderLine(order_id=order.id, subscription_id=sub.id, description=description, kind=spec.kind,
-                              years=spec.years, unit_minor=spec.unit_price.minor, amount_minor=amount.minor))
-        session.add(InvoiceLine(invoice_id=invoice.id, description=description, period_years=spec.years,
-                                quantity=spec.years, unit_minor=spec.unit_price.minor, amount_minor=amount.minor))
-    order.total_minor = invoice.total_minor = total.minor
+        items.append(Item(Line(description, spec.years, spec.unit_price, tax_bp=terms.tax_bp),
+                          period_years=spec.years))
+    totals = await write_lines(session, invoice, items)
+    for spec, sub, item, line_total in zip(lines, subs, items, totals):
+        session.add(OrderLine(order_id=order.id, subscription_id=sub.id, description=item.line.description,
+                              kind=spec.kind, years=spec.years, unit_minor=spec.unit_price.minor,
+                              amount_minor=line_total.minor))
+    order.total_minor = invoice.total_minor
+    total = Money(invoice.total_minor, currency)
     audit.record(session, f"client:{client.id}", "order.placed", "order", order.id,
                  after={"addresses": [s.address for s in lines], "total": total.amount(), "invoice": invoice.number})
     return order, invoice, subs
@@ -217,20 +221,25 @@ async def cancel_order(session: AsyncSession, order_id: int, reason: str, actor:
                  {"status": "cancelled", "reason": reason})
 
 
-async def activate_subscription(session: AsyncSession, subscription_id: int, start: date, end: date) -> None:
+async def activate_subscription(session: AsyncSession, subscription_id: int, start: date, end: date,
+                                renewed: bool = False, years: int | None = None) -> None:
     sub = await session.get(Subscription, subscription_id)
     if sub is None:
         raise LookupError(f"subscription {subscription_id} does not exist")
-    if sub.status == "active" and sub.term_start == start:
+    if sub.status == "active" and sub.term_start == start and sub.term_end == end:
         return
     before = {"status": sub.status, "term_start": sub.term_start, "term_end": sub.term_end}
     sub.status, sub.status_reason, sub.term_start, sub.term_end = "active", "", start, end
-    audit.record(session, "system", "subscription.activated", "subscription", sub.address, before,
-                 {"status": "active", "term_start": start, "term_end": end})
+    if renewed:   # a new term: the client's cancellation (if any) was overtaken by paying again
+        sub.cancel_at_term_end, sub.grace_until, sub.quarantine_until = False, None, None
+        if years:
+            sub.term_years = years
+    audit.record(session, "system", "subscription.renewed" if renewed else "subscription.activated",
+                 "subscription", sub.address, before, {"status": "active", "term_start": start, "term_end": end})
 
 
 async def set_subscription_status(session: AsyncSession, subscription_id: int, status: str, reason: str,
-                                  actor: str = "system") -> None:
+                                  actor: str = "system", until: date | None = None) -> None:
     sub = await session.get(Subscription, subscription_id)
     if sub is None:
         raise LookupError(f"subscription {subscription_id} does not exist")
@@ -238,8 +247,24 @@ async def set_subscription_status(session: AsyncSession, subscription_id: int, s
         return
     before = {"status": sub.status, "reason": sub.status_reason}
     sub.status, sub.status_reason = status, reason
+    if status == "expired":
+        sub.grace_until = until
+    elif status == "quarantined":
+        sub.quarantine_until = until
     audit.record(session, actor, "subscription.status", "subscription", sub.address, before,
-                 {"status": status, "reason": reason})
+                 {"status": status, "reason": reason, **({"until": until} if until else {})})
+
+
+async def mark_cancel_at_term_end(session: AsyncSession, subscription_id: int, actor: str, reason: str) -> None:
+    sub = await session.get(Subscription, subscription_id)
+    if sub is None:
+        raise LookupError(f"subscription {subscription_id} does not exist")
+    if sub.cancel_at_term_end:
+        return
+    sub.cancel_at_term_end = True
+    audit.record(session, actor, "subscription.cancelled", "subscription", sub.address,
+                 {"cancel_at_term_end": False}, {"cancel_at_term_end": True, "term_end": sub.term_end,
+                                                 "reason": reason})
 
 
 async def subscriptions_of(session: AsyncSession, client_id: int) -> list[Subscription]:
@@ -255,3 +280,21 @@ async def set_domain_expiry(session: AsyncSession, domain_name: str, expiry: dat
         domain.registrar_expiry = expiry
         audit.record(session, "system", "domain.expiry_synced", "domain", domain_name, before,
                      {"registrar_expiry": expiry})
+
+
+async def invoices_of(session: AsyncSession, client_id: int) -> list[Invoice]:
+    return list((await session.execute(select(Invoice).where(Invoice.client_id == client_id)
+                                       .order_by(Invoice.issued_at.desc(), Invoice.id.desc()))).scalars())
+
+
+async def invoice_document(session: AsyncSession, number: str) -> tuple[Invoice, Client, list[Payment]] | None:
+    """An invoice with its lines, its client and its payments (refunds as negative payments)."""
+    invoice = (await session.execute(select(Invoice).where(Invoice.number == number)
+                                     .options(selectinload(Invoice.lines)))).scalar_one_or_none()
+    if invoice is None:
+        return None
+    client = await session.get(Client, invoice.client_id)
+    assert client is not None
+    paid = list((await session.execute(select(Payment).where(Payment.invoice_id == invoice.id)
+                                       .order_by(Payment.received_at, Payment.id))).scalars())
+    return invoice, client, paid
