@@ -14,7 +14,7 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -62,10 +62,29 @@ DEMO_PAYEE = {"PAYEE_NAME": "Mailmarket Demo (not a real payee)",
               "BANK_DETAILS": "Demo only — no real account"}
 
 
+def demo_epoch(settings: Settings) -> str:
+    """With DEMO_DAY_SECONDS set, the shortened calendar starts at the first `make run` and keeps
+    counting across restarts (var/demo-epoch), so running workflows and pages agree on the day."""
+    if settings.demo_epoch is not None:
+        return settings.demo_epoch.isoformat()
+    path = Path(settings.temporal_db_file).parent / "demo-epoch"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(datetime.now(timezone.utc).isoformat())
+    return path.read_text().strip()
+
+
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = get_settings()
     env = {**DEMO_PAYEE, **os.environ, "PYTHONUNBUFFERED": "1"}
+    demo: list[str] = []
+    if settings.demo_day_seconds > 0:
+        env["DEMO_EPOCH"] = demo_epoch(settings)
+        settings = Settings(demo_epoch=env["DEMO_EPOCH"])
+        demo = ["--day-seconds", str(settings.demo_day_seconds), "--epoch", env["DEMO_EPOCH"]]
+        log.info("demo calendar: a day lasts %ss; today is %s", settings.demo_day_seconds,
+                 settings.calendar().today(datetime.now(timezone.utc)))
     procs: list[tuple[str, subprocess.Popen]] = []
 
     def start(what: str, args: list[str], port: int) -> None:
@@ -104,7 +123,7 @@ def main() -> None:
                                  "--user", settings.cpanel_user, "--token", settings.cpanel_token.get_secret_value()],
               port_of(settings.cpanel_url))
         start("Enom sandbox", [py, "-m", "providers.enom.sandbox", "--port", str(port_of(settings.enom_url)),
-                               "--uid", settings.enom_uid, "--pw", settings.enom_pw.get_secret_value()],
+                               "--uid", settings.enom_uid, "--pw", settings.enom_pw.get_secret_value(), *demo],
               port_of(settings.enom_url))
         start("PayPal sandbox", [py, "-m", "providers.paypal.sandbox", "--port", str(port_of(settings.paypal_url)),
                                  "--client-id", settings.paypal_client_id,

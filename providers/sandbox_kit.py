@@ -80,6 +80,9 @@ def fault_middleware(plan: FaultPlan):
 
 def admin_routes(plan: FaultPlan, state_fn, reset_fn) -> list[Route]:
     async def faults(request: Request) -> Response:
+        if request.method == "GET":   # what is left of each rule (`times` reaches 0 once it struck)
+            with plan.lock:
+                return JSONResponse([{"match": r.match, "times": r.times} for r in plan.rules])
         if request.method == "DELETE":
             plan.set([])
         else:
@@ -96,7 +99,7 @@ def admin_routes(plan: FaultPlan, state_fn, reset_fn) -> list[Route]:
         return JSONResponse({"reset": True})
 
     return [
-        Route("/__sandbox/faults", faults, methods=["POST", "DELETE"]),
+        Route("/__sandbox/faults", faults, methods=["GET", "POST", "DELETE"]),
         Route("/__sandbox/state", state, methods=["GET"]),
         Route("/__sandbox/reset", reset, methods=["POST"]),
     ]

@@ -61,6 +61,17 @@ class CpanelClient:
         domain = address.rpartition("@")[2]
         await self._call("add_forwarder", domain=domain, email=address, fwdopt="fwd", fwdemail=destination)
 
+    async def add_fail_forwarder(self, address: str, message: str) -> None:
+        """Mail to the address bounces with `message` (cPanel lists it as ':fail: <message>')."""
+        domain = address.rpartition("@")[2]
+        await self._call("add_forwarder", domain=domain, email=address, fwdopt="fail", failmsgs=message)
+
+    async def suspend_login(self, address: str) -> None:
+        await self._call("suspend_login", email=address)
+
+    async def unsuspend_login(self, address: str) -> None:
+        await self._call("unsuspend_login", email=address)
+
     async def delete_forwarder(self, address: str, destination: str) -> None:
         await self._call("delete_forwarder", address=address, forwarder=destination)
 

@@ -106,13 +106,19 @@ def _need(params: dict, *names: str) -> str | None:
 def add_forwarder(state: CpanelState, p: dict) -> JSONResponse:
     if (err := _need(p, "domain", "email", "fwdopt")):
         return _fail(err)
-    if p["fwdopt"] != "fwd":
-        return _fail("This sandbox supports only fwdopt=fwd.")
-    if (err := _need(p, "fwdemail")):
-        return _fail(err)
+    if p["fwdopt"] not in ("fwd", "fail"):
+        return _fail("This sandbox supports only fwdopt=fwd and fwdopt=fail.")
     address = p["email"].lower()
     if address.rpartition("@")[2] != p["domain"].lower():
         return _fail(f"The address “{address}” is not in the domain “{p['domain']}”.")
+    if p["fwdopt"] == "fail":
+        line = f":fail: {p.get('failmsgs') or 'No such person at this address'}"
+        targets = state.forwarders.setdefault(address, [])
+        if line not in targets:
+            targets.append(line)
+        return _ok([{"domain": p["domain"], "email": address, "forward": line}], transformed=True)
+    if (err := _need(p, "fwdemail")):
+        return _fail(err)
     targets = state.forwarders.setdefault(address, [])
     added = []
     for dest in (d.strip() for d in p["fwdemail"].split(",")):
@@ -255,7 +261,21 @@ def list_pops(state: CpanelState, p: dict) -> JSONResponse:
     return _ok(rows, transformed=True)
 
 
+def _set_login(suspended: int):
+    def handler(state: CpanelState, p: dict) -> JSONResponse:
+        if (err := _need(p, "email")):
+            return _fail(err)
+        address = _pop_address(p)
+        if address not in state.pops:
+            return _fail(f"The account {address} does not exist.")
+        state.pops[address]["suspended_login"] = suspended
+        return _ok(None)
+    return handler
+
+
 HANDLERS = {
+    "suspend_login": _set_login(1),
+    "unsuspend_login": _set_login(0),
     "add_forwarder": add_forwarder,
     "list_forwarders": list_forwarders,
     "delete_forwarder": delete_forwarder,

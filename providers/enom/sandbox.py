@@ -1,6 +1,7 @@
 """An Enom reseller API sandbox: `interface.asp` with XML `interface-response` documents.
 
-Domains are registered to the sandbox with `POST /__sandbox/domains [{"name": ..., "expiry": "YYYY-MM-DD"}]`.
+Domains are registered to the sandbox with `POST /__sandbox/domains [{"name": ..., "expiry": "YYYY-MM-DD"}]`;
+`POST /__sandbox/clock {"today": "YYYY-MM-DD"}` moves the day its 10-year limit counts from.
 Run alone: `python -m providers.enom.sandbox --port 8103`.
 """
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import threading
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from xml.sax.saxutils import escape
 
 from starlette.applications import Starlette
@@ -16,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from core.clock import Calendar
 from core.terms import add_years, registry_limit
 from providers.sandbox_kit import FaultPlan, ServerThread, admin_routes, fault_middleware
 
@@ -60,6 +62,10 @@ class EnomState:
 def create_app(uid: str = "mailmkt", pw: str = "sandbox-enom-token", today=date.today) -> Starlette:
     state = EnomState()
     plan = FaultPlan()
+    clock: dict[str, date | None] = {"today": None}   # a test that skips years moves the registry's day too
+
+    def registry_today() -> date:
+        return clock["today"] or today()
 
     async def interface(request: Request) -> Response:
         p = {k.lower(): v for k, v in request.query_params.items()}
@@ -89,7 +95,7 @@ def create_app(uid: str = "mailmkt", pw: str = "sandbox-enom-token", today=date.
                     except ValueError:
                         return _xml(command, errors=["Invalid NumYears"])
                     new_expiry = add_years(known, years)
-                    if years < 1 or new_expiry > registry_limit(today()):
+                    if years < 1 or new_expiry > registry_limit(registry_today()):
                         return _xml(command, errors=["The registration period cannot exceed 10 years."])
                     state.domains[domain] = new_expiry
                     order_id = next(state.order_ids)
@@ -106,9 +112,17 @@ def create_app(uid: str = "mailmkt", pw: str = "sandbox-enom-token", today=date.
                 state.domains[row["name"].lower()] = date.fromisoformat(row["expiry"])
         return JSONResponse({"domains": len(state.domains)})
 
+    async def set_clock(request: Request) -> Response:
+        """`{"today": "YYYY-MM-DD"}` makes the registry count its 10-year limit from that day;
+        `{"today": null}` returns to the real date."""
+        body = await request.json()
+        clock["today"] = date.fromisoformat(body["today"]) if body.get("today") else None
+        return JSONResponse({"today": registry_today().isoformat()})
+
     app = Starlette(routes=[
         Route("/interface.asp", interface, methods=["GET"]),
         Route("/__sandbox/domains", seed, methods=["POST"]),
+        Route("/__sandbox/clock", set_clock, methods=["POST"]),
         *admin_routes(plan, state.snapshot, state.reset),
     ])
     app.add_middleware(fault_middleware(plan))
@@ -121,8 +135,14 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8103)
     parser.add_argument("--uid", default="mailmkt")
     parser.add_argument("--pw", default="sandbox-enom-token")
+    parser.add_argument("--day-seconds", type=float, default=0.0, help="demo: a day lasts this long")
+    parser.add_argument("--epoch", default="", help="demo: ISO instant the shortened calendar began")
     args = parser.parse_args()
-    ServerThread(create_app(args.uid, args.pw), port=args.port).start().thread.join()
+    today = date.today
+    if args.day_seconds > 0 and args.epoch:   # follow the demo's calendar, as mailmarket does
+        calendar = Calendar(args.day_seconds, datetime.fromisoformat(args.epoch))
+        today = lambda: calendar.today(datetime.now(timezone.utc))  # noqa: E731
+    ServerThread(create_app(args.uid, args.pw, today=today), port=args.port).start().thread.join()
 
 
 if __name__ == "__main__":
