@@ -24,6 +24,7 @@ from temporalio.worker import Worker
 from activities.inventory import InventoryActivities
 from activities.destinations import DestinationActivities
 from activities.ledger import LedgerActivities
+from activities.lifecycle import ExpiryActivities, RenewalActivities
 from activities.notifications import EmailRenderer, NotificationActivities
 from activities.payments import PaymentActivities
 from activities.provisioning import ProvisioningActivities
@@ -39,9 +40,10 @@ from workflows.address import AddressWorkflow
 from workflows.contracts import INVENTORY_SCHEDULE_ID, InventorySyncInput
 from workflows.inventory import CpanelInventorySyncWorkflow
 from workflows.order import OrderWorkflow
+from workflows.reminders import ReminderDigestWorkflow
 
 log = logging.getLogger("mailmarket.worker")
-WORKFLOWS = [OrderWorkflow, AddressWorkflow, CpanelInventorySyncWorkflow]
+WORKFLOWS = [OrderWorkflow, AddressWorkflow, CpanelInventorySyncWorkflow, ReminderDigestWorkflow]
 
 
 async def connect(settings: Settings) -> Client:
@@ -50,8 +52,9 @@ async def connect(settings: Settings) -> Client:
 
 
 @asynccontextmanager
-async def build_activities(settings: Settings):
-    """Every activity callable, wired to real clients; closes them on exit."""
+async def build_activities(settings: Settings, temporal: Client | None = None):
+    """Every activity callable, wired to real clients; closes them on exit. `temporal` is the
+    client the lifecycle steps signal other workflows with (the worker's own)."""
     engine = make_engine(settings.async_database_url)
     sessions = make_sessionmaker(engine)
     cpanel = CpanelClient(settings.cpanel_url, settings.cpanel_user, settings.cpanel_token.get_secret_value())
@@ -68,7 +71,22 @@ async def build_activities(settings: Settings):
     registry = RegistryActivities(enom, sessions)
     stock = InventoryActivities(cpanel, sessions)
     notifications = NotificationActivities(mailer, sessions, renderer,
-                                           mail_domain=urlsplit(settings.public_base_url).hostname or "mailmarket")
+                                           mail_domain=urlsplit(settings.public_base_url).hostname or "mailmarket",
+                                           staff=settings.operator_emails)
+
+    def temporal_client() -> Client:
+        if temporal is None:
+            raise RuntimeError("this worker was built without a Temporal client")
+        return temporal
+
+    prices = settings.prices()
+    renewal = RenewalActivities(sessions, notifications, temporal_client,
+                                secret=settings.secrets_key.get_secret_value(), base_url=settings.public_base_url,
+                                task_queue=settings.task_queue,
+                                prices={"forwarder": prices.forwarder_per_year, "mailbox": prices.mailbox_per_year},
+                                quota_mb=settings.mailbox_quota_mb, coverage_margin_days=settings.coverage_margin_days,
+                                terms_for=settings.invoice_terms, seller=settings.seller())
+    expiry = ExpiryActivities(cpanel)
     changes = DestinationActivities(cpanel, sessions, notifications, settings.secrets_key.get_secret_value(),
                                     settings.public_base_url)
     try:
@@ -83,6 +101,9 @@ async def build_activities(settings: Settings):
             notifications.send_notification,
             changes.send_destination_check, changes.switch_forwarder,
             stock.portfolio_domains, stock.sync_cpanel_inventory,
+            renewal.open_renewal, renewal.pay_from_balance, renewal.close_renewal_orders,
+            renewal.mark_cancel_at_term_end, renewal.queue_reminder, renewal.send_reminder_digest,
+            expiry.suspend_address, expiry.restore_address, expiry.remove_address,
         ]
     finally:
         for client in (cpanel, enom, paypal):
@@ -112,7 +133,7 @@ async def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = get_settings()
     client = await connect(settings)
-    async with build_activities(settings) as activities:
+    async with build_activities(settings, client) as activities:
         await ensure_schedules(client, settings)
         worker = build_worker(client, settings, activities)
         log.info("worker polling task queue %s on %s", settings.task_queue, settings.temporal_address)

@@ -10,6 +10,7 @@ from temporalio import activity
 from activities.heartbeat import heartbeating
 from activities.notifications import NotificationActivities
 from core.tokens import DESTINATION_LINK, link_token
+from providers.cpanel.lookup import forwarders_of
 from providers.cpanel.protocol import CpanelAPI
 from store import destinations
 from workflows.contracts import DestinationCheck, SendNotification, SwitchForwarder
@@ -34,8 +35,7 @@ class DestinationActivities:
     @activity.defn(name="switch_forwarder")
     @heartbeating
     async def switch_forwarder(self, inp: SwitchForwarder) -> None:
-        domain = inp.address.rpartition("@")[2]
-        current = [f for f in await self._cpanel.list_forwarders(domain) if f.address == inp.address]
+        current = await forwarders_of(self._cpanel, inp.address)
         if not any(f.destination.lower() == inp.new_destination for f in current):
             await self._cpanel.add_forwarder(inp.address, inp.new_destination)
         for old in current:

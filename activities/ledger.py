@@ -50,10 +50,12 @@ class LedgerActivities:
     @heartbeating
     async def activate_subscription(self, inp: ActivateSubscription) -> None:
         async with self._sessions.begin() as session:
-            await orders.activate_subscription(session, inp.subscription_id, inp.term_start, inp.term_end)
+            await orders.activate_subscription(session, inp.subscription_id, inp.term_start, inp.term_end,
+                                              renewed=inp.renewed)
 
     @activity.defn(name="set_subscription_status")
     @heartbeating
     async def set_subscription_status(self, inp: SetSubscriptionStatus) -> None:
         async with self._sessions.begin() as session:
-            await orders.set_subscription_status(session, inp.subscription_id, inp.status, inp.reason, inp.actor)
+            await orders.set_subscription_status(session, inp.subscription_id, inp.status, inp.reason, inp.actor,
+                                                 until=inp.until)

@@ -11,7 +11,7 @@ from temporalio import activity
 
 from activities.heartbeat import heartbeating
 
-from providers.mail.protocol import Mailer, OutgoingMessage
+from providers.mail.protocol import Attachment, Mailer, OutgoingMessage
 from store import outbox
 from workflows.contracts import SendNotification
 
@@ -39,22 +39,32 @@ class EmailRenderer:
 
 class NotificationActivities:
     def __init__(self, mailer: Mailer, sessions: async_sessionmaker[AsyncSession], renderer: EmailRenderer,
-                 mail_domain: str = "mailmarket.test"):
+                 mail_domain: str = "mailmarket.test", staff: list[str] | None = None):
         self._mailer, self._sessions, self._renderer = mailer, sessions, renderer
         self._mail_domain = mail_domain
+        self._staff = list(staff or [])
 
     @activity.defn(name="send_notification")
     @heartbeating
     async def send_notification(self, inp: SendNotification) -> None:
-        subject, text, html = self._renderer.render(inp.template, inp.context)
-        message_id = f"<{sha256(inp.key.encode()).hexdigest()[:32]}@{self._mail_domain}>"
+        if inp.to:
+            await self.deliver(inp.key, inp.template, inp.to, inp.client_id, inp.context)
+        if inp.to_staff:
+            for email in self._staff:
+                await self.deliver(f"{inp.key}:staff:{email}", inp.template, email, None, inp.context)
+
+    async def deliver(self, key: str, template: str, to: str, client_id: int | None, context: dict,
+                      attachments: list[Attachment] | None = None) -> None:
+        """Render and send once per business key."""
+        subject, text, html = self._renderer.render(template, context)
+        message_id = f"<{sha256(key.encode()).hexdigest()[:32]}@{self._mail_domain}>"
         async with self._sessions.begin() as session:
-            row = await outbox.claim(session, key=inp.key, client_id=inp.client_id, recipient=inp.to,
+            row = await outbox.claim(session, key=key, client_id=client_id, recipient=to,
                                      subject=subject, message_id=message_id)
             if row.sent_at is not None:
                 return
         # At-least-once: a crash between the SMTP hand-off and mark_sent resends the same
         # Message-ID, which receiving systems treat as one message.
-        await self._mailer.send(OutgoingMessage(inp.to, subject, text, html, message_id))
+        await self._mailer.send(OutgoingMessage(to, subject, text, html, message_id, list(attachments or [])))
         async with self._sessions.begin() as session:
-            await outbox.mark_sent(session, inp.key, datetime.now(timezone.utc))
+            await outbox.mark_sent(session, key, datetime.now(timezone.utc))

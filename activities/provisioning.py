@@ -2,7 +2,6 @@
 no-ops. A mailbox's password comes sealed from the database and is deleted once cPanel has it."""
 from __future__ import annotations
 
-import re
 from datetime import datetime, timezone
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -11,6 +10,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.heartbeat import heartbeating
 
+from providers.cpanel.lookup import forwarders_of, mailbox_of
 from providers.cpanel.protocol import AutoResponder, CpanelAPI
 from providers.errors import LogicalError
 from store import audit, secrets
@@ -32,15 +32,12 @@ class ProvisioningActivities:
     def __init__(self, cpanel: CpanelAPI, sessions: async_sessionmaker[AsyncSession], box: SecretBox):
         self._cpanel, self._sessions, self._box = cpanel, sessions, box
 
-    async def _mailbox_exists(self, address: str) -> bool:
-        return any(m.email == address for m in await self._cpanel.list_pops(regex=f"^{re.escape(address)}$"))
-
     @activity.defn(name="provision_mailbox")
     @heartbeating
     async def provision_mailbox(self, inp: ProvisionMailbox) -> None:
         async with self._sessions() as session:
             pending = await secrets.pending_password(session, self._box, inp.subscription_id)
-        exists = await self._mailbox_exists(inp.address)
+        exists = await mailbox_of(self._cpanel, inp.address) is not None
         if pending is None:
             if exists:
                 return  # created, and its password forgotten, by an earlier attempt
@@ -103,14 +100,13 @@ class ProvisioningActivities:
     @activity.defn(name="remove_mailbox")
     @heartbeating
     async def remove_mailbox(self, inp: RemoveMailbox) -> None:
-        if await self._mailbox_exists(inp.address):
+        if await mailbox_of(self._cpanel, inp.address) is not None:
             await self._cpanel.delete_pop(inp.address)
 
     @activity.defn(name="provision_forwarder")
     @heartbeating
     async def provision_forwarder(self, inp: ProvisionForwarder) -> None:
-        domain = inp.address.rpartition("@")[2]
-        existing = [f for f in await self._cpanel.list_forwarders(domain) if f.address == inp.address]
+        existing = await forwarders_of(self._cpanel, inp.address)
         if any(f.destination.lower() == inp.destination.lower() for f in existing):
             return  # done by an earlier attempt
         if existing:
@@ -125,8 +121,6 @@ class ProvisioningActivities:
     @activity.defn(name="remove_forwarder")
     @heartbeating
     async def remove_forwarder(self, inp: RemoveForwarder) -> None:
-        domain = inp.address.rpartition("@")[2]
-        existing = [f for f in await self._cpanel.list_forwarders(domain)
-                    if f.address == inp.address and f.destination.lower() == inp.destination.lower()]
-        for forwarder in existing:
-            await self._cpanel.delete_forwarder(forwarder.address, forwarder.destination)
+        for forwarder in await forwarders_of(self._cpanel, inp.address):
+            if forwarder.destination.lower() == inp.destination.lower():
+                await self._cpanel.delete_forwarder(forwarder.address, forwarder.destination)

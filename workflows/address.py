@@ -10,8 +10,24 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from core.terms import coverage_target, term_end
+    from core.lifecycle import due_reminder, ladder, parse_ladder
+    from core.terms import add_years, coverage_target, term_end
     from workflows.contracts import (
+        CANCEL_AT_TERM_END,
+        RENEWAL_DECIDED,
+        CancelAtTermEnd,
+        CloseRenewalOrders,
+        Lifecycle,
+        MarkCancelAtTermEnd,
+        OpenRenewal,
+        QueueReminder,
+        RemoveAddress,
+        RenewalDecision,
+        RenewalOpened,
+        RenewalPaid,
+        RestoreAddress,
+        SuspendAddress,
+        TermCarry,
         PAYMENT_CONFIRMED,
         ORDER_CANCELLED,
         DESTINATION_CONFIRMED,
@@ -58,6 +74,9 @@ STEP = dict(
 )
 # How long before a short registration runs out we try again to extend it.
 TOP_UP_LEAD = timedelta(days=60)
+# Runs started before renewals existed keep the code they began with (see tests/replay).
+LIFECYCLE_V3 = "lifecycle-v3-renewal-expiry"
+BOUNCE = "{address} has expired and is not receiving mail. The owner can renew it at {site}."
 
 
 @workflow.defn(name=ADDRESS_WORKFLOW)
@@ -72,13 +91,65 @@ class AddressWorkflow:
                                    destination=inp.line.destination)
         self._requested: dict[int, str] = {}     # destination changes awaiting confirmation
         self._changing = asyncio.Lock()
+        self._life = inp.life or Lifecycle()
+        self._cal = self._life.calendar()
+        self._renewals: list[RenewalPaid] = list(inp.carry.renewals) if inp.carry else []
+        self._applied_orders: set[int] = set()
+        self._cancel_at_end = False
+        self._declined = False
 
     # ---- messages --------------------------------------------------------------------------
 
     @workflow.signal(name=PAYMENT_CONFIRMED)
     def payment_confirmed(self, payment: PaymentConfirmed) -> None:
-        if self._paid is None:
+        if payment.years and payment.order_id != self._inp.order_id:   # a renewal order was paid
+            if payment.order_id not in self._applied_orders and self._state.status != "quarantined":
+                self._applied_orders.add(payment.order_id)
+                self._renewals.append(RenewalPaid(payment.order_id, payment.years))
+        elif self._paid is None:
             self._paid = payment
+
+    @workflow.update(name=CANCEL_AT_TERM_END)
+    async def cancel_at_term_end(self, request: CancelAtTermEnd) -> AddressState:
+        """The customer cancels: the address keeps working to the end of the term, then expires."""
+        line = self._inp.line
+        self._cancel_at_end = self._state.cancel_at_term_end = True
+        await workflow.execute_activity("mark_cancel_at_term_end", MarkCancelAtTermEnd(
+            line.subscription_id, request.actor, request.reason), **STEP)
+        await workflow.execute_activity("close_renewal_orders", CloseRenewalOrders(
+            line.subscription_id, "address cancelled by the client"), **STEP)
+        await workflow.execute_activity("send_notification", SendNotification(
+            key=f"{workflow.info().workflow_id}:{self._state.term_end}:cancelled", template="address_cancelled",
+            to=line.client_email, client_id=line.client_id,
+            context={"name": line.client_name, "address": line.address,
+                     "term_end": str(self._state.term_end)}), **STEP)
+        return self._state
+
+    @cancel_at_term_end.validator
+    def _validate_cancel(self, request: CancelAtTermEnd) -> None:
+        if self._state.status not in ("active", "attention") or self._state.term_end is None:
+            raise ApplicationError(f"The address is {self._state.status.replace('_', ' ')}; only an active "
+                                   "address can be cancelled.", type="address_not_active")
+        if self._cancel_at_end:
+            raise ApplicationError(f"{self._inp.line.address} is already cancelled; it ends on "
+                                   f"{self._state.term_end}.", type="already_cancelled")
+
+    @workflow.signal(name=RENEWAL_DECIDED)
+    async def renewal_decided(self, decision: RenewalDecision) -> None:
+        """The customer confirmed or declined this term's renewal (recorded by the API); a decline
+        stops the reminders and withdraws the renewal invoice. Staff hear of either."""
+        line = self._inp.line
+        declined = decision.decision == "declined"
+        self._declined = self._state.renewal_declined = declined
+        if declined:
+            await workflow.execute_activity("close_renewal_orders", CloseRenewalOrders(
+                line.subscription_id, "renewal declined by the client"), **STEP)
+        via = {"code": "with the renewal code", "page": "on the renewals page"}.get(decision.via, decision.via)
+        await workflow.execute_activity("send_notification", SendNotification(
+            key=f"{workflow.info().workflow_id}:{self._state.term_end}:renewal-{decision.decision}:{decision.via}",
+            template="renewal_decided_staff", to="", client_id=None, to_staff=True,
+            context={"client": f"{line.client_name} <{line.client_email}>", "address": line.address,
+                     "decision": decision.decision, "term_end": str(self._state.term_end), "via": via}), **STEP)
 
     @workflow.signal(name=ORDER_CANCELLED)
     def order_cancelled(self, request: CancelRequest) -> None:
@@ -187,6 +258,12 @@ class AddressWorkflow:
     @workflow.run
     async def run(self, inp: AddressInput) -> AddressState:
         line = inp.line
+        if inp.carry is not None:   # a renewed term, continued as new
+            c = inp.carry
+            self._state.term_start, self._state.term_end = c.term_start, c.term_end
+            self._state.destination, self._state.domain_expiry = c.destination, c.domain_expiry
+            self._publish("active")
+            return await self._live(c)
         self._publish("pending_payment")
 
         await workflow.wait_condition(lambda: self._paid is not None or self._cancel is not None)
@@ -195,7 +272,7 @@ class AddressWorkflow:
             return self._state
 
         self._publish("provisioning")
-        start = workflow.now().date()
+        start = self._cal.today(workflow.now())
         end = term_end(start, line.years)
         self._state.term_start, self._state.term_end = start, end
 
@@ -214,6 +291,9 @@ class AddressWorkflow:
             context={"name": line.client_name, "address": line.address, "destination": line.destination,
                      "term_end": end.isoformat(), "years": str(line.years)}), **STEP)
         self._publish("active")
+        if workflow.patched(LIFECYCLE_V3):
+            return await self._live(TermCarry(start, end, self._state.destination, coverage.expiry,
+                                              coverage.covered))
 
         while (today := workflow.now().date()) < end:
             wake = end
@@ -239,8 +319,152 @@ class AddressWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._state
 
+    # ---- v3: reminders, renewal, expiry, grace, quarantine ---------------------------------
+
+    async def _live(self, carry: TermCarry) -> AddressState:
+        """One term: remind, invoice the renewal, keep the domain covered; then renew (continue as
+        new) or expire. The term covers its last day; it is over when that day is."""
+        line, cal, life = self._inp.line, self._cal, self._life
+        end, hour = carry.term_end, life.reminder_hour
+        coverage = CoverageResult(carry.domain_expiry or end, carry.covered)
+        steps = parse_ladder(life.reminder_ladder)
+        invoice_at = cal.at(end - timedelta(days=life.renewal_invoice_days), hour)
+        over = cal.at(end + timedelta(days=1))
+        begun = cal.today(workflow.now())
+        sent = {t.label for d, t in ladder(end, steps) if d < begun}   # steps before this term began
+        invoiced = False
+
+        while not self._renewals and workflow.now() < over:
+            quiet = self._cancel_at_end or self._declined
+            moments = [over]
+            if not quiet:
+                moments += [cal.at(d, hour) for d, t in ladder(end, steps) if t.label not in sent]
+                if not invoiced:
+                    moments.append(invoice_at)
+            if not coverage.covered:
+                today = cal.today(workflow.now())
+                moments.append(cal.at(max(today + timedelta(days=1), coverage.expiry - TOP_UP_LEAD)))
+            await self._wait(lambda: bool(self._renewals) or (not quiet and (self._cancel_at_end or self._declined)),
+                             max(timedelta(0), min(moments) - workflow.now()))
+            if self._renewals:
+                break
+            now = workflow.now()
+            if now >= over:
+                break
+            if not (self._cancel_at_end or self._declined):
+                today = cal.today(now)
+                reached = today if now >= cal.at(today, hour) else today - timedelta(days=1)
+                step, passed = due_reminder(end, steps, reached, sent)
+                sent |= passed
+                if step is not None:
+                    await workflow.execute_activity("queue_reminder", QueueReminder(
+                        line.subscription_id, line.client_id, end, step.label, step.due_on(end), life), **STEP)
+                if not invoiced and now >= invoice_at:
+                    await self._open_renewal(end)
+                    invoiced = True
+            if not coverage.covered:
+                coverage = await self._attempt(lambda: self._ensure_coverage(end))
+
+        if self._renewals:
+            return await self._renew(carry, coverage)
+        return await self._expire(carry, coverage)
+
+    async def _wait(self, condition, timeout: timedelta) -> None:
+        try:
+            await workflow.wait_condition(condition, timeout=timeout)
+        except asyncio.TimeoutError:
+            pass
+
+    async def _open_renewal(self, end: date) -> None:
+        """The renewal invoice; the activity starts its order workflow, which pays it from credit
+        when it can."""
+        life, line = self._life, self._inp.line
+        deadline = self._cal.at(end + timedelta(days=life.grace_days))
+        opened: RenewalOpened = await workflow.execute_activity("open_renewal", OpenRenewal(
+            line.subscription_id, end, self._renewal_years(), deadline, life), result_type=RenewalOpened, **STEP)
+        if opened.order is not None:
+            self._state.renewal_order_id = opened.order.order_id
+
+    def _renewal_years(self) -> int:
+        """Renew for as long as the current term by default."""
+        start, end = self._state.term_start, self._state.term_end
+        return max(1, end.year - start.year) if start and end else self._inp.line.years
+
+    async def _renew(self, carry: TermCarry, coverage: CoverageResult) -> AddressState:
+        """Paid: the next term runs on from the old end (even when paid during grace); continue as new."""
+        line = self._inp.line
+        paid, self._renewals = self._renewals, []
+        start = carry.term_end
+        end = start
+        for renewal in paid:
+            end = add_years(end, renewal.years)
+        if self._state.status == "expired":
+            await workflow.execute_activity("restore_address", RestoreAddress(
+                line.address, line.kind, self._state.destination, self._bounce()), **STEP)
+        self._state.term_start, self._state.term_end = start, end
+        coverage = await self._attempt(lambda: self._ensure_coverage(end))
+        await workflow.execute_activity("activate_subscription", ActivateSubscription(
+            line.subscription_id, start, end, renewed=True), **STEP)
+        await workflow.execute_activity("send_notification", SendNotification(
+            key=f"{workflow.info().workflow_id}:{end.isoformat()}:renewed", template="address_renewed",
+            to=line.client_email, client_id=line.client_id,
+            context={"name": line.client_name, "address": line.address, "term_end": end.isoformat(),
+                     "years": str(sum(r.years for r in paid))}), **STEP)
+        self._publish("active")
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        workflow.continue_as_new(AddressInput(
+            line, self._inp.order_id, self._inp.coverage_margin_days, self._inp.search_attributes, self._life,
+            TermCarry(start, end, self._state.destination, coverage.expiry, coverage.covered,
+                      renewals=self._renewals, terms=carry.terms + 1)))
+
+    async def _expire(self, carry: TermCarry, coverage: CoverageResult) -> AddressState:
+        line, life, cal = self._inp.line, self._life, self._cal
+        end = carry.term_end
+        grace_until = end + timedelta(days=life.grace_days)
+        await workflow.execute_activity("suspend_address", SuspendAddress(
+            line.address, line.kind, self._state.destination, self._bounce()), **STEP)
+        await self._step_status("expired", "term ended" + (" (cancelled by the client)" if self._cancel_at_end
+                                                             else ""), grace_until)
+        self._state.grace_until = grace_until
+        self._publish("expired")
+        await self._tell("expired", {"term_end": end.isoformat(), "grace_until": grace_until.isoformat()})
+
+        await self._wait(lambda: bool(self._renewals), cal.until(workflow.now(), grace_until + timedelta(days=1)))
+        if self._renewals:
+            return await self._renew(carry, coverage)
+
+        quarantine_until = grace_until + timedelta(days=life.quarantine_days)
+        await workflow.execute_activity("remove_address", RemoveAddress(
+            line.address, line.kind, self._state.destination, self._bounce()), **STEP)
+        await workflow.execute_activity("close_renewal_orders", CloseRenewalOrders(
+            line.subscription_id, "grace period over"), **STEP)
+        await self._step_status("quarantined", "removed after the grace period", quarantine_until)
+        self._state.quarantine_until = quarantine_until
+        self._publish("quarantined")
+        await self._tell("removed", {"term_end": end.isoformat()})
+
+        await workflow.sleep(cal.until(workflow.now(), quarantine_until + timedelta(days=1)))
+        await self._step_status("released", "quarantine over")
+        self._publish("released")
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._state
+
+    async def _step_status(self, status: str, reason: str, until: date | None = None) -> None:
+        await workflow.execute_activity("set_subscription_status", SetSubscriptionStatus(
+            self._inp.line.subscription_id, status, reason, until=until), **STEP)
+
+    async def _tell(self, event: str, context: dict[str, str]) -> None:
+        line = self._inp.line
+        await workflow.execute_activity("send_notification", SendNotification(
+            key=f"{workflow.info().workflow_id}:{self._state.term_end}:{event}", template=f"address_{event}",
+            to=line.client_email, client_id=line.client_id,
+            context={"name": line.client_name, "address": line.address, "kind": line.kind, **context}), **STEP)
+
+    def _bounce(self) -> str:
+        return BOUNCE.format(address=self._inp.line.address, site=self._life.site_url or "our website")
+
     async def _ensure_coverage(self, end: date) -> CoverageResult:
-        today = workflow.now().date()
+        today = self._cal.today(workflow.now())
         result: CoverageResult = await workflow.execute_activity(
             "ensure_domain_coverage",
             EnsureCoverage(self._inp.line.domain, coverage_target(end, today, self._inp.coverage_margin_days), today),

@@ -6,6 +6,9 @@ from datetime import date, datetime
 
 from temporalio.common import SearchAttributeKey
 
+from core.clock import Calendar
+from core.lifecycle import DEFAULT_LADDER
+
 DEFAULT_TASK_QUEUE = "mailmarket"
 
 # Registered on the Temporal server (`temporal server start-dev --search-attribute ...`) so
@@ -34,7 +37,11 @@ SET_AUTORESPONDER = "set_autoresponder"          # update on AddressWorkflow -> 
 MAILBOX_USAGE = "mailbox_usage"                  # update on AddressWorkflow -> MailboxUsageState
 DESTINATION_REQUESTED = "destination_requested"  # signal on AddressWorkflow: email the new destination
 DESTINATION_CONFIRMED = "destination_confirmed"  # signal on AddressWorkflow: the link was followed
+CANCEL_AT_TERM_END = "cancel_at_term_end"        # update on AddressWorkflow -> AddressState
+RENEWAL_DECIDED = "renewal_decided"              # signal on AddressWorkflow: confirmed or declined (staff told)
 STATE = "state"                        # query on both
+DIGEST_WORKFLOW = "ReminderDigestWorkflow"
+REMINDER_QUEUED = "reminder_queued"    # signal on ReminderDigestWorkflow (signal-with-start)
 INVENTORY_WORKFLOW = "CpanelInventorySyncWorkflow"
 INVENTORY_SCHEDULE_ID = "cpanel-inventory-sync"
 
@@ -45,6 +52,27 @@ def address_workflow_id(address: str) -> str:
 
 def order_workflow_id(order_id: int) -> str:
     return f"order:{order_id}"
+
+
+def digest_workflow_id(client_id: int) -> str:
+    return f"reminders:{client_id}"
+
+
+@dataclass
+class Lifecycle:
+    """The operator's settings an address lives by, fixed into each run's input so replays agree."""
+    reminder_ladder: list[str] = field(default_factory=lambda: list(DEFAULT_LADDER))
+    reminder_hour: float = 9.0               # UTC hour a reminder day's digest goes out
+    digest_window_minutes: float = 10.0      # reminders of one client queued this close make one digest
+    renewal_invoice_days: int = 30
+    grace_days: int = 30
+    quarantine_days: int = 90
+    day_seconds: float = 0.0                 # demo only: a day lasting seconds (0: real days)
+    epoch: datetime | None = None            # demo only: when the shortened calendar began
+    site_url: str = ""                       # where an expired address's bounce says to renew
+
+    def calendar(self) -> Calendar:
+        return Calendar(self.day_seconds, self.epoch)
 
 
 # ---- workflow inputs -------------------------------------------------------------------------
@@ -64,6 +92,24 @@ class AddressLine:
     quota_mb: int = 0          # mailboxes; added after v1 histories, hence the default
 
 
+def address_line(sub, client, years: int, quota_mb: int = 0) -> "AddressLine":
+    """An order line for a stored subscription (duck-typed: workflows do not import the store)."""
+    return AddressLine(subscription_id=sub.id, address=sub.address, local_part=sub.local_part,
+                       domain=sub.domain.name, kind=sub.kind, years=years, destination=sub.destination,
+                       client_id=client.id, client_email=client.email, client_name=client.name,
+                       quota_mb=quota_mb if sub.kind == "mailbox" else 0)
+
+
+def renewal_order_input(order, invoice, client, lines: list["AddressLine"], *, deadline_at: datetime,
+                        life: "Lifecycle", pay_from_balance: bool, coverage_margin_days: int = 30,
+                        search_attributes: bool = True) -> "OrderInput":
+    return OrderInput(order_id=order.id, client_id=client.id, client_email=client.email, client_name=client.name,
+                      invoice_id=invoice.id, invoice_number=invoice.number, total_minor=order.total_minor,
+                      currency=order.currency, lines=lines, payment_deadline_minutes=0,
+                      coverage_margin_days=coverage_margin_days, search_attributes=search_attributes,
+                      life=life, renewal=True, deadline_at=deadline_at, pay_from_balance=pay_from_balance)
+
+
 @dataclass
 class OrderInput:
     order_id: int
@@ -81,6 +127,30 @@ class OrderInput:
     # Added after v1 histories: 0 there means "one deadline from placing the order" as before.
     hold_minutes: int = 0                   # held this long while the customer picks how to pay
     manual_deadline_days: int = 14          # cheque or wire: from the moment it is chosen
+    # Added with renewals (v3): a renewal order pays for addresses already running; it waits for
+    # its money until `deadline_at` (the end of the grace period) and may be paid from credit.
+    life: Lifecycle | None = None
+    renewal: bool = False
+    deadline_at: datetime | None = None
+    pay_from_balance: bool = False
+
+
+@dataclass
+class RenewalPaid:
+    order_id: int
+    years: int
+
+
+@dataclass
+class TermCarry:
+    """What a renewed address carries into its next run (continue-as-new per term)."""
+    term_start: date
+    term_end: date
+    destination: str
+    domain_expiry: date | None
+    covered: bool
+    renewals: list[RenewalPaid] = field(default_factory=list)   # paid while the run was closing
+    terms: int = 1
 
 
 @dataclass
@@ -89,6 +159,8 @@ class AddressInput:
     order_id: int
     coverage_margin_days: int = 30
     search_attributes: bool = True
+    life: Lifecycle | None = None            # None in runs started before v3: the defaults
+    carry: TermCarry | None = None           # set when a renewal continues the workflow
 
 
 # ---- signals and updates ---------------------------------------------------------------------
@@ -123,6 +195,20 @@ class PaymentConfirmed:
     order_id: int
     paid_at: datetime
     reference: str
+    years: int = 0          # a renewal order's payment: extend by this many years
+
+
+@dataclass
+class CancelAtTermEnd:
+    actor: str
+    reason: str = ""
+
+
+@dataclass
+class RenewalDecision:
+    decision: str           # confirmed | declined (declined: no more reminders, it expires at term end)
+    actor: str
+    via: str = "page"       # page | code
 
 
 @dataclass
@@ -184,12 +270,17 @@ class ManualPayment:
 @dataclass
 class AddressState:
     address: str
-    status: str                  # pending_payment | provisioning | active | attention | cancelled | released
+    status: str     # pending_payment | provisioning | active | attention | cancelled | expired | quarantined | released
     destination: str = ""
     term_start: date | None = None
     term_end: date | None = None
     domain_expiry: date | None = None
     message: str = ""
+    cancel_at_term_end: bool = False
+    renewal_declined: bool = False
+    grace_until: date | None = None
+    quarantine_until: date | None = None
+    renewal_order_id: int | None = None
 
 
 # ---- activity payloads -----------------------------------------------------------------------
@@ -360,6 +451,94 @@ class ActivateSubscription:
     subscription_id: int
     term_start: date
     term_end: date
+    renewed: bool = False
+
+
+@dataclass
+class SuspendAddress:
+    """Expired: a forwarder bounces with `message`; a mailbox cannot log in (its mail is kept)."""
+    address: str
+    kind: str
+    destination: str
+    message: str
+
+
+@dataclass
+class RestoreAddress:
+    address: str
+    kind: str
+    destination: str
+    message: str              # the bounce text set when it was suspended
+
+
+@dataclass
+class RemoveAddress:
+    """End of grace: take the address off cPanel, whatever state suspension left it in."""
+    address: str
+    kind: str
+    destination: str
+    message: str
+
+
+@dataclass
+class MarkCancelAtTermEnd:
+    subscription_id: int
+    actor: str
+    reason: str
+
+
+@dataclass
+class QueueReminder:
+    subscription_id: int
+    client_id: int
+    term_end: date
+    threshold: str
+    due_on: date
+    life: Lifecycle
+
+
+@dataclass
+class DigestInput:
+    client_id: int
+    life: Lifecycle
+
+
+@dataclass
+class DigestRequest:
+    client_id: int
+    day: date
+
+
+@dataclass
+class DigestResult:
+    outcome: str              # sent | nothing | already_today
+    addresses: int = 0
+
+
+@dataclass
+class OpenRenewal:
+    subscription_id: int
+    term_end: date
+    years: int
+    deadline_at: datetime
+    life: Lifecycle
+
+
+@dataclass
+class RenewalOpened:
+    order: OrderInput | None  # None: an open or paid renewal already covers this term
+
+
+@dataclass
+class PayFromBalance:
+    order_id: int
+    only_with_auto_renew: bool = True
+
+
+@dataclass
+class CloseRenewalOrders:
+    subscription_id: int
+    reason: str
 
 
 @dataclass
@@ -368,6 +547,7 @@ class SetSubscriptionStatus:
     status: str
     reason: str = ""
     actor: str = "system"
+    until: date | None = None        # expired: grace ends; quarantined: quarantine ends
 
 
 @dataclass
@@ -377,6 +557,7 @@ class SendNotification:
     to: str
     client_id: int | None
     context: dict[str, str] = field(default_factory=dict)
+    to_staff: bool = False           # also (or only, when `to` is empty) to the operators
 
 
 @dataclass

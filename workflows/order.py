@@ -42,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
         OrderInput,
         OrderState,
         PaymentConfirmed,
+        PayFromBalance,
         PayPalApproved,
         PayPalCheckout,
         RecordPayment,
@@ -72,9 +73,14 @@ class OrderWorkflow:
         self._recording = False
         self._denied: CaptureDenied | None = None
         self._paypal_attempt = 0
-        minutes = inp.hold_minutes or inp.payment_deadline_minutes
-        self._deadline = workflow.now() + timedelta(minutes=minutes)
+        self._deadline = self._first_deadline()
         self._state.deadline = self._deadline
+
+    def _first_deadline(self) -> datetime:
+        inp = self._inp
+        if inp.renewal and inp.deadline_at is not None:   # payable until the grace period ends
+            return inp.deadline_at
+        return workflow.now() + timedelta(minutes=inp.hold_minutes or inp.payment_deadline_minutes)
 
     # ---- messages --------------------------------------------------------------------------
 
@@ -114,7 +120,7 @@ class OrderWorkflow:
     def choose_manual(self, request: ChooseManual) -> ManualInstructions:
         """The customer pays by cheque or wire: the invoice waits, the addresses stay held."""
         inp = self._inp
-        if self._state.method not in ("cheque", "wire"):
+        if self._state.method not in ("cheque", "wire") and not inp.renewal:
             self._set_deadline(workflow.now() + timedelta(days=inp.manual_deadline_days))
         self._state.method = request.method
         return ManualInstructions(request.method, inp.invoice_number, inp.total_minor, inp.currency, self._deadline)
@@ -185,7 +191,12 @@ class OrderWorkflow:
 
     @workflow.run
     async def run(self, inp: OrderInput) -> OrderState:
-        for line in inp.lines:
+        if inp.renewal:   # the addresses are running already; credit pays it when it can
+            if inp.pay_from_balance and await workflow.execute_activity(
+                    "pay_from_balance", PayFromBalance(inp.order_id), result_type=bool, **STEP):
+                self._state.method = "credit"
+                return await self._paid(f"credit:{inp.invoice_number}", workflow.now())
+        for line in ([] if inp.renewal else inp.lines):
             attrs = None
             if inp.search_attributes:
                 attrs = TypedSearchAttributes([SearchAttributePair(SA_CLIENT, str(line.client_id)),
@@ -193,7 +204,7 @@ class OrderWorkflow:
                                                SearchAttributePair(SA_STATUS, "pending_payment")])
             await workflow.start_child_workflow(
                 AddressWorkflow.run,
-                AddressInput(line, inp.order_id, inp.coverage_margin_days, inp.search_attributes),
+                AddressInput(line, inp.order_id, inp.coverage_margin_days, inp.search_attributes, inp.life),
                 id=address_workflow_id(line.address),
                 parent_close_policy=ParentClosePolicy.ABANDON,
                 search_attributes=attrs,
@@ -246,15 +257,15 @@ class OrderWorkflow:
         self._checkout, self._denied, self._approved = None, None, False
         self._paypal_attempt += 1
         self._state.paypal_order_id = self._state.approve_url = ""
-        self._set_deadline(workflow.now() + timedelta(minutes=self._inp.hold_minutes or
-                                                      self._inp.payment_deadline_minutes))
+        self._set_deadline(self._first_deadline())
         return None
 
     async def _paid(self, reference: str, paid_at) -> OrderState:
         for line in self._inp.lines:
             handle = workflow.get_external_workflow_handle_for(AddressWorkflow.run, address_workflow_id(line.address))
             await handle.signal(AddressWorkflow.payment_confirmed,
-                                PaymentConfirmed(self._inp.order_id, paid_at, reference))
+                                PaymentConfirmed(self._inp.order_id, paid_at, reference,
+                                                 years=line.years if self._inp.renewal else 0))
         self._state.status, self._state.message = "paid", ""
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._state
@@ -289,6 +300,10 @@ class OrderWorkflow:
         inp = self._inp
         assert self._state is not None
         await workflow.execute_activity("cancel_order", CancelOrder(inp.order_id, request.reason, request.actor), **STEP)
+        if inp.renewal:   # the addresses run on to their term end; their own workflows tell the client
+            self._state.status, self._state.message = "cancelled", request.reason
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            return self._state
         for line in inp.lines:
             handle = workflow.get_external_workflow_handle_for(AddressWorkflow.run, address_workflow_id(line.address))
             await handle.signal(AddressWorkflow.order_cancelled, request)
