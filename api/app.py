@@ -20,6 +20,7 @@ from api.services.availability import Portfolio
 from api.services.checkout import Checkout
 from api.services.destinations import DestinationChanges
 from api.services.mailboxes import Mailboxes
+from api.services.renewals import Renewals
 from store.secrets import SecretBox
 from core.errors import BusinessError
 from providers.paypal.webhook import WebhookVerifier
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None, temporal: TemporalClient | None
         app.state.mailboxes = Mailboxes(app.state.sessions, client, SecretBox(settings.secrets_key.get_secret_value()))
         app.state.destinations = DestinationChanges(app.state.sessions, client,
                                                     settings.secrets_key.get_secret_value())
+        app.state.renewals = Renewals(settings, app.state.sessions, client)
         app.state.verifier = WebhookVerifier(settings.paypal_webhook_id, settings.paypal_cert_hosts)
         try:
             yield

@@ -11,6 +11,7 @@ from api.auth import csrf_ok
 from api.services.checkout import Checkout
 from api.services.destinations import DestinationChanges
 from api.services.mailboxes import Mailboxes
+from api.services.renewals import Renewals
 from core.errors import BusinessError
 from settings import Settings
 from store.clients import client_by_id
@@ -40,6 +41,10 @@ async def get_destinations(request: Request) -> DestinationChanges:
 
 async def get_mailboxes(request: Request) -> Mailboxes:
     return request.app.state.mailboxes
+
+
+async def get_renewals(request: Request) -> Renewals:
+    return request.app.state.renewals
 
 
 async def current_client(request: Request) -> Client | None:
@@ -74,6 +79,7 @@ ReadSessionsDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_read_s
 DestinationsDep = Annotated[DestinationChanges, Depends(get_destinations)]
 MailboxesDep = Annotated[Mailboxes, Depends(get_mailboxes)]
 CheckoutDep = Annotated[Checkout, Depends(get_checkout)]
+RenewalsDep = Annotated[Renewals, Depends(get_renewals)]
 MaybeClient = Annotated[Client | None, Depends(current_client)]
 SignedIn = Annotated[Client, Depends(require_client)]
 Operator = Annotated[Client, Depends(require_operator)]

@@ -38,6 +38,7 @@ class OrderView:
     lines: list[OrderLineView]
     method: str = ""                 # paypal | cheque | wire once chosen
     deadline: str | None = None      # ISO time: unpaid by then, cancelled
+    kind: str = "new"                # new | renewal (of addresses already running)
 
     @property
     def final(self) -> bool:
@@ -59,7 +60,8 @@ async def order_view(session: AsyncSession, checkout: Checkout, order_id: int, c
     payment_status = live.status if live else order.status
     currency = order.currency
     return OrderView(
-        id=order.id, status=order.status, payment_status=payment_status, message=live.message if live else "",
+        id=order.id, kind=order.kind, status=order.status, payment_status=payment_status,
+        message=live.message if live else "",
         method=live.method if live else "",
         deadline=live.deadline.isoformat(timespec="minutes") if live and live.deadline else None,
         total=Money(order.total_minor, currency).display(), currency=currency,
@@ -74,7 +76,9 @@ async def order_view(session: AsyncSession, checkout: Checkout, order_id: int, c
 async def addresses_view(session: AsyncSession, client_id: int) -> list[dict]:
     return [{"address": s.address, "kind": s.kind, "status": s.status, "destination": s.destination,
              "term_start": s.term_start.isoformat() if s.term_start else None,
-             "term_end": s.term_end.isoformat() if s.term_end else None, "order_id": s.order_id}
+             "term_end": s.term_end.isoformat() if s.term_end else None, "order_id": s.order_id,
+             "cancel_at_term_end": s.cancel_at_term_end,
+             "grace_until": s.grace_until.isoformat() if s.grace_until else None}
             for s in await orders.subscriptions_of(session, client_id)]
 
 

@@ -12,7 +12,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from api.auth import csrf_ok, hash_password, sign_in, sign_out, verify_password
-from api.deps import CheckoutDep, DestinationsDep, MailboxesDep, MaybeClient, SessionsDep, SettingsDep
+from api.deps import CheckoutDep, DestinationsDep, MailboxesDep, MaybeClient, RenewalsDep, SessionsDep, SettingsDep
+from api.services.renewals import Choice
 from api.routers.v1 import normalize_email
 from api.services import cart, payments
 from api.services.mailboxes import parse_when
@@ -246,11 +247,114 @@ async def operator_record_payment(request: Request, order_id: int, client: Maybe
 
 
 @router.get("/paypal/return")
-async def paypal_return(request: Request, checkout: CheckoutDep, token: str = ""):
+async def paypal_return(request: Request, checkout: CheckoutDep, client: MaybeClient, token: str = ""):
     order = await checkout.paypal_approved(token[:64]) if token else None
     if order is None:
         raise BusinessError("paypal_unknown", "We could not match this PayPal payment to an order.", status=404)
+    if client is None or client.id != order.client_id:   # paid from the renewal-code page, not signed in
+        return render(request, "payment_received.html", order_id=order.id)
     return RedirectResponse(f"/orders/{order.id}", status_code=303)
+
+
+@router.get("/invoices", response_class=HTMLResponse)
+async def invoices_page(request: Request, client: MaybeClient, sessions: SessionsDep):
+    signed_in(client)
+    async with sessions() as session:
+        rows = await orders.invoices_of(session, client.id)
+    return render(request, "invoices.html", client=client, invoices=rows, money=Money)
+
+
+# ---- renewals ----------------------------------------------------------------------------------
+
+async def _renewals_page(request: Request, client, renewals, settings, status: int = 200, error=None,
+                         done=None) -> HTMLResponse:
+    return render(request, "renewals.html", status=status, client=client, view=await renewals.overview(client),
+                  error=error, done=done, months=settings.renewal_window_months)
+
+
+@router.get("/renewals", response_class=HTMLResponse)
+async def renewals_page(request: Request, client: MaybeClient, renewals: RenewalsDep, settings: SettingsDep):
+    signed_in(client)
+    return await _renewals_page(request, client, renewals, settings)
+
+
+@router.post("/renewals", response_class=HTMLResponse)
+async def renewals_submit(request: Request, client: MaybeClient, renewals: RenewalsDep, settings: SettingsDep):
+    signed_in(client)
+    form = await request.form()
+    check_form_csrf(request, str(form.get("csrf", "")))
+    choices = []
+    for key, value in form.multi_items():
+        if key.startswith("action:") and value in ("confirm", "decline"):
+            address = key[len("action:"):]
+            years = str(form.get(f"years:{address}", "1"))
+            choices.append(Choice(address, str(value), int(years) if years.isdigit() else 0))
+    try:
+        done = await renewals.submit(client, choices)
+    except BusinessError as exc:
+        return await _renewals_page(request, client, renewals, settings, status=exc.status, error=exc)
+    return await _renewals_page(request, client, renewals, settings, done=done)
+
+
+@router.post("/renewals/auto-renew")
+async def renewals_auto(request: Request, client: MaybeClient, renewals: RenewalsDep,
+                        csrf: Annotated[str, Form()] = "", enabled: Annotated[str, Form(max_length=1)] = "0"):
+    signed_in(client)
+    check_form_csrf(request, csrf)
+    await renewals.set_auto_renew(client, enabled == "1")
+    return RedirectResponse("/renewals", status_code=303)
+
+
+@router.get("/renew", response_class=HTMLResponse)
+async def renew_code_page(request: Request):
+    return render(request, "renew_code.html", answer=None, code="")
+
+
+async def _code_step(request: Request, renewals, code: str, csrf: str, decision: str | None) -> HTMLResponse:
+    check_form_csrf(request, csrf)
+    try:
+        answer = await renewals.by_code(code, request.app.state.limiter.client_ip(request), decision)
+    except BusinessError as exc:
+        return render(request, "renew_code.html", status=exc.status, answer=None, code=code[:40], error=exc)
+    return render(request, "renew_code.html", answer=answer, code=code[:40])
+
+
+@router.post("/renew", response_class=HTMLResponse)
+async def renew_code_lookup(request: Request, renewals: RenewalsDep, csrf: Annotated[str, Form()] = "",
+                            code: Annotated[str, Form(max_length=40)] = ""):
+    return await _code_step(request, renewals, code, csrf, None)
+
+
+@router.post("/renew/decide", response_class=HTMLResponse)
+async def renew_code_decide(request: Request, renewals: RenewalsDep, csrf: Annotated[str, Form()] = "",
+                            code: Annotated[str, Form(max_length=40)] = "",
+                            decision: Annotated[str, Form(max_length=10)] = ""):
+    return await _code_step(request, renewals, code, csrf,
+                            {"confirm": "confirmed", "decline": "declined"}.get(decision, "invalid"))
+
+
+@router.post("/renew/pay")
+async def renew_code_pay(request: Request, renewals: RenewalsDep, checkout: CheckoutDep,
+                         csrf: Annotated[str, Form()] = "", order_id: Annotated[int, Form()] = 0,
+                         token: Annotated[str, Form(max_length=80)] = ""):
+    check_form_csrf(request, csrf)
+    if not renewals.pay_token_ok(order_id, token):
+        raise BusinessError("link_invalid", "This payment link is not valid; use the code again.", status=403)
+    started = await checkout.begin_paypal(order_id)
+    return RedirectResponse(started.approve_url, status_code=303)
+
+
+@router.post("/addresses/{address}/cancel", response_class=HTMLResponse)
+async def cancel_address(request: Request, address: str, client: MaybeClient, sessions: SessionsDep,
+                         renewals: RenewalsDep, csrf: Annotated[str, Form()] = ""):
+    signed_in(client)
+    check_form_csrf(request, csrf)
+    try:
+        state = await renewals.cancel_address(client, address[:320])
+    except BusinessError as exc:
+        return await _addresses_page(request, client, sessions, status=exc.status, error=exc)
+    return await _addresses_page(request, client, sessions,
+                                 notice=f"{state.address} is cancelled; it works until {state.term_end}.")
 
 
 @router.get("/addresses", response_class=HTMLResponse)

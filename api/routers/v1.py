@@ -1,16 +1,18 @@
 """The JSON API under /api/v1: session, catalog, availability, orders, PayPal checkout, addresses."""
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from api.auth import hash_password, sign_in, sign_out, verify_password
-from api.deps import (CheckoutDep, CsrfHeader, DestinationsDep, MailboxesDep, MaybeClient, Operator, ReadSessionsDep, SessionsDep,
-                      SettingsDep, SignedIn)
+from api.deps import (CheckoutDep, CsrfHeader, DestinationsDep, MailboxesDep, MaybeClient, Operator, ReadSessionsDep,
+                      RenewalsDep, SessionsDep, SettingsDep, SignedIn)
+from api.services.renewals import Choice
 from api.ratelimit import limit_checks
 from api.services import cart, payments
 from api.services.mailboxes import parse_when
@@ -19,7 +21,8 @@ from api.services.ordering import WantedAddress
 from api.views import addresses_view, grid_view, order_view, surname_initial
 from core.errors import BusinessError
 from core.addresses import display_domain, normalize_destination, normalize_domain
-from store import catalog, clients, reserved
+from core.money import Money
+from store import catalog, clients, credit, orders, reserved
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 
@@ -84,6 +87,31 @@ class AutoresponderIn(BaseModel):
     interval_hours: int = Field(default=24, ge=0, le=720, description="hours between replies to one sender")
     start: str | None = Field(default=None, max_length=40, description="ISO time, UTC unless it says; default now")
     stop: str | None = Field(default=None, max_length=40, description="ISO time; default: until cleared")
+
+
+class RenewalChoiceIn(BaseModel):
+    address: str = Field(max_length=320)
+    action: str = Field(max_length=10, description="confirm or decline")
+    years: int = Field(default=1, ge=1, le=10, description="for confirm: years to add to the current term")
+
+
+class RenewalsIn(BaseModel):
+    items: list[RenewalChoiceIn] = Field(min_length=1, max_length=200)
+
+
+class CodeIn(BaseModel):
+    code: str = Field(max_length=40, description="the renewal code from the renewal invoice email")
+    decision: str | None = Field(default=None, max_length=10, description="confirm or decline; omit to look up")
+
+
+class AutoRenewIn(BaseModel):
+    enabled: bool
+
+
+class CreditIn(BaseModel):
+    amount: str = Field(max_length=20, description="decimal; negative (-5.00) takes credit away")
+    reason: str = Field(max_length=300, description="shown to the client")
+    reference: str = Field(default="", max_length=100, description="idempotency key: the same one is applied once")
 
 
 class OrderIn(BaseModel):
@@ -319,3 +347,102 @@ async def add_to_cart(request: Request, body: CartIn, sessions: ReadSessionsDep)
 async def remove_from_cart(request: Request, address: str, sessions: ReadSessionsDep):
     cart.remove(request.state.session, address[:320])
     return await _cart_json(request, sessions)
+
+
+@router.get("/renewals")
+async def renewals_overview(client: SignedIn, renewals: RenewalsDep):
+    """Every address of yours ending within the renewal window (3 months), those in grace too, with
+    the years each may be renewed for, and your credit balance."""
+    return (await renewals.overview(client)).as_dict()
+
+
+@router.post("/renewals", status_code=201, dependencies=[CsrfHeader])
+async def submit_renewals(body: RenewalsIn, client: SignedIn, renewals: RenewalsDep):
+    """Confirm (with 1-10 years) or decline each address, in one go; confirmed ones share one renewal
+    invoice, paid from credit at once when the balance covers it (auto-renew on), else pay it like an order."""
+    done = await renewals.submit(client, [Choice(i.address, i.action, i.years) for i in body.items])
+    return done.as_dict()
+
+
+@router.post("/renewal-codes", dependencies=[CsrfHeader])
+async def renewal_code(body: CodeIn, request: Request, renewals: RenewalsDep):
+    """No sign-in: the code from the renewal invoice email looks the renewal up, and with `decision`
+    confirms or declines it (once). Tries are limited per visitor."""
+    decision = {None: None, "confirm": "confirmed", "decline": "declined"}.get(body.decision, "invalid")
+    answer = await renewals.by_code(body.code, request.app.state.limiter.client_ip(request), decision)
+    return answer.as_dict()
+
+
+@router.post("/addresses/{address}/cancel", dependencies=[CsrfHeader])
+async def cancel_address(address: str, client: SignedIn, renewals: RenewalsDep):
+    """Cancel an address: it keeps working to its term end, then expires; no refund."""
+    state = await renewals.cancel_address(client, address[:320])
+    return {"address": state.address, "status": state.status, "cancel_at_term_end": state.cancel_at_term_end,
+            "term_end": state.term_end.isoformat() if state.term_end else None}
+
+
+@router.get("/account/credit")
+async def my_credit(client: SignedIn, sessions: SessionsDep, settings: SettingsDep):
+    async with sessions() as session:
+        rows = await credit.entries(session, client.id)
+        balance = await credit.balance(session, client.id, settings.currency)
+    return {"balance": balance.amount(), "currency": balance.currency, "auto_renew": client.auto_renew,
+            "entries": [{"at": e.created_at.isoformat(timespec="seconds") if e.created_at else None,
+                         "amount": Money(e.amount_minor, e.currency).amount(), "kind": e.kind, "reason": e.reason,
+                         "reference": e.reference} for e in rows]}
+
+
+@router.put("/account/auto-renew", dependencies=[CsrfHeader])
+async def set_auto_renew(body: AutoRenewIn, client: SignedIn, renewals: RenewalsDep):
+    """On: renewal invoices are paid from your credit balance when it covers them."""
+    await renewals.set_auto_renew(client, body.enabled)
+    return {"auto_renew": body.enabled}
+
+
+@router.post("/operator/clients/{client_id}/credit", status_code=201, dependencies=[CsrfHeader])
+async def adjust_credit(client_id: int, body: CreditIn, operator: Operator, sessions: SessionsDep,
+                        settings: SettingsDep):
+    """Operators: add (or take back) credit with a reason the client sees; never below zero."""
+    amount = parse_signed_amount(body.amount, settings.currency)
+    reference = body.reference.strip() or f"adj:{uuid.uuid4()}"
+    async with sessions.begin() as session:
+        entry = await credit.adjust(session, client_id=client_id, amount=amount, reason=body.reason,
+                                    actor=f"operator:{operator.id}", reference=reference)
+        balance = await credit.balance(session, client_id, settings.currency)
+    return {"entry": entry.id, "reference": entry.reference, "balance": balance.amount()}
+
+
+def parse_signed_amount(raw: str, currency: str) -> Money:
+    text = (raw or "").strip()
+    negative = text.startswith("-")
+    amount = Money.parse(text[1:] if negative else text, currency)
+    return Money(-amount.minor if negative else amount.minor, currency)
+
+
+def _own_document(document, client, number: str):
+    if document is None or (document[0].client_id != client.id and not client.is_operator):
+        raise BusinessError("invoice_not_found", f"There is no invoice {number} in your account.", "number", 404)
+    return document
+
+
+@router.get("/invoices")
+async def my_invoices(client: SignedIn, sessions: SessionsDep):
+    async with sessions() as session:
+        rows = await orders.invoices_of(session, client.id)
+    return {"invoices": [{"number": i.number, "status": i.status, "issued_at": i.issued_at.isoformat(timespec="seconds"),
+                          "due_at": i.due_at.isoformat(timespec="seconds"), "currency": i.currency,
+                          "subtotal": Money(i.subtotal_minor, i.currency).amount(),
+                          "tax": Money(i.tax_minor, i.currency).amount(),
+                          "total": Money(i.total_minor, i.currency).amount(),
+                          "pdf": f"/api/v1/invoices/{i.number}.pdf"} for i in rows]}
+
+
+@router.get("/invoices/{number}.pdf")
+async def invoice_pdf(number: str, client: SignedIn, sessions: SessionsDep, settings: SettingsDep):
+    """The invoice as a PDF (the client's own; operators any)."""
+    from store.invoice_pdf import render as invoice_pdf_render   # fpdf2 takes half a second to import
+    async with sessions() as session:
+        invoice, owner, paid = _own_document(await orders.invoice_document(session, number[:32]), client, number[:32])
+        data = invoice_pdf_render(invoice, list(invoice.lines), owner, paid, settings.seller())
+    return Response(data, media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="invoice-{invoice.number}.pdf"'})

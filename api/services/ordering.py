@@ -11,7 +11,6 @@ from core.addresses import normalize_destination, normalize_domain, normalize_lo
 from core.availability import Cell
 from core.errors import BusinessError
 from core.passwords import check_mailbox_password
-from core.money import Money
 from core.pricing import Kind, PriceList, parse_kind
 from core.terms import check_term_fits_registry, validate_term
 from settings import Settings
@@ -35,8 +34,7 @@ class WantedAddress:
 
 
 def price_list(settings: Settings) -> PriceList:
-    return PriceList(Money.parse(settings.forwarder_price_per_year, settings.currency),
-                     Money.parse(settings.mailbox_price_per_year, settings.currency))
+    return settings.prices()
 
 
 async def validate_lines(session: AsyncSession, settings: Settings, wanted: list[WantedAddress],
@@ -53,7 +51,7 @@ async def validate_lines(session: AsyncSession, settings: Settings, wanted: list
         local = normalize_local_part(w.local_part, prefix + "local_part")
         domain_name = normalize_domain(w.domain, prefix + "domain")
         kind = parse_kind(w.kind, prefix + "kind")
-        terms = settings.mailbox_terms if kind is Kind.MAILBOX else settings.forwarder_terms
+        terms = settings.terms_for(kind.value)
         years = validate_term(w.years, terms, prefix + "years")
         check_term_fits_registry(today, years, prefix + "years")
         if kind is Kind.MAILBOX:
@@ -85,7 +83,8 @@ async def place(session: AsyncSession, settings: Settings, client: Client, wante
     specs = await validate_lines(session, settings, wanted, now.date())
     deadline = timedelta(minutes=settings.checkout_hold_minutes)
     order, invoice, subs = await orders.place_order(session, client, specs, now=now, due_at=now + deadline,
-                                                    workflow_id_for=address_workflow_id)
+                                                    workflow_id_for=address_workflow_id,
+                                                    terms=settings.invoice_terms(client))
     box = SecretBox(settings.secrets_key.get_secret_value())
     for sub, spec, w in zip(subs, specs, wanted):
         if spec.kind == Kind.MAILBOX.value:
@@ -101,4 +100,5 @@ async def place(session: AsyncSession, settings: Settings, client: Client, wante
                              payment_deadline_minutes=settings.paypal_approval_minutes,
                              coverage_margin_days=settings.coverage_margin_days,
                              hold_minutes=settings.checkout_hold_minutes,
-                             manual_deadline_days=settings.manual_payment_days)
+                             manual_deadline_days=settings.manual_payment_days,
+                             life=settings.lifecycle())

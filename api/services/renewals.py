@@ -1,0 +1,318 @@
+"""Renewals as the customer meets them: the renewal page (every address ending within three months,
+each confirmed for 1-10 years or declined, submitted in one go), the public renewal-code page, the
+credit balance and auto-renew switch, and cancelling an address at its term end.
+
+A submission is checked whole before anything is written; the renewal order and its invoice are
+written in the request (one transaction) and from then on its order workflow owns it, as at checkout."""
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client as TemporalClient
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.service import RPCError
+
+from api.services.updates import run_update
+from core.errors import BusinessError
+from core.lifecycle import (add_months, code_digest, normalize_code, renewal_code, renewal_years_allowed,
+                            renewal_years_possible)
+from core.money import Money
+from core.pricing import parse_kind
+from core.ratelimit import TokenBuckets
+from core.tokens import link_token, token_ok
+from settings import Settings
+from store import credit, orders, renewals
+from store.models import Client, Subscription
+from workflows.contracts import (
+    CANCEL_AT_TERM_END,
+    CANCEL_ORDER,
+    ORDER_WORKFLOW,
+    RENEWAL_DECIDED,
+    AddressState,
+    CancelAtTermEnd,
+    CancelRequest,
+    RenewalDecision,
+    address_line,
+    address_workflow_id,
+    order_workflow_id,
+    renewal_order_input,
+)
+
+log = logging.getLogger(__name__)
+RENEWAL_PAY_LINK = "renewal-pay"       # lets the code page's visitor pay that one invoice unsigned-in
+CODE_GUESSES_PER_HOUR = 10
+
+
+@dataclass
+class RenewalRow:
+    address: str
+    kind: str
+    status: str
+    term_end: date
+    decision: str                  # "" | confirmed | declined
+    cancelled: bool
+    years_allowed: list[int]
+    default_years: int
+    price_per_year: Money
+    open_order_id: int | None = None
+    open_invoice: str = ""
+    open_amount: str = ""
+
+    def as_dict(self) -> dict:
+        return {"address": self.address, "kind": self.kind, "status": self.status,
+                "term_end": self.term_end.isoformat(), "decision": self.decision or None,
+                "cancelled": self.cancelled, "years_allowed": self.years_allowed,
+                "default_years": self.default_years, "price_per_year": self.price_per_year.amount(),
+                "open_order": ({"id": self.open_order_id, "invoice": self.open_invoice, "amount": self.open_amount}
+                               if self.open_order_id else None)}
+
+
+@dataclass
+class Overview:
+    today: date
+    until: date
+    balance: Money
+    auto_renew: bool
+    rows: list[RenewalRow] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"today": self.today.isoformat(), "until": self.until.isoformat(), "balance": self.balance.amount(),
+                "currency": self.balance.currency, "auto_renew": self.auto_renew,
+                "addresses": [r.as_dict() for r in self.rows]}
+
+
+@dataclass(frozen=True)
+class Choice:
+    address: str
+    action: str            # confirm | decline
+    years: int = 1
+
+
+@dataclass
+class Submitted:
+    order_id: int | None
+    invoice: str
+    amount: str
+    confirmed: list[str]
+    declined: list[str]
+
+    def as_dict(self) -> dict:
+        return {"order": {"id": self.order_id, "invoice": self.invoice, "amount": self.amount}
+                if self.order_id else None, "confirmed": self.confirmed, "declined": self.declined}
+
+
+@dataclass
+class CodeAnswer:
+    address: str
+    term_end: date
+    decision: str
+    order_id: int | None = None
+    invoice: str = ""
+    amount: str = ""
+    pay_token: str = ""
+
+    def as_dict(self) -> dict:
+        return {"address": self.address, "term_end": self.term_end.isoformat(), "decision": self.decision or None,
+                "order": {"id": self.order_id, "invoice": self.invoice, "amount": self.amount,
+                          "pay_token": self.pay_token} if self.order_id else None}
+
+
+class Renewals:
+    def __init__(self, settings: Settings, sessions: async_sessionmaker[AsyncSession], temporal: TemporalClient):
+        self.settings, self.sessions, self.temporal = settings, sessions, temporal
+        self._secret = settings.secrets_key.get_secret_value()
+        self._guesses = TokenBuckets(CODE_GUESSES_PER_HOUR / 60, capacity=CODE_GUESSES_PER_HOUR)
+
+    def today(self) -> date:
+        return self.settings.calendar().today(datetime.now(timezone.utc))
+
+    def _allowed(self, sub: Subscription, today: date) -> list[int]:
+        assert sub.term_end is not None
+        return renewal_years_possible(sub.term_end, self.settings.terms_for(sub.kind), today)
+
+    # ---- the renewal page ------------------------------------------------------------------
+
+    async def overview(self, client: Client) -> Overview:
+        today = self.today()
+        until = add_months(today, self.settings.renewal_window_months)
+        prices = self.settings.prices()
+        async with self.sessions() as session:
+            subs = await renewals.expiring(session, client.id, until)
+            view = Overview(today, until, await credit.balance(session, client.id, self.settings.currency),
+                            client.auto_renew)
+            offers = await renewals.offers_for(session, subs)
+            waiting = await renewals.open_invoices_for(session, [s.id for s in subs])
+            for sub in subs:
+                offer = offers.get(sub.id)
+                allowed = self._allowed(sub, today)
+                row = RenewalRow(sub.address, sub.kind, sub.status, sub.term_end, offer.decision if offer else "",
+                                 sub.cancel_at_term_end, allowed,
+                                 sub.term_years if sub.term_years in allowed else (allowed[0] if allowed else 0),
+                                 prices.per_year(parse_kind(sub.kind)))
+                if sub.id in waiting:
+                    order, invoice = waiting[sub.id]
+                    row.open_order_id, row.open_invoice = order.id, invoice.number
+                    row.open_amount = Money(order.total_minor, order.currency).display()
+                view.rows.append(row)
+        return view
+
+    async def submit(self, client: Client, choices: list[Choice]) -> Submitted:
+        """Confirmed addresses go on one renewal invoice (replacing the ones we issued for them alone);
+        declined ones get no more reminders and expire at their term end. All or nothing."""
+        if not choices:
+            raise BusinessError("renewal_empty", "Choose confirm or decline for at least one address.", "items")
+        today = self.today()
+        until = add_months(today, self.settings.renewal_window_months)
+        now = datetime.now(timezone.utc)
+        prices = self.settings.prices()
+        seen: set[str] = set()
+        async with self.sessions.begin() as session:
+            mine = {s.address: s for s in await renewals.expiring(session, client.id, until)}
+            confirmed: list[renewals.RenewalItem] = []
+            declined: list[Subscription] = []
+            for i, choice in enumerate(choices):
+                prefix = f"items.{i}."
+                address = choice.address.strip().lower()
+                sub = mine.get(address)
+                if sub is None:
+                    raise BusinessError("address_not_renewable",
+                                        f"{address} is not one of your addresses ending by {until.isoformat()}.",
+                                        prefix + "address", 404)
+                if address in seen:
+                    raise BusinessError("address_repeated", f"{address} is listed twice.", prefix + "address")
+                seen.add(address)
+                if choice.action == "confirm":
+                    assert sub.term_end is not None
+                    renewal_years_allowed(sub.term_end, choice.years, self.settings.terms_for(sub.kind), today,
+                                          prefix + "years")
+                    confirmed.append(renewals.RenewalItem(sub, choice.years, prices.per_year(parse_kind(sub.kind))))
+                elif choice.action == "decline":
+                    declined.append(sub)
+                else:
+                    raise BusinessError("action_invalid", "Choose confirm or decline.", prefix + "action")
+            replaced = [o.id for item in confirmed for o in await renewals.open_orders_for(session, item.subscription.id)
+                        if len(o.lines) == 1]
+            replaced += [o.id for sub in declined for o in await renewals.open_orders_for(session, sub.id)
+                         if len(o.lines) == 1]
+            for item in confirmed:
+                await self._decide(session, item.subscription, "confirmed", "page", client, now)
+            for sub in declined:
+                await self._decide(session, sub, "declined", "page", client, now)
+            order = invoice = None
+            inp = None
+            if confirmed:
+                deadline = min(self.settings.calendar().at(item.subscription.term_end
+                                                           + timedelta(days=self.settings.grace_days + 1))
+                               for item in confirmed)
+                order, invoice = await renewals.place_renewal(session, client, confirmed, now=now, due_at=deadline,
+                                                              actor=f"client:{client.id}",
+                                                              terms=self.settings.invoice_terms(client))
+                inp = renewal_order_input(
+                    order, invoice, client,
+                    [address_line(i.subscription, client, i.years, self.settings.mailbox_quota_mb) for i in confirmed],
+                    deadline_at=deadline, life=self.settings.lifecycle(), pay_from_balance=True,
+                    coverage_margin_days=self.settings.coverage_margin_days)
+        for order_id in replaced:
+            await self._signal_order(order_id, CANCEL_ORDER, CancelRequest("replaced by the client's renewal choices",
+                                                                           f"client:{client.id}"))
+        if inp is not None:
+            await self.temporal.start_workflow(ORDER_WORKFLOW, inp, id=order_workflow_id(inp.order_id),
+                                               task_queue=self.settings.task_queue,
+                                               id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING)
+        for item in confirmed:
+            await self._signal_address(item.subscription.address, RenewalDecision("confirmed", f"client:{client.id}"))
+        for sub in declined:
+            await self._signal_address(sub.address, RenewalDecision("declined", f"client:{client.id}"))
+        return Submitted(order.id if order else None, invoice.number if invoice else "",
+                         Money(order.total_minor, order.currency).display() if order else "",
+                         [i.subscription.address for i in confirmed], [s.address for s in declined])
+
+    async def _decide(self, session: AsyncSession, sub: Subscription, decision: str, via: str, client: Client,
+                      now: datetime) -> None:
+        assert sub.term_end is not None
+        offer = await renewals.ensure_offer(session, sub, sub.term_end,
+                                            code_digest(renewal_code(self._secret, sub.id, sub.term_end)))
+        offer.subscription = sub
+        await renewals.decide(session, offer, decision, via=via, actor=f"client:{client.id}", now=now)
+
+    async def _signal_address(self, address: str, decision: RenewalDecision) -> None:
+        try:
+            await self.temporal.get_workflow_handle(address_workflow_id(address)).signal(RENEWAL_DECIDED, decision)
+        except RPCError as exc:   # recorded in the database already; the workflow reads it at its next step
+            log.warning("renewal decision for %s not signalled: %s", address, exc.message)
+
+    async def _signal_order(self, order_id: int, name: str, arg) -> None:
+        try:
+            await self.temporal.get_workflow_handle(order_workflow_id(order_id)).signal(name, arg)
+        except RPCError as exc:
+            log.info("order %s not signalled (%s): %s", order_id, name, exc.message)
+
+    # ---- the public code page --------------------------------------------------------------
+
+    async def by_code(self, raw: str, ip: str, decision: str | None = None) -> CodeAnswer:
+        """Look a renewal up by the code on its invoice, and (with `decision`) record confirm or decline.
+        Each try counts against the visitor's hourly allowance, so codes cannot be guessed."""
+        self._count_guess(ip, time.monotonic())
+        code = normalize_code(raw)
+        async with self.sessions.begin() as session:
+            offer = await renewals.offer_by_code(session, code_digest(code))
+            if offer is None:
+                raise BusinessError("code_unknown", "That renewal code is not right; check it against the email.",
+                                    "code", 404)
+            sub = offer.subscription
+            today = self.today()
+            if (sub.term_end != offer.term_end or sub.status not in renewals.RENEWABLE
+                    or today > offer.term_end + timedelta(days=self.settings.grace_days)):
+                raise BusinessError("code_expired", f"This code was for the term of {sub.address} ending on "
+                                    f"{offer.term_end.isoformat()}; it can no longer be used.", "code", 410)
+            if decision is not None:
+                if decision not in ("confirmed", "declined"):
+                    raise BusinessError("decision_invalid", "Choose confirm or decline.", "decision")
+                if offer.decision:
+                    raise BusinessError("code_used", f"This code was already used: the renewal was {offer.decision} "
+                                        f"on {offer.decided_at:%Y-%m-%d}.", "code", 409)
+                await renewals.decide(session, offer, decision, via="code", actor="renewal-code",
+                                      now=datetime.now(timezone.utc))
+            answer = CodeAnswer(sub.address, offer.term_end, offer.decision)
+            pending = await renewals.open_orders_for(session, sub.id)
+            if offer.decision == "confirmed" and pending:
+                order = pending[0]
+                invoice = await orders.invoice_for_order(session, order.id)
+                answer.order_id, answer.invoice = order.id, invoice.number if invoice else ""
+                answer.amount = Money(order.total_minor, order.currency).display()
+                answer.pay_token = link_token(self._secret, RENEWAL_PAY_LINK, order.id)
+        if decision is not None:
+            await self._signal_address(sub.address, RenewalDecision(decision, "renewal-code", "code"))
+        return answer
+
+    def _count_guess(self, ip: str, now: float) -> None:
+        wait = self._guesses.take(ip, now)
+        if wait:
+            minutes = max(1, math.ceil(wait / 60))
+            raise BusinessError("rate_limited", f"Too many tries; try again in {minutes} minutes.",
+                                "code", 429, retry_after=int(math.ceil(wait)))
+
+    def pay_token_ok(self, order_id: int, token: str) -> bool:
+        return token_ok(self._secret, RENEWAL_PAY_LINK, order_id, token)
+
+    # ---- account ---------------------------------------------------------------------------
+
+    async def set_auto_renew(self, client: Client, enabled: bool) -> None:
+        async with self.sessions.begin() as session:
+            await credit.set_auto_renew(session, client.id, enabled)
+
+    async def cancel_address(self, client: Client, address: str) -> AddressState:
+        """The address works to its term end, then expires (no refund unless an operator grants one)."""
+        address = address.strip().lower()
+        async with self.sessions() as session:
+            owned = await renewals.owned(session, client.id, address)
+        if owned is None:
+            raise BusinessError("address_not_yours", f"{address} is not one of your addresses.", "address", 404)
+        return await run_update(self.temporal.get_workflow_handle(address_workflow_id(address)), CANCEL_AT_TERM_END,
+                                CancelAtTermEnd(f"client:{client.id}", "cancelled by the client"), AddressState,
+                                closed=BusinessError("address_not_active", f"{address} is not active.", status=409))
