@@ -62,17 +62,11 @@ async def _time_skipping():
         test_server_existing_path=str(TEST_SERVER), data_converter=pydantic_data_converter)
 
 
-@pytest_asyncio.fixture(scope="session")
-async def ts_env():
-    env = await _time_skipping()
-    yield env
-    await env.shutdown()
-
-
 @pytest_asyncio.fixture
-async def own_ts_env():
-    """A test server of the test's own, for tests that skip years: after a long skip the shared
-    server's clock stayed locked for the tests that followed."""
+async def ts_env():
+    """A time-skipping test server of the test's own. A shared one let one test's workflows (still
+    running, on the same task queue) fire timers and activities while the next test skipped time,
+    and a clock left locked by one test hung the ones after it."""
     env = await _time_skipping()
     yield env
     await env.shutdown()

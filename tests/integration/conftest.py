@@ -50,7 +50,7 @@ async def live(pg_settings, dev_env, sandboxes):
         await http.post(f"{sandboxes.paypal.url}/__sandbox/config",
                         json={"webhook_url": f"{pg_settings.public_base_url}/webhooks/paypal"})
     api = ServerThread(create_app(pg_settings), port=pg_settings._api_port).start()
-    async with build_activities(pg_settings) as activities:
+    async with build_activities(pg_settings, dev_env.client) as activities:
         async with Worker(dev_env.client, task_queue=pg_settings.task_queue, workflows=WORKFLOWS,
                           activities=activities):
             yield api

@@ -14,7 +14,11 @@ from providers.mail.client import SmtpMailer
 from providers.mail.protocol import OutgoingMessage
 from providers.paypal.client import PayPalClient
 from providers.paypal.protocol import CheckoutRequest
+from temporalio.testing import ActivityEnvironment
+
+from activities.lifecycle import ExpiryActivities
 from tests.support import approve_at_paypal, mails_to, unique
+from workflows.contracts import RemoveAddress, RestoreAddress, SuspendAddress
 
 
 async def fault(server, rules):
@@ -41,6 +45,40 @@ async def test_cpanel_forwarder_round_trip_and_errors(sandboxes):
     with pytest.raises(TechnicalError, match="token"):
         await bad.list_forwarders(domain)
     await cp.aclose(); await bad.aclose()
+
+
+async def test_expiry_steps_on_cpanel_are_safe_to_repeat(sandboxes):
+    """Suspend, restore and remove, each run twice as a retry would: a forwarder swaps to a bouncing
+    one and back; a mailbox's login is suspended and lifted; removal leaves nothing."""
+    cp = CpanelClient(sandboxes.cpanel.url, "mailmkt", "SANDBOXCPANELTOKEN")
+    steps, env = ExpiryActivities(cp), ActivityEnvironment()
+    domain = f"{unique('exp')}.org"
+    fwd, box = f"ann@{domain}", f"bob@{domain}"
+    await cp.add_forwarder(fwd, "ann@home.example")
+    await cp.add_pop("bob", domain, "s3cret-enough", 100)
+    bounce = f"{fwd} has expired."
+
+    def lines():
+        return [(f.address, f.destination) for f in forwarders]
+    for kind, address, dest in (("forwarder", fwd, "ann@home.example"), ("mailbox", box, "")):
+        for _ in range(2):
+            await env.run(steps.suspend_address, SuspendAddress(address, kind, dest, bounce))
+    forwarders = await cp.list_forwarders(domain)
+    assert lines() == [(fwd, f":fail: {bounce}")]
+    assert [m.suspended_login for m in await cp.list_pops() if m.email == box] == [True]
+    for kind, address, dest in (("forwarder", fwd, "ann@home.example"), ("mailbox", box, "")):
+        for _ in range(2):
+            await env.run(steps.restore_address, RestoreAddress(address, kind, dest, bounce))
+    forwarders = await cp.list_forwarders(domain)
+    assert lines() == [(fwd, "ann@home.example")]
+    assert [m.suspended_login for m in await cp.list_pops() if m.email == box] == [False]
+    for kind, address, dest in (("forwarder", fwd, "ann@home.example"), ("mailbox", box, "")):
+        await env.run(steps.suspend_address, SuspendAddress(address, kind, dest, bounce))
+        for _ in range(2):
+            await env.run(steps.remove_address, RemoveAddress(address, kind, dest, bounce))
+    assert await cp.list_forwarders(domain) == []
+    assert box not in [m.email for m in await cp.list_pops()]
+    await cp.aclose()
 
 
 async def test_cpanel_timeout_is_technical(sandboxes):

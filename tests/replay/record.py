@@ -2,7 +2,9 @@
 
 Runs one order through payment and its address through a whole one-year term on the
 time-skipping server, against in-thread sandboxes and a scratch SQLite database, and writes
-each history to tests/replay/histories/<workflow>-<label>.json. Record anew only when a
+each history to tests/replay/histories/<workflow>-<label>.json. From v3 the address is renewed
+once from credit (its first run ends in continue-as-new), then lapses: expiry, grace, removal,
+quarantine; the renewal order and the client's reminder digest are recorded too. Record anew only when a
 deliberate, versioned change (workflow.patched) makes it right to add a history, never to
 replace one that running subscriptions still depend on.
 """
@@ -17,12 +19,18 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from sqlalchemy import select
+
 from api.services.ordering import WantedAddress, place
+from core.money import Money
+from store import credit
+from store.models import Order
 from store.db import make_engine, make_sessionmaker
 from store.migrate import upgrade
 from tests.support import TEST_SERVER, approve_at_paypal, make_client, make_domain, settings_for, start_sandboxes, utcnow
 from worker import WORKFLOWS, build_activities
-from workflows.contracts import BEGIN_PAYPAL, PAYPAL_APPROVED, BeginPayPal, PayPalApproved, PayPalCheckout, address_workflow_id, order_workflow_id
+from workflows.contracts import (BEGIN_PAYPAL, PAYPAL_APPROVED, BeginPayPal, PayPalApproved, PayPalCheckout,
+                                 address_workflow_id, digest_workflow_id, order_workflow_id)
 
 OUT = Path(__file__).resolve().parent / "histories"
 
@@ -37,7 +45,7 @@ async def main(label: str) -> None:
     env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=str(TEST_SERVER),
                                                         data_converter=pydantic_data_converter)
     try:
-        async with build_activities(settings) as activities:
+        async with build_activities(settings, env.client) as activities:
             async with Worker(env.client, task_queue=settings.task_queue, workflows=WORKFLOWS, activities=activities):
                 client = await make_client(sessions)
                 domain = await make_domain(sessions, boxes)
@@ -54,11 +62,26 @@ async def main(label: str) -> None:
                 await order.signal(PAYPAL_APPROVED, PayPalApproved(checkout.paypal_order_id))
                 await order.result()
                 address = env.client.get_workflow_handle(address_workflow_id(inp.lines[0].address))
+                async with sessions.begin() as session:   # enough credit for one renewal
+                    await credit.adjust(session, client_id=client.id, amount=Money(1200, "USD"), reason="record",
+                                        actor="record", reference=f"record-{label}")
                 async with env.time_skipping_unlocked():
                     await address.result()
-                for name, handle in (("order", order), ("address", address)):
+                histories = {"order": order, "address": address}
+                last = await address.fetch_history()
+                started = last.events[0].workflow_execution_started_event_attributes
+                if started.continued_execution_run_id:
+                    first = env.client.get_workflow_handle(address.id, run_id=started.continued_execution_run_id)
+                    histories = {"order": order, "address-term1": first, "address": address,
+                                 "digest": env.client.get_workflow_handle(digest_workflow_id(client.id))}
+                    async with sessions() as session:
+                        renewal = (await session.execute(select(Order.id).where(
+                            Order.kind == "renewal", Order.client_id == client.id).order_by(Order.id))).scalars().first()
+                    histories["order-renewal"] = env.client.get_workflow_handle(order_workflow_id(renewal))
+                for name, handle in histories.items():
+                    kind, _, part = name.partition("-")
                     history = await handle.fetch_history()
-                    (OUT / f"{name}-{label}.json").write_text(history.to_json())
+                    (OUT / f"{kind}-{label}{'-' + part if part else ''}.json").write_text(history.to_json())
     finally:
         await env.shutdown()
         await engine.dispose()

@@ -26,8 +26,7 @@ def cheque(inp, reference: str = "CHQ-100200", amount: int | None = None) -> Man
                          date.today(), "operator:1")
 
 
-async def test_hold_lapses_after_thirty_minutes_without_a_payment_method(own_ts_env, settings, sessions, sandboxes):
-    ts_env = own_ts_env
+async def test_hold_lapses_after_thirty_minutes_without_a_payment_method(ts_env, settings, sessions, sandboxes):
     async with worker_for(ts_env, settings):
         handle, inp = await start_order(ts_env, settings, sessions, sandboxes)
         state = await handle.query(OrderWorkflow.state)
@@ -40,9 +39,8 @@ async def test_hold_lapses_after_thirty_minutes_without_a_payment_method(own_ts_
     assert sub.status == "cancelled"
 
 
-async def test_cheque_holds_for_fourteen_days_and_the_operators_record_activates(own_ts_env, settings, sessions,
+async def test_cheque_holds_for_fourteen_days_and_the_operators_record_activates(ts_env, settings, sessions,
                                                                                 sandboxes):
-    ts_env = own_ts_env
     async with worker_for(ts_env, settings):
         handle, inp = await start_order(ts_env, settings, sessions, sandboxes)
         line = inp.lines[0]
@@ -76,8 +74,7 @@ async def test_cheque_holds_for_fourteen_days_and_the_operators_record_activates
     assert [m["subject"] for m in mails_to(sandboxes, line.client_email)] == [f"Your address {line.address} is ready"]
 
 
-async def test_wire_never_arriving_cancels_after_fourteen_days(own_ts_env, settings, sessions, sandboxes):
-    ts_env = own_ts_env  # fourteen days on the shared server's clock would follow the next tests
+async def test_wire_never_arriving_cancels_after_fourteen_days(ts_env, settings, sessions, sandboxes):
     async with worker_for(ts_env, settings):
         handle, inp = await start_order(ts_env, settings, sessions, sandboxes)
         await handle.execute_update(OrderWorkflow.choose_manual, ChooseManual("wire"))
@@ -86,8 +83,7 @@ async def test_wire_never_arriving_cancels_after_fourteen_days(own_ts_env, setti
     assert [m["subject"] for m in mails_to(sandboxes, inp.client_email)] == [f"Order {inp.order_id} was cancelled"]
 
 
-async def test_customer_cancels_and_the_address_is_free_at_once(own_ts_env, settings, sessions, sandboxes):
-    ts_env = own_ts_env
+async def test_customer_cancels_and_the_address_is_free_at_once(ts_env, settings, sessions, sandboxes):
     async with worker_for(ts_env, settings):
         handle, inp = await start_order(ts_env, settings, sessions, sandboxes)
         await handle.signal(OrderWorkflow.cancel, CancelRequest("cancelled at the customer's request", "client:7"))
@@ -100,8 +96,7 @@ async def test_customer_cancels_and_the_address_is_free_at_once(own_ts_env, sett
 
 
 async def test_pending_capture_holds_until_paypal_decides_and_a_denial_lets_the_buyer_pay_again(
-        own_ts_env, settings, sessions, sandboxes):
-    ts_env = own_ts_env
+        ts_env, settings, sessions, sandboxes):
     import httpx
 
     from tests.support import approve_at_paypal, sandbox_state

@@ -32,7 +32,7 @@ from workflows.order import OrderWorkflow
 
 @asynccontextmanager
 async def worker_for(env, settings):
-    async with build_activities(settings) as activities:
+    async with build_activities(settings, env.client) as activities:
         async with Worker(env.client, task_queue=settings.task_queue, workflows=WORKFLOWS, activities=activities):
             yield
 
@@ -103,8 +103,7 @@ async def test_paid_order_provisions_forwarder_extends_domain_and_welcomes(ts_en
     assert "mark@home.example" in welcome[0]["text"] and "mark@home.example" in welcome[0]["html"]
 
 
-async def test_whole_term_ends_with_forwarder_removed_and_address_free(own_ts_env, settings, sessions, sandboxes):
-    ts_env = own_ts_env
+async def test_whole_term_ends_with_forwarder_removed_and_address_free(ts_env, settings, sessions, sandboxes):
     async with worker_for(ts_env, settings):
         handle, inp = await start_order(ts_env, settings, sessions, sandboxes, years=1)
         line = inp.lines[0]
@@ -117,15 +116,19 @@ async def test_whole_term_ends_with_forwarder_removed_and_address_free(own_ts_en
     assert final.status == "released"
     assert all(f["address"] != line.address for f in (await sandbox_state(sandboxes.cpanel))["forwarders"])
     subjects = [m["subject"] for m in mails_to(sandboxes, line.client_email)]
-    assert subjects == [f"Your address {line.address} is ready", f"{line.address} has ended"]
+    # unrenewed: reminders and a renewal invoice, then expiry, and removal after the grace period
+    assert subjects[0] == f"Your address {line.address} is ready"
+    assert subjects[-2:] == [f"{line.address} has expired", f"{line.address} has been removed"]
+    assert sum(1 for s in subjects if s.startswith(f"Renewal of {line.address}: invoice")) == 1
+    assert sum(1 for s in subjects if s.endswith("will expire soon")) == 10
     async with sessions() as session:
         sub = (await session.execute(select(Subscription).where(Subscription.address == line.address))).scalar_one()
         assert sub.status == "released"
 
 
 async def test_mailbox_created_with_its_password_kept_out_of_history_then_removed_at_term_end(
-        own_ts_env, settings, sessions, sandboxes):
-    ts_env, password = own_ts_env, "Tango-Fjord-7-Quill"
+        ts_env, settings, sessions, sandboxes):
+    password = "Tango-Fjord-7-Quill"
     async with worker_for(ts_env, settings):
         handle, inp = await start_order(ts_env, settings, sessions, sandboxes, years=1, kind="mailbox",
                                         password=password)
@@ -226,7 +229,7 @@ async def test_worker_killed_mid_provisioning_ends_with_one_forwarder_and_one_ca
         await http.post(f"{sandboxes.cpanel.url}/__sandbox/faults",
                         json=[{"match": "add_forwarder", "times": 1, "latency_ms": 1500}])
     try:
-        async with build_activities(settings) as activities:
+        async with build_activities(settings, ts_env.client) as activities:
             # no workflow cache, so no sticky queue: the test server never expires a dead worker's
             first = Worker(ts_env.client, task_queue=settings.task_queue, workflows=WORKFLOWS,
                            activities=activities, max_cached_workflows=0)
