@@ -21,6 +21,7 @@ from temporalio.client import (
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
+from activities.billing import BillingActivities
 from activities.inventory import InventoryActivities
 from activities.destinations import DestinationActivities
 from activities.ledger import LedgerActivities
@@ -37,13 +38,14 @@ from settings import Settings, get_settings
 from store.db import make_engine, make_sessionmaker
 from store.secrets import SecretBox
 from workflows.address import AddressWorkflow
+from workflows.billing import RefundWorkflow
 from workflows.contracts import INVENTORY_SCHEDULE_ID, InventorySyncInput
 from workflows.inventory import CpanelInventorySyncWorkflow
 from workflows.order import OrderWorkflow
 from workflows.reminders import ReminderDigestWorkflow
 
 log = logging.getLogger("mailmarket.worker")
-WORKFLOWS = [OrderWorkflow, AddressWorkflow, CpanelInventorySyncWorkflow, ReminderDigestWorkflow]
+WORKFLOWS = [OrderWorkflow, AddressWorkflow, CpanelInventorySyncWorkflow, ReminderDigestWorkflow, RefundWorkflow]
 
 
 async def connect(settings: Settings) -> Client:
@@ -87,6 +89,8 @@ async def build_activities(settings: Settings, temporal: Client | None = None):
                                 quota_mb=settings.mailbox_quota_mb, coverage_margin_days=settings.coverage_margin_days,
                                 terms_for=settings.invoice_terms, seller=settings.seller())
     expiry = ExpiryActivities(cpanel)
+    money = BillingActivities(sessions, notifications, paypal, seller=settings.seller(),
+                              base_url=settings.public_base_url)
     changes = DestinationActivities(cpanel, sessions, notifications, settings.secrets_key.get_secret_value(),
                                     settings.public_base_url)
     try:
@@ -104,6 +108,8 @@ async def build_activities(settings: Settings, temporal: Client | None = None):
             renewal.open_renewal, renewal.pay_from_balance, renewal.close_renewal_orders,
             renewal.mark_cancel_at_term_end, renewal.queue_reminder, renewal.send_reminder_digest,
             expiry.suspend_address, expiry.restore_address, expiry.remove_address,
+            money.issue_invoice, money.apply_payment, money.pay_from_credit, money.send_receipt,
+            money.reserve_refund, money.refund_at_paypal, money.settle_refund,
         ]
     finally:
         for client in (cpanel, enom, paypal):

@@ -10,7 +10,7 @@ from api.services.checkout import Checkout
 from core.errors import BusinessError
 from core.money import Money
 from api.services.availability import check_grid
-from store import orders
+from store import billing, orders
 
 
 
@@ -39,6 +39,8 @@ class OrderView:
     method: str = ""                 # paypal | cheque | wire once chosen
     deadline: str | None = None      # ISO time: unpaid by then, cancelled
     kind: str = "new"                # new | renewal (of addresses already running)
+    due: str = ""                    # what is still to pay on the invoice (after partial payments, credit)
+    paid: str = ""                   # what payments have put towards it so far
 
     @property
     def final(self) -> bool:
@@ -59,7 +61,10 @@ async def order_view(session: AsyncSession, checkout: Checkout, order_id: int, c
     live = await checkout.order_state(order_id) if order.status == "pending_payment" else None
     payment_status = live.status if live else order.status
     currency = order.currency
+    paid = await billing.paid_on(session, invoice.id) if invoice else 0
+    due = max(0, invoice.total_minor - paid) if invoice and invoice.status == "unpaid" else 0
     return OrderView(
+        due=Money(due, currency).display(), paid=Money(paid, currency).display(),
         id=order.id, kind=order.kind, status=order.status, payment_status=payment_status,
         message=live.message if live else "",
         method=live.method if live else "",

@@ -63,6 +63,8 @@ class Client(Base):
     # renewal invoices are paid from the credit balance when it covers them
     auto_renew: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
     tax_bp: Mapped[int | None] = mapped_column(Integer, nullable=True)   # basis points; NULL: the default rate
+    # new invoices take what the credit balance can pay of them as soon as they are issued
+    apply_credit: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
 
 
@@ -258,6 +260,88 @@ class Payment(Base):
     currency: Mapped[str] = mapped_column(String(3))
     reference: Mapped[str] = mapped_column(String(120))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # what of the amount went to the invoice; the rest (an overpayment) became credit
+    applied_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    actor: Mapped[str] = mapped_column(String(120), default="system", server_default="system")
+
+
+class CreditNoteSequence(Base):
+    """Gapless credit note numbers, one counter per year, like invoices."""
+
+    __tablename__ = "credit_note_sequences"
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CreditNote(Base):
+    """Cancels an issued invoice (which is never edited): the whole of its total. What had been paid
+    on it goes to the client's credit balance under the note's number."""
+
+    __tablename__ = "credit_notes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), unique=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)          # the invoice's total
+    credited_minor: Mapped[int] = mapped_column(BigInteger, default=0)  # paid on it, now credit
+    reason: Mapped[str] = mapped_column(String(300))
+    actor: Mapped[str] = mapped_column(String(120))
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class Refund(Base):
+    """A refund of (part of) a PayPal capture, reserved before PayPal is asked so that two refunds at
+    once can never add up to more than was captured. `key` is the idempotency key PayPal sees."""
+
+    __tablename__ = "refunds"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), index=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16), default="requested")   # requested | completed | failed
+    paypal_refund_id: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    reason: Mapped[str] = mapped_column(String(300))
+    message: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    actor: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class PromoCode(Base):
+    """A discount customers type at checkout: a percentage or a fixed amount, in a validity window,
+    up to a number of uses overall and per client, for some kinds or domains only (empty: all)."""
+
+    __tablename__ = "promo_codes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)          # stored upper case
+    percent_bp: Mapped[int] = mapped_column(Integer, default=0)          # 1000 = 10 %
+    amount_minor: Mapped[int] = mapped_column(BigInteger, default=0)     # or a fixed amount off
+    currency: Mapped[str] = mapped_column(String(3))
+    starts_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    ends_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    max_uses: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    max_uses_per_client: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    kinds: Mapped[str] = mapped_column(String(40), default="", server_default="")     # "forwarder,mailbox"
+    domains: Mapped[str] = mapped_column(Text, default="", server_default="")         # "a.org,b.com"
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+
+
+class PromoRedemption(Base):
+    """One use of a promo code by one order; a cancelled order gives its use back."""
+
+    __tablename__ = "promo_redemptions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    promo_id: Mapped[int] = mapped_column(ForeignKey("promo_codes.id"), index=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), unique=True)
+    discount_minor: Mapped[int] = mapped_column(BigInteger)
+    released: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
 
 
 class AuditEntry(Base):

@@ -6,18 +6,16 @@ invoice: the partial unique index on live addresses turns a race into one winner
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 
-from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from core.errors import BusinessError
 from core.money import Money
-from store import audit, secrets
+from store import audit, billing, secrets
 from core.billing import Line
 from store.invoicing import InvoiceTerms, Item, write_lines
 from store.models import (
@@ -47,13 +45,7 @@ class LineSpec:
 
 
 async def next_invoice_number(session: AsyncSession, year: int, fmt: str = "{year}-{seq:06d}") -> str:
-    """Gapless: the counter row is locked by the UPDATE until the issuing transaction ends."""
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    await session.execute(insert(InvoiceSequence).values(year=year, last=0).on_conflict_do_nothing())
-    seq = (await session.execute(
-        update(InvoiceSequence).where(InvoiceSequence.year == year)
-        .values(last=InvoiceSequence.last + 1).returning(InvoiceSequence.last))).scalar_one()
-    return fmt.format(year=year, seq=seq)
+    return await billing.next_number(session, InvoiceSequence, year, fmt)
 
 
 async def place_order(session: AsyncSession, client: Client, lines: list[LineSpec], *, now: datetime,
@@ -147,63 +139,23 @@ async def record_paypal_order(session: AsyncSession, order_id: int, paypal_order
 
 
 async def record_payment(session: AsyncSession, *, order_id: int, method: str, amount: Money, reference: str,
-                         received_at: datetime, actor: str = "system") -> bool:
-    """Apply a payment to the order's invoice once; returns False when it was already recorded."""
+                         received_at: datetime, actor: str = "system") -> billing.PaymentOutcome:
+    """Apply a payment to the order's invoice once (see store.billing.apply_payment)."""
     invoice = await invoice_for_order(session, order_id)
     if invoice is None:
         raise LookupError(f"order {order_id} has no invoice")
-    existing = (await session.execute(
-        select(Payment).where(Payment.method == method, Payment.reference == reference))).scalar_one_or_none()
-    if existing is not None:
-        if existing.invoice_id != invoice.id:
-            raise BusinessError("payment_reference_used",
-                                f"A {method} payment with reference {reference} is already recorded for another "
-                                "invoice.", "reference", 409)
-        return False
-    if invoice.status == "cancelled":
-        raise BusinessError("invoice_cancelled", f"Invoice {invoice.number} is cancelled and cannot be paid.")
-    session.add(Payment(invoice_id=invoice.id, method=method, amount_minor=amount.minor, currency=amount.currency,
-                        reference=reference, received_at=received_at))
-    before = {"invoice": invoice.status}
-    paid = sum((p.amount_minor for p in (await session.execute(
-        select(Payment).where(Payment.invoice_id == invoice.id))).scalars()), 0) + amount.minor
-    if paid >= invoice.total_minor:
-        invoice.status, invoice.paid_at = "paid", received_at
-        order = await session.get(Order, order_id)
-        assert order is not None
-        order.status, order.paid_at = "paid", received_at
-    audit.record(session, actor, "payment.recorded", "invoice", invoice.number, before,
-                 {"invoice": invoice.status, "method": method, "amount": amount.amount(), "reference": reference})
-    return True
+    return await billing.apply_payment(session, invoice_id=invoice.id, method=method, amount=amount,
+                                       reference=reference, received_at=received_at, actor=actor)
 
 
-async def record_refund(session: AsyncSession, *, capture_id: str, refund_id: str, amount: Money,
-                        refunded_at: datetime, actor: str = "paypal") -> Invoice | None:
-    """A refund of a PayPal capture, once per refund id, as a negative payment on the invoice the
-    capture paid; the invoice is `refunded` when nothing of it remains paid. None: no such capture."""
-    capture = (await session.execute(select(Payment).where(
-        Payment.method == "paypal", Payment.reference == capture_id))).scalar_one_or_none()
-    if capture is None:
-        return None
-    invoice = await session.get(Invoice, capture.invoice_id)
-    assert invoice is not None
-    if (await session.execute(select(Payment).where(
-            Payment.method == "paypal_refund", Payment.reference == refund_id))).scalar_one_or_none():
-        return invoice
-    session.add(Payment(invoice_id=invoice.id, method="paypal_refund", amount_minor=-amount.minor,
-                        currency=amount.currency, reference=refund_id, received_at=refunded_at))
-    await session.flush()
-    remaining = sum(p.amount_minor for p in (await session.execute(
-        select(Payment).where(Payment.invoice_id == invoice.id))).scalars())
-    before = invoice.status
-    if remaining <= 0:
-        invoice.status = "refunded"
-    audit.record(session, actor, "payment.refunded", "invoice", invoice.number, {"invoice": before},
-                 {"invoice": invoice.status, "refund": refund_id, "amount": amount.amount(), "capture": capture_id})
-    return invoice
+CANCEL_REASONS = {
+    "payment_deadline_passed": "not paid by the deadline",
+}
 
 
-async def cancel_order(session: AsyncSession, order_id: int, reason: str, actor: str = "system") -> None:
+async def cancel_order(session: AsyncSession, order_id: int, reason: str, actor: str = "system",
+                       now: datetime | None = None) -> None:
+    """Cancel an unpaid order: its invoice gets a credit note (anything paid on it becomes credit)."""
     order = await order_with_lines(session, order_id)
     if order is None or order.status == "cancelled":
         return
@@ -212,7 +164,8 @@ async def cancel_order(session: AsyncSession, order_id: int, reason: str, actor:
     order.status = "cancelled"
     invoice = await invoice_for_order(session, order_id)
     if invoice is not None and invoice.status == "unpaid":
-        invoice.status = "cancelled"
+        await billing.cancel_invoice(session, invoice_id=invoice.id, actor=actor, now=now or datetime.now(timezone.utc),
+                                     reason=f"Order {order_id}: {CANCEL_REASONS.get(reason, reason.replace('_', ' '))}")
     for line in order.lines:
         if line.subscription.status == "pending_payment":
             line.subscription.status, line.subscription.status_reason = "cancelled", reason

@@ -14,7 +14,7 @@ from core.errors import BusinessError
 from core.money import Money
 from core.billing import Line
 from core.terms import add_years
-from store import audit, credit, invoicing, orders
+from store import audit, billing, invoicing, orders
 from store.models import Client, Invoice, Order, OrderLine, RenewalOffer, Subscription
 
 RENEWABLE = ("active", "expired", "attention")
@@ -161,24 +161,15 @@ async def pay_from_balance(session: AsyncSession, order_id: int, *, only_with_au
     invoice = await orders.invoice_for_order(session, order_id)
     if invoice is None:
         raise LookupError(f"order {order_id} has no invoice")
-    reference = f"credit:{invoice.number}"
     if invoice.status == "paid":
         return True
-    if invoice.status != "unpaid":
-        return False
     client = await session.get(Client, invoice.client_id)
     assert client is not None
-    if only_with_auto_renew and not client.auto_renew:
+    if invoice.status != "unpaid" or (only_with_auto_renew and not client.auto_renew):
         return False
-    amount = Money(invoice.total_minor, invoice.currency)
-    if (await credit.balance(session, client.id, invoice.currency)) < amount:
-        return False
-    await credit.add_entry(session, client_id=client.id, amount=Money(-amount.minor, amount.currency),
-                           kind="invoice_payment", reference=invoice.number, reason=f"Invoice {invoice.number}",
-                           invoice_id=invoice.id)
-    await orders.record_payment(session, order_id=order_id, method="credit", amount=amount, reference=reference,
-                                received_at=now)
-    return True
+    outcome = await billing.pay_from_credit(session, invoice_id=invoice.id, key=f"credit:{invoice.number}", now=now,
+                                            only_in_full=True)
+    return outcome is not None and outcome.paid_in_full
 
 
 async def owned(session: AsyncSession, client_id: int, address: str) -> Subscription | None:

@@ -39,7 +39,12 @@ DESTINATION_REQUESTED = "destination_requested"  # signal on AddressWorkflow: em
 DESTINATION_CONFIRMED = "destination_confirmed"  # signal on AddressWorkflow: the link was followed
 CANCEL_AT_TERM_END = "cancel_at_term_end"        # update on AddressWorkflow -> AddressState
 RENEWAL_DECIDED = "renewal_decided"              # signal on AddressWorkflow: confirmed or declined (staff told)
+PAY_WITH_CREDIT = "pay_with_credit"    # update on OrderWorkflow -> OrderState: the credit balance pays
 STATE = "state"                        # query on both
+REFUND_WORKFLOW = "RefundWorkflow"
+# Order runs from here on email the invoice when it is issued (credit applied first), a receipt for
+# every payment, and take partial payments; runs started before keep their exact-amount path.
+BILLING_V4 = "billing-v4-invoices-receipts-partial-payments"
 DIGEST_WORKFLOW = "ReminderDigestWorkflow"
 REMINDER_QUEUED = "reminder_queued"    # signal on ReminderDigestWorkflow (signal-with-start)
 INVENTORY_WORKFLOW = "CpanelInventorySyncWorkflow"
@@ -232,8 +237,9 @@ class OrderState:
     paypal_order_id: str = ""
     approve_url: str = ""
     message: str = ""
-    method: str = ""                         # paypal | cheque | wire, once chosen
+    method: str = ""                         # paypal | cheque | wire | credit, once chosen
     deadline: datetime | None = None         # unpaid by then: cancelled, addresses released
+    due_minor: int | None = None             # what is still due (partial payments); None: the total
 
 
 @dataclass
@@ -258,7 +264,8 @@ class ManualInstructions:
 
 @dataclass
 class ManualPayment:
-    """An operator's record of a cheque or wire received; exactly the invoice's amount."""
+    """An operator's record of a cheque or wire received: part of what is due, all of it, or more
+    (the rest becomes credit). Runs from before BILLING_V4 take exactly the invoice's amount."""
     method: str
     amount_minor: int
     currency: str
@@ -589,3 +596,88 @@ class Refusal:
     COVERAGE_IMPOSSIBLE = "coverage_impossible"
     PROVIDER_REFUSED = "provider_refused"
     PASSWORD_MISSING = "password_missing"
+
+
+# ---- billing (v4) ---------------------------------------------------------------------------
+
+@dataclass
+class IssueInvoice:
+    """Apply the client's credit (when they let it) and email the invoice with its PDF."""
+    order_id: int
+    credit_key: str                  # the credit payment's key, so a retry pays once
+
+
+@dataclass
+class PaymentApplied:
+    invoice_number: str
+    applied_minor: int
+    overpaid_minor: int              # became credit
+    outstanding_minor: int           # still due
+    paid_in_full: bool
+    reference: str = ""              # the payment's reference ("" when nothing was paid)
+
+
+@dataclass
+class ApplyPayment:
+    order_id: int
+    method: str
+    amount_minor: int
+    currency: str
+    reference: str
+    received_at: datetime
+    actor: str = "system"
+
+
+@dataclass
+class PayWithCredit:
+    actor: str
+
+
+@dataclass
+class PayFromCredit:
+    order_id: int
+    key: str
+    actor: str = "system"
+
+
+@dataclass
+class SendReceipt:
+    """A receipt for one payment, with the invoice PDF as it stands after it."""
+    invoice_number: str
+    method: str
+    reference: str
+    to: str
+    client_id: int
+    name: str
+
+
+@dataclass
+class RefundInput:
+    """An operator's refund of (part of) an invoice's PayPal capture; `key` (the workflow id) is the
+    idempotency key PayPal sees."""
+    key: str
+    invoice_number: str
+    amount_minor: int
+    currency: str
+    reason: str
+    actor: str
+
+
+@dataclass
+class RefundReserved:
+    refund_id: int
+    capture_id: str
+    status: str                      # requested | completed | failed (a retried start)
+
+
+@dataclass
+class RefundOutcome:
+    refund_id: int
+    status: str                      # completed | failed (PayPal said no) | refused (we said no)
+    paypal_refund_id: str = ""
+    message: str = ""
+    code: str = ""
+
+
+def refund_workflow_id(invoice_number: str, key: str) -> str:
+    return f"refund:{invoice_number}:{key}"

@@ -16,6 +16,14 @@ with workflow.unsafe.imports_passed_through():
     from workflows.address import AddressWorkflow
     from workflows.contracts import (
         BEGIN_PAYPAL,
+        BILLING_V4,
+        PAY_WITH_CREDIT,
+        ApplyPayment,
+        IssueInvoice,
+        PaymentApplied,
+        PayFromCredit,
+        PayWithCredit,
+        SendReceipt,
         PAYPAL_APPROVED,
         CAPTURE_DENIED,
         CAPTURE_REPORTED,
@@ -75,6 +83,13 @@ class OrderWorkflow:
         self._paypal_attempt = 0
         self._deadline = self._first_deadline()
         self._state.deadline = self._deadline
+        # v4: the invoice is issued (credit applied) before anything is charged; partial payments
+        self._v4 = workflow.patched(BILLING_V4)
+        self._due = inp.total_minor
+        self._issued = not self._v4 or inp.renewal
+        self._settled: str | None = None                 # paid in full by credit: the reference
+        self._credit_attempt = 0
+        self._references: set[str] = set()              # manual payments recorded on this order
 
     def _first_deadline(self) -> datetime:
         inp = self._inp
@@ -86,12 +101,13 @@ class OrderWorkflow:
 
     @workflow.update(name=BEGIN_PAYPAL)
     async def begin_paypal(self, request: BeginPayPal) -> PayPalCheckout:
-        """Create (once) the PayPal order and hand back its approval link."""
+        """Create (once) the PayPal order, for what is due, and hand back its approval link."""
+        await workflow.wait_condition(lambda: self._issued)   # credit first: PayPal takes only the rest
         if self._checkout is None:
             inp = self._inp
             created: PayPalCheckout = await workflow.execute_activity(
                 "create_paypal_order",
-                CreatePayPalOrder(inp.order_id, inp.invoice_number, _description(inp), inp.total_minor,
+                CreatePayPalOrder(inp.order_id, inp.invoice_number, _description(inp), self._due,
                                   inp.currency, request.return_url, request.cancel_url,
                                   # the run id keeps the key unique across deployments sharing a PayPal
                                   # account (order ids restart per database), and stable across retries
@@ -117,13 +133,14 @@ class OrderWorkflow:
                                    type=Refusal.ORDER_NOT_PAYABLE)
 
     @workflow.update(name=CHOOSE_MANUAL)
-    def choose_manual(self, request: ChooseManual) -> ManualInstructions:
+    async def choose_manual(self, request: ChooseManual) -> ManualInstructions:
         """The customer pays by cheque or wire: the invoice waits, the addresses stay held."""
         inp = self._inp
+        await workflow.wait_condition(lambda: self._issued)
         if self._state.method not in ("cheque", "wire") and not inp.renewal:
             self._set_deadline(workflow.now() + timedelta(days=inp.manual_deadline_days))
         self._state.method = request.method
-        return ManualInstructions(request.method, inp.invoice_number, inp.total_minor, inp.currency, self._deadline)
+        return ManualInstructions(request.method, inp.invoice_number, self._due, inp.currency, self._deadline)
 
     @choose_manual.validator
     def _validate_choose(self, request: ChooseManual) -> None:
@@ -133,11 +150,22 @@ class OrderWorkflow:
 
     @workflow.update(name=RECORD_MANUAL)
     async def record_manual(self, payment: ManualPayment) -> OrderState:
-        """An operator records the cheque or wire that arrived; the run then provisions."""
+        """An operator records the cheque or wire that arrived; paid in full, the run provisions."""
         inp = self._inp
         self._recording = True  # a second operator's record is refused from here on
         received = datetime(payment.received_on.year, payment.received_on.month, payment.received_on.day,
                             tzinfo=timezone.utc)
+        if self._v4:
+            try:
+                applied = await self._apply(ApplyPayment(inp.order_id, payment.method, payment.amount_minor,
+                                                         payment.currency, payment.reference, received,
+                                                         payment.actor))
+            finally:
+                self._recording = False
+            self._references.add(f"{payment.method}:{payment.reference.strip()}")
+            if applied.paid_in_full:
+                self._manual = payment
+            return self._state
         try:
             await workflow.execute_activity("record_payment", RecordPayment(
                 inp.order_id, payment.method, payment.amount_minor, payment.currency, payment.reference,
@@ -158,10 +186,73 @@ class OrderWorkflow:
             raise ApplicationError("Record a cheque or a wire transfer.", type="method_invalid")
         if not payment.reference.strip():
             raise ApplicationError("Give the cheque number or the bank reference.", type="reference_missing")
-        if (payment.amount_minor, payment.currency) != (inp.total_minor, inp.currency):
+        if f"{payment.method}:{payment.reference.strip()}" in self._references:
+            raise ApplicationError(f"{payment.method.capitalize()} {payment.reference.strip()} is already recorded "
+                                   f"on order {inp.order_id}.", type="payment_reference_used")
+        if self._v4:
+            if payment.currency != inp.currency:
+                raise ApplicationError(f"The invoice is in {inp.currency}, not {payment.currency}.",
+                                       type=Refusal.AMOUNT_MISMATCH)
+            if payment.amount_minor <= 0:
+                raise ApplicationError("A payment must be more than zero.", type="amount_invalid")
+        elif (payment.amount_minor, payment.currency) != (inp.total_minor, inp.currency):
             raise ApplicationError(f"The invoice is for {Money(inp.total_minor, inp.currency).display()}; a "
                                    f"payment of {Money(payment.amount_minor, payment.currency).display()} does "
                                    "not settle it.", type=Refusal.AMOUNT_MISMATCH)
+
+    @workflow.update(name=PAY_WITH_CREDIT)
+    async def pay_with_credit(self, request: PayWithCredit) -> OrderState:
+        """The customer pays from their credit balance: all that is due, or what the balance holds."""
+        inp = self._inp
+        self._recording = True
+        self._credit_attempt += 1
+        try:
+            applied = await self._apply(PayFromCredit(
+                inp.order_id, f"{workflow.info().workflow_id}:credit:{self._credit_attempt}", request.actor))
+        finally:
+            self._recording = False
+        if not applied.applied_minor and not applied.paid_in_full:
+            raise ApplicationError("Your credit balance is empty; choose another way to pay.",
+                                   type="balance_insufficient")
+        if applied.paid_in_full:
+            self._state.method, self._settled = "credit", applied.reference
+        return self._state
+
+    @pay_with_credit.validator
+    def _validate_credit(self, request: PayWithCredit) -> None:
+        self._require_payable()
+        if not self._v4 or not self._issued or self._recording:
+            raise ApplicationError("This order cannot be paid from credit now.", type=Refusal.ORDER_NOT_PAYABLE)
+
+    async def _apply(self, step: ApplyPayment | PayFromCredit) -> PaymentApplied:
+        """A payment against the invoice (v4), its receipt, and what is still due after it."""
+        name = "apply_payment" if isinstance(step, ApplyPayment) else "pay_from_credit"
+        try:
+            applied: PaymentApplied = await workflow.execute_activity(name, step, result_type=PaymentApplied, **STEP)
+        except ActivityError as err:
+            cause = err.cause
+            if isinstance(cause, ApplicationError):   # a refusal (reference used elsewhere, ...): the caller's
+                raise ApplicationError(cause.message, type=cause.type) from None
+            raise
+        if applied.applied_minor or applied.overpaid_minor:
+            inp = self._inp
+            await workflow.execute_activity("send_receipt", SendReceipt(
+                applied.invoice_number, "credit" if isinstance(step, PayFromCredit) else step.method,
+                applied.reference, inp.client_email, inp.client_id, inp.client_name), **STEP)
+        if not applied.paid_in_full and self._checkout is not None and applied.outstanding_minor != self._due:
+            # a PayPal checkout begun for the old amount would capture the wrong sum: start afresh
+            self._checkout, self._approved = None, False
+            self._paypal_attempt += 1
+            self._state.paypal_order_id = self._state.approve_url = ""
+        self._set_due(applied.outstanding_minor)
+        if not applied.paid_in_full and applied.outstanding_minor < self._inp.total_minor:
+            self._state.message = (f"Partly paid: {Money(applied.outstanding_minor, self._inp.currency).display()} "
+                                   "is still due.")
+        return applied
+
+    def _set_due(self, due_minor: int) -> None:
+        self._due = due_minor
+        self._state.due_minor = due_minor
 
     @workflow.signal(name=PAYPAL_APPROVED)
     def paypal_approved(self, approval: PayPalApproved) -> None:
@@ -195,7 +286,12 @@ class OrderWorkflow:
             if inp.pay_from_balance and await workflow.execute_activity(
                     "pay_from_balance", PayFromBalance(inp.order_id), result_type=bool, **STEP):
                 self._state.method = "credit"
-                return await self._paid(f"credit:{inp.invoice_number}", workflow.now())
+                reference = f"credit:{inp.invoice_number}"
+                if self._v4:
+                    await workflow.execute_activity("send_receipt", SendReceipt(
+                        inp.invoice_number, "credit", reference, inp.client_email, inp.client_id, inp.client_name),
+                        **STEP)
+                return await self._paid(reference, workflow.now())
         for line in ([] if inp.renewal else inp.lines):
             attrs = None
             if inp.search_attributes:
@@ -209,6 +305,19 @@ class OrderWorkflow:
                 parent_close_policy=ParentClosePolicy.ABANDON,
                 search_attributes=attrs,
             )
+        if not self._issued:
+            issued: PaymentApplied = await workflow.execute_activity(
+                "issue_invoice", IssueInvoice(inp.order_id, f"{workflow.info().workflow_id}:credit"),
+                result_type=PaymentApplied, **STEP)
+            if issued.applied_minor:
+                await workflow.execute_activity("send_receipt", SendReceipt(
+                    issued.invoice_number, "credit", issued.reference, inp.client_email, inp.client_id,
+                    inp.client_name), **STEP)
+            self._set_due(issued.outstanding_minor)
+            self._issued = True
+            if issued.paid_in_full:
+                self._state.method = "credit"
+                return await self._paid(issued.reference, workflow.now())
 
         capture: CaptureResult | None = None
         while capture is None:
@@ -216,12 +325,14 @@ class OrderWorkflow:
             try:
                 await workflow.wait_condition(
                     lambda: self._approved or self._reported is not None or self._cancel is not None
-                    or self._manual is not None or self._deadline != deadline,
+                    or self._manual is not None or self._settled is not None or self._deadline != deadline,
                     timeout=None if deadline is None else max(timedelta(0), deadline - workflow.now()))
             except asyncio.TimeoutError:
                 return await self._cancel_order(CancelRequest("payment_deadline_passed"))
             if self._manual is not None:
                 return await self._paid(self._manual.reference, workflow.now())
+            if self._settled is not None:
+                return await self._paid(self._settled, workflow.now())
             if self._cancel is not None:
                 return await self._cancel_order(self._cancel)
             if self._approved or self._reported is not None:
@@ -229,16 +340,21 @@ class OrderWorkflow:
                 if capture is not None and capture.status == "PENDING":
                     capture = await self._wait_for_pending(capture)
 
-        if capture.amount_minor != inp.total_minor or capture.currency != inp.currency:
+        if capture.amount_minor != self._due or capture.currency != inp.currency:
             # Never provision on a payment that does not match the invoice; an operator decides.
             self._state.status = "attention"
             self._state.message = (f"captured {capture.amount_minor} {capture.currency}, "
-                                   f"expected {inp.total_minor} {inp.currency}")
+                                   f"expected {self._due} {inp.currency}")
             raise ApplicationError(self._state.message, type=Refusal.AMOUNT_MISMATCH, non_retryable=True)
 
         paid_at = workflow.now()
-        await workflow.execute_activity("record_payment", RecordPayment(
-            inp.order_id, "paypal", capture.amount_minor, capture.currency, capture.capture_id, paid_at), **STEP)
+        if self._v4:
+            await self._apply(ApplyPayment(inp.order_id, "paypal", capture.amount_minor, capture.currency,
+                                           capture.capture_id, paid_at))
+        else:
+            await workflow.execute_activity("record_payment", RecordPayment(
+                inp.order_id, "paypal", capture.amount_minor, capture.currency, capture.capture_id, paid_at),
+                **STEP)
         return await self._paid(capture.capture_id, paid_at)
 
     async def _wait_for_pending(self, capture: CaptureResult) -> CaptureResult | None:

@@ -11,7 +11,7 @@ from temporalio.service import RPCError
 
 from core.money import Money
 from providers.paypal.webhook import WebhookRejected
-from store import orders, webhooks
+from store import billing, orders, webhooks
 from workflows.contracts import (
     CAPTURE_DENIED,
     CAPTURE_REPORTED,
@@ -77,9 +77,9 @@ async def _handle(request: Request, event_type: str, resource: dict) -> str:
     elif event_type == "PAYMENT.CAPTURE.REFUNDED":
         amount = Money.parse(resource["amount"]["value"], resource["amount"]["currency_code"])
         async with request.app.state.sessions.begin() as session:
-            invoice = await orders.record_refund(session, capture_id=_capture_of_refund(resource),
-                                                 refund_id=resource.get("id", ""), amount=amount,
-                                                 refunded_at=datetime.now(timezone.utc))
+            invoice = await billing.record_refund(session, capture_id=_capture_of_refund(resource),
+                                                  refund_id=resource.get("id", ""), amount=amount,
+                                                  refunded_at=datetime.now(timezone.utc))
         return f"refund_recorded invoice {invoice.number}" if invoice else "refund_unmatched"
     else:
         return "ignored"

@@ -7,7 +7,8 @@ from typing import Protocol
 from core.money import Money
 from providers.errors import LogicalError, TechnicalError
 
-__all__ = ["PaymentsAPI", "CheckoutRequest", "CheckoutOrder", "Capture", "LogicalError", "TechnicalError"]
+__all__ = ["PaymentsAPI", "CheckoutRequest", "CheckoutOrder", "Capture", "RefundRequest", "RefundResult",
+           "LogicalError", "TechnicalError"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,23 @@ class Capture:
     order_id: str
 
 
+@dataclass(frozen=True)
+class RefundRequest:
+    capture_id: str
+    amount: Money
+    invoice_number: str
+    note_to_payer: str
+    request_id: str       # PayPal-Request-Id: the refund's own key, so a retry never refunds twice
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    id: str
+    status: str           # COMPLETED | PENDING | FAILED | CANCELLED
+    amount: Money
+
+
 class PaymentsAPI(Protocol):
     async def create_order(self, request: CheckoutRequest) -> CheckoutOrder: ...
     async def capture_order(self, order_id: str, request_id: str) -> Capture: ...
+    async def refund_capture(self, request: RefundRequest) -> RefundResult: ...

@@ -77,8 +77,13 @@ def test_sell_one_forwarder_end_to_end(stack):
     assert {"address": address, "destination": "mark@home.example"} in cpanel["forwarders"]
     expiry = date.fromisoformat(httpx.get(f"{stack.enom}/__sandbox/state").json()["domains"]["accordionist.org"])
     assert expiry >= term_end + timedelta(days=30)
-    mails = poll(lambda: httpx.get(f"{stack.mail}/api/messages", params={"to": email}).json(), "the welcome email")
-    assert mails[0]["subject"] == f"Your address {address} is ready"
+    mails = poll(lambda: [m for m in httpx.get(f"{stack.mail}/api/messages", params={"to": email}).json()
+                          if m["subject"].endswith("is ready")], "the welcome email")
+    assert [m["subject"] for m in mails] == [f"Your address {address} is ready"]
+    billing = [m["subject"] for m in httpx.get(f"{stack.mail}/api/messages", params={"to": email}).json()
+               if not m["subject"].endswith("is ready")]
+    assert billing == [f"Invoice {order['invoice_number']}: $36.00 due",
+                       f"Receipt: $36.00 for invoice {order['invoice_number']}"]
     deliveries = poll(lambda: [d for d in httpx.get(f"{stack.paypal}/__sandbox/state").json()["deliveries"]
                                if d["event_type"] == "PAYMENT.CAPTURE.COMPLETED" and d["status"] == 200],
                       "PayPal's signed webhook to be accepted")

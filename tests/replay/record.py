@@ -4,7 +4,9 @@ Runs one order through payment and its address through a whole one-year term on 
 time-skipping server, against in-thread sandboxes and a scratch SQLite database, and writes
 each history to tests/replay/histories/<workflow>-<label>.json. From v3 the address is renewed
 once from credit (its first run ends in continue-as-new), then lapses: expiry, grace, removal,
-quarantine; the renewal order and the client's reminder digest are recorded too. Record anew only when a
+quarantine; the renewal order and the client's reminder digest are recorded too. From v4 the
+client has some credit when ordering (applied to the invoice, PayPal takes the rest), and part of
+the PayPal capture is refunded (the refund workflow's history). Record anew only when a
 deliberate, versioned change (workflow.patched) makes it right to add a history, never to
 replace one that running subscriptions still depend on.
 """
@@ -30,7 +32,8 @@ from store.migrate import upgrade
 from tests.support import TEST_SERVER, approve_at_paypal, make_client, make_domain, settings_for, start_sandboxes, utcnow
 from worker import WORKFLOWS, build_activities
 from workflows.contracts import (BEGIN_PAYPAL, PAYPAL_APPROVED, BeginPayPal, PayPalApproved, PayPalCheckout,
-                                 address_workflow_id, digest_workflow_id, order_workflow_id)
+                                 RefundInput, address_workflow_id, digest_workflow_id, order_workflow_id,
+                                 refund_workflow_id)
 
 OUT = Path(__file__).resolve().parent / "histories"
 
@@ -49,6 +52,9 @@ async def main(label: str) -> None:
             async with Worker(env.client, task_queue=settings.task_queue, workflows=WORKFLOWS, activities=activities):
                 client = await make_client(sessions)
                 domain = await make_domain(sessions, boxes)
+                async with sessions.begin() as session:   # applied to the new invoice; PayPal takes the rest
+                    await credit.adjust(session, client_id=client.id, amount=Money(500, "USD"), reason="record",
+                                        actor="record", reference=f"record-{label}-first")
                 async with sessions.begin() as session:
                     client = await session.merge(client)
                     _, inp = await place(session, settings, client,
@@ -61,18 +67,22 @@ async def main(label: str) -> None:
                 await approve_at_paypal(boxes, checkout.approve_url)
                 await order.signal(PAYPAL_APPROVED, PayPalApproved(checkout.paypal_order_id))
                 await order.result()
+                refund = await env.client.start_workflow(
+                    "RefundWorkflow", RefundInput(f"record-{label}", inp.invoice_number, 100, "USD", "record", "record"),
+                    id=refund_workflow_id(inp.invoice_number, f"record-{label}"), task_queue=settings.task_queue)
+                await refund.result()
                 address = env.client.get_workflow_handle(address_workflow_id(inp.lines[0].address))
                 async with sessions.begin() as session:   # enough credit for one renewal
                     await credit.adjust(session, client_id=client.id, amount=Money(1200, "USD"), reason="record",
                                         actor="record", reference=f"record-{label}")
                 async with env.time_skipping_unlocked():
                     await address.result()
-                histories = {"order": order, "address": address}
+                histories = {"order": order, "address": address, "refund": refund}
                 last = await address.fetch_history()
                 started = last.events[0].workflow_execution_started_event_attributes
                 if started.continued_execution_run_id:
                     first = env.client.get_workflow_handle(address.id, run_id=started.continued_execution_run_id)
-                    histories = {"order": order, "address-term1": first, "address": address,
+                    histories = {"order": order, "refund": refund, "address-term1": first, "address": address,
                                  "digest": env.client.get_workflow_handle(digest_workflow_id(client.id))}
                     async with sessions() as session:
                         renewal = (await session.execute(select(Order.id).where(

@@ -13,6 +13,8 @@ import pytest
 from sqlalchemy import select
 from temporalio.client import WorkflowUpdateFailedError
 
+from core.money import Money
+from store import credit
 from store.models import Invoice, Payment, Subscription
 from tests.support import mails_to
 from tests.workflows.test_order_lifecycle import start_order, wait_for_status, worker_for
@@ -39,8 +41,8 @@ async def test_hold_lapses_after_thirty_minutes_without_a_payment_method(ts_env,
     assert sub.status == "cancelled"
 
 
-async def test_cheque_holds_for_fourteen_days_and_the_operators_record_activates(ts_env, settings, sessions,
-                                                                                sandboxes):
+async def test_cheque_holds_for_fourteen_days_and_partial_cheques_add_up_with_the_excess_as_credit(
+        ts_env, settings, sessions, sandboxes):
     async with worker_for(ts_env, settings):
         handle, inp = await start_order(ts_env, settings, sessions, sandboxes)
         line = inp.lines[0]
@@ -51,27 +53,47 @@ async def test_cheque_holds_for_fourteen_days_and_the_operators_record_activates
         await ts_env.sleep(timedelta(hours=2))         # well past the 30-minute hold: still held
         assert (await handle.query(OrderWorkflow.state)).status == "awaiting_payment"
 
-        for bad, code in [(cheque(inp, amount=inp.total_minor - 1), "amount_mismatch"),
+        for bad, code in [(cheque(inp, amount=0), "amount_invalid"),
+                          (ManualPayment("cheque", inp.total_minor, "EUR", "C-1", date.today(), "op"),
+                           "amount_mismatch"),
                           (cheque(inp, reference="  "), "reference_missing"),
                           (ManualPayment("bitcoin", inp.total_minor, inp.currency, "x", date.today(), "op"),
                            "method_invalid")]:
             with pytest.raises(WorkflowUpdateFailedError) as err:
                 await handle.execute_update(OrderWorkflow.record_manual, bad)
             assert err.value.cause.type == code
-        await handle.execute_update(OrderWorkflow.record_manual, cheque(inp))
-        with pytest.raises(WorkflowUpdateFailedError) as err:     # a second operator, the same cheque
-            await handle.execute_update(OrderWorkflow.record_manual, cheque(inp))
+        # part of it: the order waits for the rest
+        state = await handle.execute_update(OrderWorkflow.record_manual, cheque(inp, "CHQ-1", inp.total_minor - 500))
+        assert (state.status, state.due_minor) == ("awaiting_payment", 500) and "still due" in state.message
+        with pytest.raises(WorkflowUpdateFailedError) as err:     # the same cheque entered twice
+            await handle.execute_update(OrderWorkflow.record_manual, cheque(inp, "CHQ-1", 500))
+        assert err.value.cause.type == "payment_reference_used"
+        # the rest and 5.00 more: paid, and the 5.00 is credit
+        await handle.execute_update(OrderWorkflow.record_manual, cheque(inp, "CHQ-2", 1000))
+        with pytest.raises(WorkflowUpdateFailedError) as err:     # nothing is due any more
+            await handle.execute_update(OrderWorkflow.record_manual, cheque(inp, "CHQ-3", 100))
         assert err.value.cause.type == "order_not_payable"
         assert (await handle.result()).status == "paid"
         address = ts_env.client.get_workflow_handle_for(AddressWorkflow.run, address_workflow_id(line.address))
         await wait_for_status(address, AddressWorkflow.state, "active")
     async with sessions() as session:
         invoice = (await session.execute(select(Invoice).where(Invoice.order_id == inp.order_id))).scalar_one()
-        paid = (await session.execute(select(Payment).where(Payment.invoice_id == invoice.id))).scalars().all()
+        paid = (await session.execute(select(Payment).where(Payment.invoice_id == invoice.id)
+                                      .order_by(Payment.id))).scalars().all()
+        balance = await credit.balance(session, line.client_id, inp.currency)
     assert invoice.status == "paid"
-    assert [(p.method, p.reference, p.amount_minor, p.received_at.date()) for p in paid] == [
-        ("cheque", "CHQ-100200", inp.total_minor, date.today())]
-    assert [m["subject"] for m in mails_to(sandboxes, line.client_email)] == [f"Your address {line.address} is ready"]
+    assert [(p.method, p.reference, p.amount_minor, p.applied_minor, p.received_at.date()) for p in paid] == [
+        ("cheque", "CHQ-1", inp.total_minor - 500, inp.total_minor - 500, date.today()),
+        ("cheque", "CHQ-2", 1000, 500, date.today())]
+    assert balance.minor == 500
+    mails = mails_to(sandboxes, line.client_email)
+    assert [m["subject"] for m in mails] == [
+        f"Invoice {inp.invoice_number}: {Money(inp.total_minor).display()} due",
+        f"Receipt: {Money(inp.total_minor - 500).display()} for invoice {inp.invoice_number}",
+        f"Receipt: $10.00 for invoice {inp.invoice_number}",
+        f"Your address {line.address} is ready"]
+    assert "$5.00 of invoice" in mails[1]["text"] and "is now in your credit balance" in mails[2]["text"]
+    assert all(m["attachments"] == [f"invoice-{inp.invoice_number}.pdf"] for m in mails[:3])
 
 
 async def test_wire_never_arriving_cancels_after_fourteen_days(ts_env, settings, sessions, sandboxes):
@@ -80,7 +102,8 @@ async def test_wire_never_arriving_cancels_after_fourteen_days(ts_env, settings,
         await handle.execute_update(OrderWorkflow.choose_manual, ChooseManual("wire"))
         result = await handle.result()
     assert result.status == "cancelled" and result.method == "wire"
-    assert [m["subject"] for m in mails_to(sandboxes, inp.client_email)] == [f"Order {inp.order_id} was cancelled"]
+    assert [m["subject"] for m in mails_to(sandboxes, inp.client_email)] == [
+        f"Invoice {inp.invoice_number}: {Money(inp.total_minor).display()} due", f"Order {inp.order_id} was cancelled"]
 
 
 async def test_customer_cancels_and_the_address_is_free_at_once(ts_env, settings, sessions, sandboxes):

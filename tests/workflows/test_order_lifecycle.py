@@ -7,15 +7,15 @@ from contextlib import asynccontextmanager
 from datetime import date, timedelta
 
 import httpx
-import pytest
 from sqlalchemy import select
 from temporalio.client import WorkflowHandle
 from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from api.services.ordering import WantedAddress, place
+from core.money import Money
 from core.terms import add_years
-from store.models import Invoice, MailboxSecret, Payment, Subscription
+from store.models import CreditNote, Invoice, MailboxSecret, Payment, Subscription
 from tests.support import approve_at_paypal, make_client, make_domain, mails_to, sandbox_state, unique, utcnow
 from worker import WORKFLOWS, build_activities
 from workflows.address import AddressWorkflow
@@ -98,9 +98,14 @@ async def test_paid_order_provisions_forwarder_extends_domain_and_welcomes(ts_en
         assert invoice.status == "paid"
         sub = (await session.execute(select(Subscription).where(Subscription.address == line.address))).scalar_one()
         assert (sub.status, sub.term_end) == ("active", state.term_end)
-    welcome = mails_to(sandboxes, line.client_email)
-    assert [m["subject"] for m in welcome] == [f"Your address {line.address} is ready"]
-    assert "mark@home.example" in welcome[0]["text"] and "mark@home.example" in welcome[0]["html"]
+    mails = mails_to(sandboxes, line.client_email)
+    total = Money(inp.total_minor).display()
+    assert [m["subject"] for m in mails] == [f"Invoice {inp.invoice_number}: {total} due",
+                                             f"Receipt: {total} for invoice {inp.invoice_number}",
+                                             f"Your address {line.address} is ready"]
+    assert "PayPal" in mails[1]["text"] and "paid in full" in mails[1]["text"]
+    welcome = mails[2]
+    assert "mark@home.example" in welcome["text"] and "mark@home.example" in welcome["html"]
 
 
 async def test_whole_term_ends_with_forwarder_removed_and_address_free(ts_env, settings, sessions, sandboxes):
@@ -117,7 +122,9 @@ async def test_whole_term_ends_with_forwarder_removed_and_address_free(ts_env, s
     assert all(f["address"] != line.address for f in (await sandbox_state(sandboxes.cpanel))["forwarders"])
     subjects = [m["subject"] for m in mails_to(sandboxes, line.client_email)]
     # unrenewed: reminders and a renewal invoice, then expiry, and removal after the grace period
-    assert subjects[0] == f"Your address {line.address} is ready"
+    assert subjects[:3] == [f"Invoice {inp.invoice_number}: {Money(inp.total_minor).display()} due",
+                            f"Receipt: {Money(inp.total_minor).display()} for invoice {inp.invoice_number}",
+                            f"Your address {line.address} is ready"]
     assert subjects[-2:] == [f"{line.address} has expired", f"{line.address} has been removed"]
     assert sum(1 for s in subjects if s.startswith(f"Renewal of {line.address}: invoice")) == 1
     assert sum(1 for s in subjects if s.endswith("will expire soon")) == 10
@@ -145,7 +152,7 @@ async def test_mailbox_created_with_its_password_kept_out_of_history_then_remove
             left = await session.execute(select(MailboxSecret).where(
                 MailboxSecret.subscription_id == line.subscription_id))
             assert left.first() is None
-        welcome = mails_to(sandboxes, line.client_email)
+        welcome = [m for m in mails_to(sandboxes, line.client_email) if m["subject"].endswith("is ready")]
         assert [m["subject"] for m in welcome] == [f"Your mailbox {line.address} is ready"]
         assert "IMAP" in welcome[0]["text"] and settings.mail_server_host in welcome[0]["text"]
         for wf in (handle, address):  # neither history holds the password
@@ -210,10 +217,14 @@ async def test_unpaid_order_is_cancelled_at_deadline_and_address_freed(ts_env, s
     async with sessions() as session:
         invoice = (await session.execute(select(Invoice).where(Invoice.order_id == inp.order_id))).scalar_one()
         assert invoice.status == "cancelled"
+        note = (await session.execute(select(CreditNote).where(CreditNote.invoice_id == invoice.id))).scalar_one()
+        assert (note.amount_minor, note.credited_minor) == (invoice.total_minor, 0)
+        assert note.number.startswith("CN-") and "not paid by the deadline" in note.reason
         sub = (await session.execute(select(Subscription).where(Subscription.address == line.address))).scalar_one()
         assert sub.status == "cancelled"
         assert (await session.execute(select(Payment).where(Payment.invoice_id == invoice.id))).first() is None
-    assert [m["subject"] for m in mails_to(sandboxes, line.client_email)] == [f"Order {inp.order_id} was cancelled"]
+    assert [m["subject"] for m in mails_to(sandboxes, line.client_email)] == [
+        f"Invoice {inp.invoice_number}: {Money(inp.total_minor).display()} due", f"Order {inp.order_id} was cancelled"]
     # the address can be ordered again at once
     other = await make_client(sessions)
     async with sessions.begin() as session:
@@ -257,4 +268,5 @@ async def test_worker_killed_mid_provisioning_ends_with_one_forwarder_and_one_ca
     assert cpanel["calls"].count(f"add_forwarder {line.domain}") == 1
     captures = [c for c in (await sandbox_state(sandboxes.paypal))["captures"] if c["order_id"] == paypal_id]
     assert len(captures) == 1
-    assert len(mails_to(sandboxes, line.client_email)) == 1
+    # one invoice, one receipt, one welcome: nothing twice
+    assert len(mails_to(sandboxes, line.client_email)) == 3

@@ -1,0 +1,182 @@
+"""Billing steps: issue an order's invoice (credit first, then the invoice emailed with its PDF), apply
+a payment or the credit balance to it, email a receipt, and refund a PayPal capture (reserve, ask
+PayPal with the refund's own idempotency key, then record or release). Each is keyed and repeatable."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.heartbeat import heartbeating
+from activities.notifications import NotificationActivities
+from core.errors import BusinessError
+from core.money import Money
+from providers.mail.protocol import Attachment
+from providers.paypal.protocol import LogicalError, PaymentsAPI, RefundRequest
+from store import billing, invoice_pdf, orders
+from store.invoicing import Seller
+from store.models import Client, Invoice
+from workflows.contracts import (
+    ApplyPayment,
+    IssueInvoice,
+    PaymentApplied,
+    PayFromCredit,
+    RefundInput,
+    RefundOutcome,
+    RefundReserved,
+    SendReceipt,
+)
+
+METHOD_NAMES = {"paypal": "PayPal", "cheque": "cheque", "wire": "wire transfer", "credit": "credit balance"}
+
+
+def _refusal(exc: BusinessError) -> ApplicationError:
+    return ApplicationError(exc.message, type=exc.code, non_retryable=True)
+
+
+def _applied(outcome: billing.PaymentOutcome, reference: str) -> PaymentApplied:
+    return PaymentApplied(outcome.invoice_number, outcome.applied_minor, outcome.overpaid_minor,
+                          outcome.outstanding_minor, outcome.paid_in_full, reference)
+
+
+async def invoice_pdf_of(session: AsyncSession, number: str, seller: Seller) -> tuple[Invoice, Client, Attachment]:
+    """The invoice as it stands now, its client, and its PDF as an email attachment."""
+    document = await orders.invoice_document(session, number)
+    if document is None:
+        raise LookupError(f"invoice {number} does not exist")
+    invoice, client, payments = document
+    pdf = invoice_pdf.render(invoice, list(invoice.lines), client, payments, seller)
+    return invoice, client, Attachment(f"invoice-{number}.pdf", "application/pdf", pdf)
+
+
+class BillingActivities:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], notifications: NotificationActivities,
+                 paypal: PaymentsAPI, *, seller: Seller, base_url: str):
+        self._sessions, self._notifications, self._paypal = sessions, notifications, paypal
+        self._seller, self._base = seller, base_url.rstrip("/")
+
+    @activity.defn(name="issue_invoice")
+    @heartbeating
+    async def issue_invoice(self, inp: IssueInvoice) -> PaymentApplied:
+        """Credit first (when the client lets it), then, if anything is left to pay, the invoice email."""
+        now = datetime.now(timezone.utc)
+        async with self._sessions.begin() as session:
+            invoice = await orders.invoice_for_order(session, inp.order_id)
+            if invoice is None:
+                raise LookupError(f"order {inp.order_id} has no invoice")
+            client = await session.get(Client, invoice.client_id)
+            assert client is not None
+            paid = None
+            if client.apply_credit:
+                paid = await billing.pay_from_credit(session, invoice_id=invoice.id, key=inp.credit_key, now=now)
+            outstanding = invoice.total_minor - await billing.paid_on(session, invoice.id)
+        result = (_applied(paid, inp.credit_key) if paid is not None
+                  else PaymentApplied(invoice.number, 0, 0, max(0, outstanding), outstanding <= 0))
+        if not result.paid_in_full:
+            async with self._sessions() as session:
+                invoice, client, attachment = await invoice_pdf_of(session, invoice.number, self._seller)
+            due = Money(result.outstanding_minor, invoice.currency)
+            await self._notifications.deliver(
+                f"invoice:{invoice.number}:issued", "invoice_issued", client.email, client.id,
+                {"name": client.name, "invoice": invoice.number,
+                 "total": Money(invoice.total_minor, invoice.currency).display(), "due": due.display(),
+                 "credit_applied": Money(result.applied_minor, invoice.currency).display()
+                 if result.applied_minor else "",
+                 "due_date": invoice.due_at.date().isoformat(), "pay_url": f"{self._base}/orders/{inp.order_id}",
+                 "invoices_url": f"{self._base}/invoices"},
+                [attachment])
+        return result
+
+    @activity.defn(name="apply_payment")
+    @heartbeating
+    async def apply_payment(self, inp: ApplyPayment) -> PaymentApplied:
+        try:
+            async with self._sessions.begin() as session:
+                outcome = await orders.record_payment(
+                    session, order_id=inp.order_id, method=inp.method, amount=Money(inp.amount_minor, inp.currency),
+                    reference=inp.reference, received_at=inp.received_at, actor=inp.actor)
+        except BusinessError as exc:
+            raise _refusal(exc) from exc
+        return _applied(outcome, inp.reference)
+
+    @activity.defn(name="pay_from_credit")
+    @heartbeating
+    async def pay_from_credit(self, inp: PayFromCredit) -> PaymentApplied:
+        now = datetime.now(timezone.utc)
+        async with self._sessions.begin() as session:
+            invoice = await orders.invoice_for_order(session, inp.order_id)
+            if invoice is None:
+                raise LookupError(f"order {inp.order_id} has no invoice")
+            outcome = await billing.pay_from_credit(session, invoice_id=invoice.id, key=inp.key, now=now,
+                                                    actor=inp.actor)
+            if outcome is None:
+                due = invoice.total_minor - await billing.paid_on(session, invoice.id)
+                return PaymentApplied(invoice.number, 0, 0, max(0, due), due <= 0)
+        return _applied(outcome, inp.key)
+
+    @activity.defn(name="send_receipt")
+    @heartbeating
+    async def send_receipt(self, inp: SendReceipt) -> None:
+        """One receipt per payment: what came in, what it paid, what became credit, what is still due."""
+        async with self._sessions() as session:
+            invoice, client, attachment = await invoice_pdf_of(session, inp.invoice_number, self._seller)
+            payment = next((p for p in await billing.payments_of(session, invoice.id)
+                            if p.method == inp.method and p.reference == inp.reference), None)
+            if payment is None:
+                raise LookupError(f"no {inp.method} payment {inp.reference} on invoice {inp.invoice_number}")
+            due = max(0, invoice.total_minor - await billing.paid_on(session, invoice.id))
+        money = lambda minor: Money(minor, invoice.currency).display()  # noqa: E731
+        await self._notifications.deliver(
+            f"receipt:{inp.method}:{inp.reference}", "payment_receipt", inp.to or client.email, client.id,
+            {"name": inp.name or client.name, "invoice": invoice.number, "amount": money(payment.amount_minor),
+             "method": METHOD_NAMES.get(payment.method, payment.method), "reference": payment.reference,
+             "received_on": payment.received_at.date().isoformat(), "applied": money(payment.applied_minor),
+             "credit": money(payment.amount_minor - payment.applied_minor)
+             if payment.amount_minor > payment.applied_minor else "",
+             "due": money(due) if due else "", "invoices_url": f"{self._base}/invoices"},
+            [attachment])
+
+    # ---- refunds -------------------------------------------------------------------------
+
+    @activity.defn(name="reserve_refund")
+    @heartbeating
+    async def reserve_refund(self, inp: RefundInput) -> RefundReserved:
+        try:
+            async with self._sessions.begin() as session:
+                refund = await billing.reserve_refund(
+                    session, key=inp.key, invoice_number=inp.invoice_number,
+                    amount=Money(inp.amount_minor, inp.currency), reason=inp.reason, actor=inp.actor)
+                capture = await billing.payment(session, refund.payment_id)
+                return RefundReserved(refund.id, capture.reference, refund.status)
+        except BusinessError as exc:
+            raise _refusal(exc) from exc
+
+    @activity.defn(name="refund_at_paypal")
+    @heartbeating
+    async def refund_at_paypal(self, inp: RefundInput) -> RefundOutcome:
+        """Ask PayPal once per key (PayPal-Request-Id); a refusal is an outcome, a fault is retried."""
+        async with self._sessions() as session:
+            refund = await billing.refund_by_key(session, inp.key)
+            capture = await billing.payment(session, refund.payment_id)
+        try:
+            result = await self._paypal.refund_capture(RefundRequest(
+                capture.reference, Money(refund.amount_minor, refund.currency), inp.invoice_number,
+                f"Refund for invoice {inp.invoice_number}: {refund.reason}", request_id=inp.key))
+        except LogicalError as exc:
+            return RefundOutcome(refund.id, "failed", message=str(exc))
+        if result.status in ("FAILED", "CANCELLED"):
+            return RefundOutcome(refund.id, "failed", result.id, f"PayPal answered {result.status}")
+        return RefundOutcome(refund.id, "completed", result.id)
+
+    @activity.defn(name="settle_refund")
+    @heartbeating
+    async def settle_refund(self, outcome: RefundOutcome) -> None:
+        async with self._sessions.begin() as session:
+            if outcome.status == "completed":
+                await billing.complete_refund(session, refund_id=outcome.refund_id,
+                                              paypal_refund_id=outcome.paypal_refund_id,
+                                              now=datetime.now(timezone.utc))
+            else:
+                await billing.fail_refund(session, refund_id=outcome.refund_id, message=outcome.message)

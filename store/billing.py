@@ -1,0 +1,303 @@
+"""Money against invoices: payments (partial, exact, or over with the rest as credit), paying from the
+credit balance, credit notes that cancel an issued invoice, and PayPal refunds reserved before PayPal is
+asked. Each step is keyed, so a retried activity writes it once; the invoice row is locked while its
+money changes, so two operators recording at once cannot both apply."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.billing import check_refund, settle
+from core.errors import BusinessError
+from core.money import Money
+from store import audit, credit
+from store.models import CreditNote, CreditNoteSequence, Invoice, Order, Payment, PromoRedemption, Refund
+
+CREDIT_NOTE_FORMAT = "CN-{year}-{seq:06d}"
+
+
+@dataclass(frozen=True)
+class PaymentOutcome:
+    invoice_number: str
+    recorded: bool           # False: this payment was already recorded (a retry)
+    applied_minor: int
+    overpaid_minor: int      # became credit
+    outstanding_minor: int   # still due on the invoice
+    paid_in_full: bool
+
+
+async def next_number(session: AsyncSession, table, year: int, fmt: str) -> str:
+    """Gapless: the counter row is locked by the UPDATE until the issuing transaction ends."""
+    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    await session.execute(insert(table).values(year=year, last=0).on_conflict_do_nothing())
+    seq = (await session.execute(
+        update(table).where(table.year == year).values(last=table.last + 1).returning(table.last))).scalar_one()
+    return fmt.format(year=year, seq=seq)
+
+
+async def lock_invoice(session: AsyncSession, invoice_id: int) -> Invoice:
+    query = select(Invoice).where(Invoice.id == invoice_id)
+    if session.bind.dialect.name == "postgresql":
+        query = query.with_for_update()
+    invoice = (await session.execute(query)).scalar_one_or_none()
+    if invoice is None:
+        raise BusinessError("invoice_unknown", f"There is no invoice {invoice_id}.", "invoice", 404)
+    return invoice
+
+
+async def paid_on(session: AsyncSession, invoice_id: int) -> int:
+    """What payments (less refunds) have put towards the invoice, in minor units."""
+    return int((await session.execute(select(func.coalesce(func.sum(Payment.applied_minor), 0))
+                                      .where(Payment.invoice_id == invoice_id))).scalar_one())
+
+
+async def payments_of(session: AsyncSession, invoice_id: int) -> list[Payment]:
+    return list((await session.execute(select(Payment).where(Payment.invoice_id == invoice_id)
+                                       .order_by(Payment.received_at, Payment.id))).scalars())
+
+
+async def payment(session: AsyncSession, payment_id: int) -> Payment:
+    row = await session.get(Payment, payment_id)
+    if row is None:
+        raise LookupError(f"payment {payment_id} does not exist")
+    return row
+
+
+def _refuse_unpayable(invoice: Invoice) -> None:
+    if invoice.status == "cancelled":
+        raise BusinessError("invoice_cancelled", f"Invoice {invoice.number} is cancelled and cannot be paid.",
+                            "invoice", 409)
+    if invoice.status == "refunded":
+        raise BusinessError("invoice_refunded", f"Invoice {invoice.number} was refunded and cannot be paid.",
+                            "invoice", 409)
+    if invoice.status == "paid":
+        raise BusinessError("invoice_paid", f"Invoice {invoice.number} is already paid; nothing is due.",
+                            "invoice", 409)
+    if invoice.status == "draft":
+        raise BusinessError("invoice_draft", f"Invoice {invoice.number} is a draft and not yet due.", "invoice", 409)
+
+
+async def _outcome(session: AsyncSession, invoice: Invoice, recorded: bool, applied: int = 0,
+                   overpaid: int = 0) -> PaymentOutcome:
+    outstanding = max(0, invoice.total_minor - await paid_on(session, invoice.id))
+    return PaymentOutcome(invoice.number, recorded, applied, overpaid, outstanding,
+                          invoice.status == "paid" or (outstanding == 0 and invoice.status == "unpaid"))
+
+
+async def apply_payment(session: AsyncSession, *, invoice_id: int, method: str, amount: Money, reference: str,
+                        received_at: datetime, actor: str = "system") -> PaymentOutcome:
+    """Record money received against an invoice, once per (method, reference). Part of the total
+    leaves the rest due; more than is due is recorded whole and the excess becomes credit."""
+    invoice = await lock_invoice(session, invoice_id)
+    existing = (await session.execute(
+        select(Payment).where(Payment.method == method, Payment.reference == reference))).scalar_one_or_none()
+    if existing is not None:
+        if existing.invoice_id != invoice.id:
+            raise BusinessError("payment_reference_used",
+                                f"A {method} payment with reference {reference} is already recorded for another "
+                                "invoice.", "reference", 409)
+        return await _outcome(session, invoice, False, existing.applied_minor,
+                              existing.amount_minor - existing.applied_minor)
+    _refuse_unpayable(invoice)
+    if amount.currency != invoice.currency:
+        raise BusinessError("currency_mismatch", f"Invoice {invoice.number} is in {invoice.currency}, not "
+                            f"{amount.currency}.", "currency", 422)
+    settled = settle(Money(invoice.total_minor, invoice.currency), Money(await paid_on(session, invoice.id),
+                                                                         invoice.currency), amount)
+    payment = Payment(invoice_id=invoice.id, method=method, amount_minor=amount.minor, currency=amount.currency,
+                      reference=reference, received_at=received_at, applied_minor=settled.applied.minor, actor=actor)
+    session.add(payment)
+    await session.flush()
+    before = {"invoice": invoice.status}
+    if settled.overpaid.minor:
+        await credit.add_entry(session, client_id=invoice.client_id, amount=settled.overpaid, kind="overpayment",
+                               reference=f"{method}:{reference}", reason=f"Overpayment of invoice {invoice.number}",
+                               actor=actor, invoice_id=invoice.id)
+    if settled.paid_in_full:
+        invoice.status, invoice.paid_at = "paid", received_at
+        if invoice.order_id is not None:
+            order = await session.get(Order, invoice.order_id)
+            assert order is not None
+            order.status, order.paid_at = "paid", received_at
+    audit.record(session, actor, "payment.recorded", "invoice", invoice.number, before,
+                 {"invoice": invoice.status, "method": method, "amount": amount.amount(), "reference": reference,
+                  "applied": settled.applied.amount(), "credit": settled.overpaid.amount(),
+                  "outstanding": settled.outstanding.amount()})
+    return PaymentOutcome(invoice.number, True, settled.applied.minor, settled.overpaid.minor,
+                          settled.outstanding.minor, settled.paid_in_full)
+
+
+async def pay_from_credit(session: AsyncSession, *, invoice_id: int, key: str, now: datetime, actor: str = "system",
+                          only_in_full: bool = False) -> PaymentOutcome | None:
+    """Pay what the credit balance can of an invoice (all of it or nothing when `only_in_full`), under
+    `key`, so a retry pays once. None: nothing was paid (no balance, or the invoice is not payable)."""
+    invoice = await lock_invoice(session, invoice_id)
+    if (await session.execute(select(Payment).where(Payment.method == "credit", Payment.reference == key))
+            ).scalar_one_or_none() is not None:
+        return await _outcome(session, invoice, False)
+    if invoice.status != "unpaid":
+        return None
+    due = invoice.total_minor - await paid_on(session, invoice.id)
+    available = (await credit.balance(session, invoice.client_id, invoice.currency)).minor
+    amount = min(due, available)
+    if amount <= 0 or (only_in_full and amount < due):
+        return None
+    await credit.add_entry(session, client_id=invoice.client_id, amount=Money(-amount, invoice.currency),
+                           kind="invoice_payment", reference=key, reason=f"Invoice {invoice.number}", actor=actor,
+                           invoice_id=invoice.id)
+    return await apply_payment(session, invoice_id=invoice.id, method="credit", amount=Money(amount, invoice.currency),
+                               reference=key, received_at=now, actor=actor)
+
+
+async def cancel_invoice(session: AsyncSession, *, invoice_id: int, reason: str, actor: str,
+                         now: datetime) -> CreditNote | None:
+    """Cancel an issued invoice with a credit note for its total; what had been paid on it becomes
+    credit. The invoice itself is never edited beyond its status. None: cancelled before credit notes."""
+    invoice = await lock_invoice(session, invoice_id)
+    note = (await session.execute(select(CreditNote).where(CreditNote.invoice_id == invoice.id))).scalar_one_or_none()
+    if note is not None or invoice.status == "cancelled":
+        return note
+    if invoice.status == "refunded":
+        raise BusinessError("invoice_refunded", f"Invoice {invoice.number} was refunded; there is nothing to cancel.",
+                            "invoice", 409)
+    reason = " ".join((reason or "").split())[:300]
+    if not reason:
+        raise BusinessError("reason_missing", "Say why the invoice is cancelled (it is printed on the credit note).",
+                            "reason")
+    paid = await paid_on(session, invoice.id)
+    number = await next_number(session, CreditNoteSequence, now.year, CREDIT_NOTE_FORMAT)
+    note = CreditNote(number=number, invoice_id=invoice.id, client_id=invoice.client_id, currency=invoice.currency,
+                      amount_minor=invoice.total_minor, credited_minor=max(0, paid), reason=reason, actor=actor,
+                      issued_at=now)
+    session.add(note)
+    before = invoice.status
+    invoice.status = "cancelled"
+    if paid > 0:
+        await credit.add_entry(session, client_id=invoice.client_id, amount=Money(paid, invoice.currency),
+                               kind="credit_note", reference=number,
+                               reason=f"Credit note {number} for invoice {invoice.number}", actor=actor,
+                               invoice_id=invoice.id)
+    if invoice.order_id is not None:   # the promo code's use comes back with the order
+        await session.execute(update(PromoRedemption).where(PromoRedemption.order_id == invoice.order_id)
+                              .values(released=True))
+    await session.flush()
+    audit.record(session, actor, "invoice.cancelled", "invoice", invoice.number, {"status": before},
+                 {"status": "cancelled", "credit_note": number, "total": Money(invoice.total_minor,
+                                                                                invoice.currency).amount(),
+                  "credited": Money(max(0, paid), invoice.currency).amount(), "reason": reason})
+    return note
+
+
+# ---- refunds --------------------------------------------------------------------------------
+
+async def paypal_capture_of(session: AsyncSession, invoice: Invoice) -> Payment:
+    capture = (await session.execute(select(Payment).where(
+        Payment.invoice_id == invoice.id, Payment.method == "paypal", Payment.amount_minor > 0)
+        .order_by(Payment.id))).scalars().first()
+    if capture is None:
+        raise BusinessError("no_paypal_payment", f"Invoice {invoice.number} was not paid through PayPal; give the "
+                            "money back as credit or by cheque instead.", "invoice", 409)
+    return capture
+
+
+async def refundable(session: AsyncSession, capture: Payment) -> Money:
+    """What is left of a capture: less our refunds (in flight or done) and any made at PayPal directly,
+    which reach us only as webhooks (refund payments no refund of ours accounts for)."""
+    held = int((await session.execute(select(func.coalesce(func.sum(Refund.amount_minor), 0)).where(
+        Refund.payment_id == capture.id, Refund.status.in_(("requested", "completed"))))).scalar_one())
+    ours = select(Refund.paypal_refund_id).where(Refund.payment_id == capture.id, Refund.paypal_refund_id != "")
+    outside = int((await session.execute(select(func.coalesce(func.sum(-Payment.amount_minor), 0)).where(
+        Payment.invoice_id == capture.invoice_id, Payment.method == "paypal_refund",
+        Payment.reference.not_in(ours)))).scalar_one())
+    return Money(capture.amount_minor - held - outside, capture.currency)
+
+
+async def reserve_refund(session: AsyncSession, *, key: str, invoice_number: str, amount: Money, reason: str,
+                         actor: str) -> Refund:
+    """Hold a refund against the invoice's PayPal capture before PayPal is asked; refuse more than is
+    left of the capture (counting refunds still in flight). The same key returns the same refund."""
+    existing = (await session.execute(select(Refund).where(Refund.key == key))).scalar_one_or_none()
+    if existing is not None:
+        return existing
+    invoice = (await session.execute(select(Invoice).where(Invoice.number == invoice_number))).scalar_one_or_none()
+    if invoice is None:
+        raise BusinessError("invoice_unknown", f"There is no invoice {invoice_number}.", "invoice", 404)
+    invoice = await lock_invoice(session, invoice.id)
+    reason = " ".join((reason or "").split())[:300]
+    if not reason:
+        raise BusinessError("reason_missing", "Say why the money goes back (the payer sees it).", "reason")
+    capture = await paypal_capture_of(session, invoice)
+    if amount.currency != capture.currency:
+        raise BusinessError("currency_mismatch", f"The payment was in {capture.currency}.", "currency", 422)
+    left = await refundable(session, capture)
+    check_refund(amount, Money(capture.amount_minor, capture.currency),
+                 Money(capture.amount_minor - left.minor, capture.currency))
+    refund = Refund(key=key, payment_id=capture.id, invoice_id=invoice.id, currency=amount.currency,
+                    amount_minor=amount.minor, status="requested", reason=reason, actor=actor)
+    session.add(refund)
+    await session.flush()
+    audit.record(session, actor, "refund.requested", "invoice", invoice.number, None,
+                 {"amount": amount.amount(), "capture": capture.reference, "key": key, "reason": reason})
+    return refund
+
+
+async def refund_by_key(session: AsyncSession, key: str) -> Refund:
+    refund = (await session.execute(select(Refund).where(Refund.key == key))).scalar_one_or_none()
+    if refund is None:
+        raise LookupError(f"no refund under key {key}")
+    return refund
+
+
+async def complete_refund(session: AsyncSession, *, refund_id: int, paypal_refund_id: str, now: datetime) -> Invoice:
+    """PayPal refunded it: a negative payment on the invoice (the webhook for the same refund id finds
+    it already there); the invoice is `refunded` once nothing of it remains paid."""
+    refund = await session.get(Refund, refund_id)
+    assert refund is not None
+    capture = await session.get(Payment, refund.payment_id)
+    assert capture is not None
+    invoice = await record_refund(session, capture_id=capture.reference, refund_id=paypal_refund_id,
+                                  amount=Money(refund.amount_minor, refund.currency), refunded_at=now,
+                                  actor=refund.actor)
+    assert invoice is not None
+    if refund.status != "completed":
+        refund.status, refund.paypal_refund_id, refund.completed_at = "completed", paypal_refund_id, now
+    return invoice
+
+
+async def fail_refund(session: AsyncSession, *, refund_id: int, message: str) -> None:
+    refund = await session.get(Refund, refund_id)
+    assert refund is not None
+    if refund.status == "requested":
+        refund.status, refund.message = "failed", message[:300]
+        invoice = await session.get(Invoice, refund.invoice_id)
+        audit.record(session, refund.actor, "refund.failed", "invoice", invoice.number if invoice else "",
+                     {"status": "requested"}, {"status": "failed", "message": message[:300]})
+
+
+async def record_refund(session: AsyncSession, *, capture_id: str, refund_id: str, amount: Money,
+                        refunded_at: datetime, actor: str = "paypal") -> Invoice | None:
+    """A refund of a PayPal capture, once per refund id, as a negative payment on the invoice the
+    capture paid; the invoice is `refunded` when nothing of it remains paid. None: no such capture."""
+    capture = (await session.execute(select(Payment).where(
+        Payment.method == "paypal", Payment.reference == capture_id))).scalar_one_or_none()
+    if capture is None:
+        return None
+    invoice = await lock_invoice(session, capture.invoice_id)
+    if (await session.execute(select(Payment).where(
+            Payment.method == "paypal_refund", Payment.reference == refund_id))).scalar_one_or_none():
+        return invoice
+    session.add(Payment(invoice_id=invoice.id, method="paypal_refund", amount_minor=-amount.minor,
+                        applied_minor=-amount.minor, currency=amount.currency, reference=refund_id,
+                        received_at=refunded_at, actor=actor))
+    await session.flush()
+    before = invoice.status
+    if await paid_on(session, invoice.id) <= 0 and invoice.status == "paid":
+        invoice.status = "refunded"
+    audit.record(session, actor, "payment.refunded", "invoice", invoice.number, {"invoice": before},
+                 {"invoice": invoice.status, "refund": refund_id, "amount": amount.amount(), "capture": capture_id})
+    return invoice
