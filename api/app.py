@@ -17,6 +17,7 @@ from api.auth import SessionMiddleware
 from api.ratelimit import CheckLimiter
 from api.routers import pages, v1, webhooks
 from api.services.availability import Portfolio
+from api.services.billing import Billing
 from api.services.checkout import Checkout
 from api.services.destinations import DestinationChanges
 from api.services.mailboxes import Mailboxes
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None, temporal: TemporalClient | None
         app.state.destinations = DestinationChanges(app.state.sessions, client,
                                                     settings.secrets_key.get_secret_value())
         app.state.renewals = Renewals(settings, app.state.sessions, client)
+        app.state.billing = Billing(settings, app.state.sessions, client, app.state.checkout)
         app.state.verifier = WebhookVerifier(settings.paypal_webhook_id, settings.paypal_cert_hosts)
         try:
             yield

@@ -8,6 +8,7 @@ from fastapi import Depends, Header, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.auth import csrf_ok
+from api.services.billing import Billing
 from api.services.checkout import Checkout
 from api.services.destinations import DestinationChanges
 from api.services.mailboxes import Mailboxes
@@ -47,6 +48,10 @@ async def get_renewals(request: Request) -> Renewals:
     return request.app.state.renewals
 
 
+async def get_billing(request: Request) -> Billing:
+    return request.app.state.billing
+
+
 async def current_client(request: Request) -> Client | None:
     cid = request.state.session.get("cid")
     if not cid:
@@ -84,3 +89,4 @@ MaybeClient = Annotated[Client | None, Depends(current_client)]
 SignedIn = Annotated[Client, Depends(require_client)]
 Operator = Annotated[Client, Depends(require_operator)]
 CsrfHeader = Depends(require_csrf_header)
+BillingDep = Annotated[Billing, Depends(get_billing)]

@@ -193,6 +193,20 @@ async def cancel_invoice(session: AsyncSession, *, invoice_id: int, reason: str,
     return note
 
 
+async def statement(session: AsyncSession, client_id: int) -> list[tuple[Invoice, int, int, CreditNote | None]]:
+    """A client's invoices, newest first, each with what is paid on it, what is still due, and the
+    credit note that cancelled it (if one did)."""
+    paid = (select(Payment.invoice_id, func.sum(Payment.applied_minor).label("paid"))
+            .group_by(Payment.invoice_id).subquery())
+    result = await session.execute(
+        select(Invoice, func.coalesce(paid.c.paid, 0), CreditNote)
+        .outerjoin(paid, paid.c.invoice_id == Invoice.id).outerjoin(CreditNote, CreditNote.invoice_id == Invoice.id)
+        .where(Invoice.client_id == client_id, Invoice.status != "draft")
+        .order_by(Invoice.issued_at.desc(), Invoice.id.desc()))
+    return [(invoice, int(p), max(0, invoice.total_minor - int(p)) if invoice.status == "unpaid" else 0, note)
+            for invoice, p, note in result]
+
+
 # ---- refunds --------------------------------------------------------------------------------
 
 async def paypal_capture_of(session: AsyncSession, invoice: Invoice) -> Payment:

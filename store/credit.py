@@ -73,3 +73,12 @@ async def set_auto_renew(session: AsyncSession, client_id: int, enabled: bool) -
         audit.record(session, f"client:{client_id}", "client.auto_renew", "client", client_id,
                      {"auto_renew": client.auto_renew}, {"auto_renew": enabled})
         client.auto_renew = enabled
+
+
+async def set_apply_credit(session: AsyncSession, client_id: int, enabled: bool, actor: str | None = None) -> None:
+    """On: each new invoice takes what the credit balance can pay of it as soon as it is issued."""
+    client = await _lock_client(session, client_id)
+    if client.apply_credit != enabled:
+        audit.record(session, actor or f"client:{client_id}", "client.apply_credit", "client", client_id,
+                     {"apply_credit": client.apply_credit}, {"apply_credit": enabled})
+        client.apply_credit = enabled

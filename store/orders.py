@@ -107,6 +107,10 @@ async def invoice_for_order(session: AsyncSession, order_id: int) -> Invoice | N
         select(Invoice).where(Invoice.order_id == order_id).options(selectinload(Invoice.lines)))).scalar_one_or_none()
 
 
+async def invoice_by_number(session: AsyncSession, number: str) -> Invoice | None:
+    return (await session.execute(select(Invoice).where(Invoice.number == number))).scalar_one_or_none()
+
+
 async def order_by_paypal_id(session: AsyncSession, paypal_order_id: str) -> Order | None:
     return (await session.execute(select(Order).where(Order.paypal_order_id == paypal_order_id))).scalar_one_or_none()
 

@@ -129,6 +129,17 @@ async def signed_in_http(base: str, email: str | None = None) -> tuple[httpx.Asy
     return http, {"X-CSRF-Token": r.json()["csrf_token"]}
 
 
+async def signed_in_operator(base: str, sessions: async_sessionmaker[AsyncSession]) -> tuple[httpx.AsyncClient, dict]:
+    """A new client made an operator (as `make operator` does)."""
+    from sqlalchemy import update
+
+    http, headers = await signed_in_http(base)
+    me = (await http.get("/api/v1/auth/session")).json()["client"]["id"]
+    async with sessions.begin() as session:
+        await session.execute(update(Client).where(Client.id == me).values(is_operator=True))
+    return http, headers
+
+
 async def order_and_approve(http: httpx.AsyncClient, headers: dict, sandboxes: Sandboxes,
                             line: dict) -> tuple[dict, str]:
     """Place a one-line order over the API, start PayPal, and approve it at the sandbox as the buyer

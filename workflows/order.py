@@ -205,6 +205,7 @@ class OrderWorkflow:
         """The customer pays from their credit balance: all that is due, or what the balance holds."""
         inp = self._inp
         self._recording = True
+        await workflow.wait_condition(lambda: self._issued)
         self._credit_attempt += 1
         try:
             applied = await self._apply(PayFromCredit(
@@ -221,7 +222,7 @@ class OrderWorkflow:
     @pay_with_credit.validator
     def _validate_credit(self, request: PayWithCredit) -> None:
         self._require_payable()
-        if not self._v4 or not self._issued or self._recording:
+        if not self._v4 or self._recording:
             raise ApplicationError("This order cannot be paid from credit now.", type=Refusal.ORDER_NOT_PAYABLE)
 
     async def _apply(self, step: ApplyPayment | PayFromCredit) -> PaymentApplied:

@@ -12,7 +12,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from api.auth import csrf_ok, hash_password, sign_in, sign_out, verify_password
-from api.deps import CheckoutDep, DestinationsDep, MailboxesDep, MaybeClient, RenewalsDep, SessionsDep, SettingsDep
+from api.deps import (BillingDep, CheckoutDep, DestinationsDep, MailboxesDep, MaybeClient, RenewalsDep, SessionsDep,
+                      SettingsDep)
 from api.services.renewals import Choice
 from api.routers.v1 import normalize_email
 from api.services import cart, payments
@@ -23,7 +24,7 @@ from api.views import addresses_view, grid_view, order_view, surname_initial
 from core.errors import BusinessError
 from core.money import Money
 from core.addresses import display_domain, normalize_domain
-from store import catalog, clients, orders, reserved, webhooks
+from store import billing, catalog, clients, credit, orders, reserved, webhooks
 from store.models import Domain, Subscription
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parents[2] / "templates" / "pages"))
@@ -163,7 +164,8 @@ async def order_page(request: Request, order_id: int, client: MaybeClient, sessi
     signed_in(client)
     async with sessions() as session:
         view = await order_view(session, checkout, order_id, client.id)
-    return render(request, "order.html", client=client, order=view, payee_name=settings.payee_name,
+        balance = await credit.balance(session, client.id, view.currency)
+    return render(request, "order.html", client=client, order=view, balance=balance, payee_name=settings.payee_name,
                   payee_postal_address=settings.payee_postal_address, bank_details=settings.bank_details,
                   manual_methods=payments.offered_methods(settings))
 
@@ -182,6 +184,14 @@ async def order_pay(request: Request, order_id: int, client: MaybeClient, sessio
     await _own_order_form(request, client, sessions, checkout, order_id, csrf)
     started = await checkout.begin_paypal(order_id)
     return RedirectResponse(started.approve_url, status_code=303)
+
+
+@router.post("/orders/{order_id}/credit")
+async def order_pay_with_credit(request: Request, order_id: int, client: MaybeClient, sessions: SessionsDep,
+                                checkout: CheckoutDep, billing_service: BillingDep, csrf: Annotated[str, Form()] = ""):
+    await _own_order_form(request, client, sessions, checkout, order_id, csrf)
+    await billing_service.pay_with_credit(client, order_id)
+    return RedirectResponse(f"/orders/{order_id}", status_code=303)
 
 
 @router.post("/orders/{order_id}/manual")
@@ -257,11 +267,23 @@ async def paypal_return(request: Request, checkout: CheckoutDep, client: MaybeCl
 
 
 @router.get("/invoices", response_class=HTMLResponse)
-async def invoices_page(request: Request, client: MaybeClient, sessions: SessionsDep):
+async def invoices_page(request: Request, client: MaybeClient, sessions: SessionsDep, settings: SettingsDep):
     signed_in(client)
     async with sessions() as session:
-        rows = await orders.invoices_of(session, client.id)
-    return render(request, "invoices.html", client=client, invoices=rows, money=Money)
+        rows = await billing.statement(session, client.id)
+        balance = await credit.balance(session, client.id, settings.currency)
+        entries = await credit.entries(session, client.id, limit=50)
+    return render(request, "invoices.html", client=client, invoices=rows, money=Money, balance=balance,
+                  entries=entries)
+
+
+@router.post("/invoices/apply-credit")
+async def invoices_apply_credit(request: Request, client: MaybeClient, billing_service: BillingDep):
+    signed_in(client)
+    form = await request.form()
+    check_form_csrf(request, str(form.get("csrf", "")))
+    await billing_service.set_apply_credit(client, form.get("enabled") == "on")
+    return RedirectResponse("/invoices", status_code=303)
 
 
 # ---- renewals ----------------------------------------------------------------------------------

@@ -5,13 +5,14 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from api.auth import hash_password, sign_in, sign_out, verify_password
-from api.deps import (CheckoutDep, CsrfHeader, DestinationsDep, MailboxesDep, MaybeClient, Operator, ReadSessionsDep,
+from api.deps import (BillingDep, CheckoutDep, CsrfHeader, DestinationsDep, MailboxesDep, MaybeClient, Operator, ReadSessionsDep,
                       RenewalsDep, SessionsDep, SettingsDep, SignedIn)
+from api.services.billing import BulkRow
 from api.services.renewals import Choice
 from api.ratelimit import limit_checks
 from api.services import cart, payments
@@ -22,6 +23,7 @@ from api.views import addresses_view, grid_view, order_view, surname_initial
 from core.errors import BusinessError
 from core.addresses import display_domain, normalize_destination, normalize_domain
 from core.money import Money
+from store import billing as billing_store
 from store import catalog, clients, credit, orders, reserved
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
@@ -68,7 +70,8 @@ class ManualIn(BaseModel):
 
 class PaymentIn(BaseModel):
     method: str = Field(max_length=20, description="cheque or wire")
-    amount: str = Field(max_length=20, description="decimal, e.g. 24.00; must settle the invoice")
+    amount: str = Field(max_length=20, description="decimal, e.g. 24.00: part of what is due, all of it, or more "
+                                                   "(the excess becomes the client's credit)")
     reference: str = Field(max_length=100, description="cheque number or bank reference")
     received_on: str = Field(max_length=10, description="YYYY-MM-DD")
 
@@ -112,6 +115,31 @@ class CreditIn(BaseModel):
     amount: str = Field(max_length=20, description="decimal; negative (-5.00) takes credit away")
     reason: str = Field(max_length=300, description="shown to the client")
     reference: str = Field(default="", max_length=100, description="idempotency key: the same one is applied once")
+
+
+class BulkPaymentIn(BaseModel):
+    invoice: str = Field(max_length=32, description="the invoice number the payment is for")
+    method: str = Field(max_length=20, description="cheque or wire")
+    amount: str = Field(max_length=20)
+    reference: str = Field(max_length=100, description="cheque number or bank reference")
+    received_on: str = Field(max_length=10, description="YYYY-MM-DD")
+
+
+class BulkPaymentsIn(BaseModel):
+    payments: list[BulkPaymentIn] = Field(min_length=1, max_length=200)
+
+
+class CancelInvoiceIn(BaseModel):
+    reason: str = Field(max_length=300, description="printed on the credit note")
+
+
+class RefundIn(BaseModel):
+    amount: str = Field(max_length=20, description="decimal; at most what is left of the PayPal payment")
+    reason: str = Field(max_length=300, description="the payer sees it")
+
+
+class ApplyCreditIn(BaseModel):
+    enabled: bool
 
 
 class OrderIn(BaseModel):
@@ -244,6 +272,51 @@ async def record_manual_payment(order_id: int, body: PaymentIn, operator: Operat
                                   currency=settings.currency, reference=body.reference,
                                   received_on=body.received_on, today=date.today())
     return {"order_id": order_id, "status": state.status}
+
+
+@router.post("/orders/{order_id}/credit", dependencies=[CsrfHeader])
+async def pay_order_with_credit(order_id: int, client: SignedIn, billing: BillingDep):
+    """Pay the order from your credit balance: all that is due, or as much as the balance holds (the
+    rest stays due, to pay another way)."""
+    state = await billing.pay_with_credit(client, order_id)
+    return {"order_id": order_id, "status": state.status, "message": state.message,
+            "due": Money(state.due_minor or 0).amount() if state.due_minor is not None else None}
+
+
+@router.post("/operator/payments", dependencies=[CsrfHeader])
+async def record_payments_in_bulk(body: BulkPaymentsIn, operator: Operator, billing: BillingDep):
+    """Operators: record many cheques and wires at once, as from a bank statement. Each row is taken
+    or refused (with its code and reason) on its own; a refused row changes nothing."""
+    rows = [BulkRow(p.invoice, p.method, p.amount, p.reference, p.received_on) for p in body.payments]
+    results = await billing.record_bulk(operator, rows, date.today())
+    return {"recorded": sum(1 for r in results if r["recorded"]), "refused": sum(1 for r in results if not r["recorded"]),
+            "results": results}
+
+
+@router.post("/operator/invoices/{number}/cancel", dependencies=[CsrfHeader])
+async def cancel_invoice(number: str, body: CancelInvoiceIn, operator: Operator, billing: BillingDep):
+    """Operators: cancel an issued invoice. It is never edited: a credit note for its total is issued,
+    and anything paid on it goes to the client's credit balance. An order still waiting for payment
+    is cancelled with it (its addresses released)."""
+    return await billing.cancel_invoice(operator, number, body.reason)
+
+
+@router.post("/operator/invoices/{number}/refunds", dependencies=[CsrfHeader])
+async def refund_invoice(number: str, body: RefundIn, operator: Operator, billing: BillingDep,
+                         idempotency_key: Annotated[str | None, Header(max_length=80)] = None):
+    """Operators: refund part or all of the invoice's PayPal payment through PayPal. Send an
+    Idempotency-Key header so that a repeated request is the same refund, never a second one."""
+    return await billing.refund(operator, number, body.amount, body.reason, idempotency_key)
+
+
+@router.get("/operator/exports/{kind}.csv")
+async def export_csv(kind: str, operator: Operator, billing: BillingDep,
+                     start: Annotated[str | None, Query(alias="from", max_length=10)] = None,
+                     end: Annotated[str | None, Query(alias="to", max_length=10)] = None):
+    """Operators: invoices, payments, credit-notes or credit (the ledger) for a period, as CSV."""
+    name, text = await billing.export_csv(kind, start, end, date.today())
+    return Response(text, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @router.post("/addresses/{address}/destination", status_code=202, dependencies=[CsrfHeader])
@@ -387,6 +460,7 @@ async def my_credit(client: SignedIn, sessions: SessionsDep, settings: SettingsD
         rows = await credit.entries(session, client.id)
         balance = await credit.balance(session, client.id, settings.currency)
     return {"balance": balance.amount(), "currency": balance.currency, "auto_renew": client.auto_renew,
+            "apply_credit": client.apply_credit,
             "entries": [{"at": e.created_at.isoformat(timespec="seconds") if e.created_at else None,
                          "amount": Money(e.amount_minor, e.currency).amount(), "kind": e.kind, "reason": e.reason,
                          "reference": e.reference} for e in rows]}
@@ -397,6 +471,13 @@ async def set_auto_renew(body: AutoRenewIn, client: SignedIn, renewals: Renewals
     """On: renewal invoices are paid from your credit balance when it covers them."""
     await renewals.set_auto_renew(client, body.enabled)
     return {"auto_renew": body.enabled}
+
+
+@router.put("/account/apply-credit", dependencies=[CsrfHeader])
+async def set_apply_credit(body: ApplyCreditIn, client: SignedIn, billing: BillingDep):
+    """On (the default): each new invoice is paid from your credit balance as far as it goes."""
+    await billing.set_apply_credit(client, body.enabled)
+    return {"apply_credit": body.enabled}
 
 
 @router.post("/operator/clients/{client_id}/credit", status_code=201, dependencies=[CsrfHeader])
@@ -427,14 +508,18 @@ def _own_document(document, client, number: str):
 
 @router.get("/invoices")
 async def my_invoices(client: SignedIn, sessions: SessionsDep):
+    """Your invoices, newest first, with what is paid and still due, and any credit note cancelling one."""
     async with sessions() as session:
-        rows = await orders.invoices_of(session, client.id)
+        rows = await billing_store.statement(session, client.id)
     return {"invoices": [{"number": i.number, "status": i.status, "issued_at": i.issued_at.isoformat(timespec="seconds"),
                           "due_at": i.due_at.isoformat(timespec="seconds"), "currency": i.currency,
                           "subtotal": Money(i.subtotal_minor, i.currency).amount(),
+                          "discount": Money(i.discount_minor, i.currency).amount(),
                           "tax": Money(i.tax_minor, i.currency).amount(),
                           "total": Money(i.total_minor, i.currency).amount(),
-                          "pdf": f"/api/v1/invoices/{i.number}.pdf"} for i in rows]}
+                          "paid": Money(paid, i.currency).amount(), "due": Money(due, i.currency).amount(),
+                          "credit_note": note.number if note else None,
+                          "pdf": f"/api/v1/invoices/{i.number}.pdf"} for i, paid, due, note in rows]}
 
 
 @router.get("/invoices/{number}.pdf")

@@ -1,0 +1,180 @@
+"""Billing as operators and customers ask for it: pay an order from the credit balance, record many
+cheques and wires at once (each row taken or refused on its own), cancel an invoice with a credit note,
+refund a PayPal payment, and the accountant's CSV exports. Money that belongs to a running order moves
+through its workflow; a refund through its own; bookkeeping on settled invoices is written here."""
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client as TemporalClient
+from temporalio.client import WorkflowFailureError
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.service import RPCError
+
+from api.services import payments
+from api.services.checkout import Checkout
+from api.services.updates import run_update
+from core.errors import BusinessError
+from core.money import Money
+from settings import Settings
+from store import billing, credit, exports, orders
+from store.models import Client, Invoice, Order
+from workflows.contracts import (
+    CANCEL_ORDER,
+    PAY_WITH_CREDIT,
+    REFUND_WORKFLOW,
+    CancelRequest,
+    OrderState,
+    PayWithCredit,
+    RefundInput,
+    RefundOutcome,
+    order_workflow_id,
+    refund_workflow_id,
+)
+
+log = logging.getLogger("mailmarket.billing")
+MAX_BULK = 200
+REFUND_WAIT = timedelta(seconds=20)
+
+
+@dataclass(frozen=True)
+class BulkRow:
+    invoice: str
+    method: str
+    amount: str
+    reference: str
+    received_on: str
+
+
+class Billing:
+    def __init__(self, settings: Settings, sessions: async_sessionmaker[AsyncSession], temporal: TemporalClient,
+                 checkout: Checkout):
+        self.settings, self.sessions, self.temporal, self.checkout = settings, sessions, temporal, checkout
+
+    # ---- customers -----------------------------------------------------------------------
+
+    async def pay_with_credit(self, client: Client, order_id: int) -> OrderState:
+        async with self.sessions() as session:
+            order = await session.get(Order, order_id)
+        if order is None or order.client_id != client.id:
+            raise BusinessError("order_not_found", "There is no such order in your account.", "order_id", 404)
+        return await run_update(self.temporal.get_workflow_handle(order_workflow_id(order_id)), PAY_WITH_CREDIT,
+                                PayWithCredit(f"client:{client.id}"), OrderState,
+                                closed=BusinessError("order_not_payable", "This order is no longer waiting for "
+                                                     "payment.", status=409))
+
+    async def set_apply_credit(self, client: Client, enabled: bool) -> None:
+        async with self.sessions.begin() as session:
+            await credit.set_apply_credit(session, client.id, enabled)
+
+    # ---- operators -----------------------------------------------------------------------
+
+    async def _invoice(self, session: AsyncSession, number: str) -> Invoice:
+        invoice = await orders.invoice_by_number(session, (number or "").strip()[:32])
+        if invoice is None:
+            raise BusinessError("invoice_unknown", f"There is no invoice {number.strip()[:32]!r}.", "invoice", 404)
+        return invoice
+
+    async def record_bulk(self, operator: Client, rows: list[BulkRow], today: date) -> list[dict]:
+        """Each row is recorded through its order's workflow, or refused with its reason; a refused
+        row changes nothing and does not stop the others (a bank statement is taken line by line)."""
+        if not rows:
+            raise BusinessError("rows_missing", "Give at least one payment.", "payments")
+        if len(rows) > MAX_BULK:
+            raise BusinessError("rows_too_many", f"Record at most {MAX_BULK} payments at a time.", "payments")
+        results = []
+        for index, row in enumerate(rows):
+            try:
+                async with self.sessions() as session:
+                    invoice = await self._invoice(session, row.invoice)
+                if invoice.order_id is None:
+                    raise BusinessError("invoice_not_payable_here", f"Invoice {invoice.number} is not an order's.",
+                                        "invoice", 409)
+                state = await payments.record(self.checkout, operator, invoice.order_id, method=row.method,
+                                              amount=row.amount, currency=invoice.currency, reference=row.reference,
+                                              received_on=row.received_on, today=today)
+                async with self.sessions() as session:
+                    outstanding = await self._outstanding(session, invoice.id)
+                results.append({"row": index, "invoice": invoice.number, "recorded": True, "status": state.status,
+                                "outstanding": outstanding})
+            except BusinessError as exc:
+                results.append({"row": index, "invoice": row.invoice, "recorded": False, "code": exc.code,
+                                "message": exc.message, "field": exc.field})
+        return results
+
+    async def _outstanding(self, session: AsyncSession, invoice_id: int) -> str:
+        invoice = await session.get(Invoice, invoice_id)
+        assert invoice is not None
+        due = invoice.total_minor - await billing.paid_on(session, invoice_id) if invoice.status == "unpaid" else 0
+        return Money(max(0, due), invoice.currency).amount()
+
+    async def cancel_invoice(self, operator: Client, number: str, reason: str) -> dict:
+        """An order still waiting for payment is cancelled by its workflow (holds released, client
+        told, credit note issued); any other issued invoice gets its credit note here."""
+        reason = " ".join((reason or "").split())[:300]
+        if not reason:
+            raise BusinessError("reason_missing", "Say why the invoice is cancelled (it is printed on the credit "
+                                "note).", "reason")
+        async with self.sessions() as session:
+            invoice = await self._invoice(session, number)
+            order = await session.get(Order, invoice.order_id) if invoice.order_id else None
+        if invoice.status == "cancelled":
+            raise BusinessError("invoice_cancelled", f"Invoice {invoice.number} is already cancelled.", "invoice", 409)
+        if order is not None and order.status == "pending_payment":
+            try:
+                await self.temporal.get_workflow_handle(order_workflow_id(order.id)).signal(
+                    CANCEL_ORDER, CancelRequest(reason, f"operator:{operator.id}"))
+            except RPCError:
+                raise BusinessError("order_not_cancellable", "This order can no longer be cancelled.",
+                                    status=409) from None
+            return {"invoice": invoice.number, "status": "cancelling"}
+        async with self.sessions.begin() as session:
+            note = await billing.cancel_invoice(session, invoice_id=invoice.id, reason=reason,
+                                                actor=f"operator:{operator.id}", now=datetime.now(timezone.utc))
+        assert note is not None
+        return {"invoice": invoice.number, "status": "cancelled", "credit_note": note.number,
+                "credited": Money(note.credited_minor, note.currency).amount()}
+
+    async def refund(self, operator: Client, number: str, amount: str, reason: str, key: str | None) -> dict:
+        """Refund part or all of an invoice's PayPal payment. The key (Idempotency-Key) makes a repeated
+        request the same refund; without one each request is a new refund."""
+        key = (key or "").strip()[:80] or str(uuid.uuid4())
+        async with self.sessions() as session:
+            invoice = await self._invoice(session, number)
+        money = Money.parse(amount, invoice.currency)
+        if money.minor <= 0:
+            raise BusinessError("amount_invalid", "A refund must be more than zero.", "amount")
+        handle = await self.temporal.start_workflow(
+            REFUND_WORKFLOW, RefundInput(key, invoice.number, money.minor, money.currency, reason,
+                                         f"operator:{operator.id}"),
+            id=refund_workflow_id(invoice.number, key), task_queue=self.settings.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING, result_type=RefundOutcome)
+        try:
+            outcome: RefundOutcome = await asyncio.wait_for(
+                handle.result(rpc_timeout=REFUND_WAIT), REFUND_WAIT.total_seconds())
+        except (RPCError, WorkflowFailureError, asyncio.TimeoutError) as exc:
+            log.warning("refund %s on %s not finished: %s", key, invoice.number, exc)
+            return {"invoice": invoice.number, "key": key, "status": "requested"}
+        if outcome.status == "refused":
+            raise BusinessError(outcome.code or "refund_refused", outcome.message, "amount", 409)
+        if outcome.status == "failed":
+            raise BusinessError("refund_failed", f"PayPal did not refund it: {outcome.message}", "amount", 502)
+        return {"invoice": invoice.number, "key": key, "status": outcome.status, "amount": money.amount(),
+                "paypal_refund_id": outcome.paypal_refund_id}
+
+    async def export_csv(self, kind: str, start: str | None, end: str | None, today: date) -> tuple[str, str]:
+        first, last = exports.parse_range(start, end, today)
+        async with self.sessions() as session:
+            found = await exports.rows(session, kind, first, last)
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=exports.COLUMNS[kind], lineterminator="\r\n")
+        writer.writeheader()
+        writer.writerows(found)
+        return f"{kind}-{first.isoformat()}-{last.isoformat()}.csv", out.getvalue()
