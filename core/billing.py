@@ -20,15 +20,19 @@ def round_half_up(numerator: int, denominator: int) -> int:
     return int((Decimal(numerator) / Decimal(denominator)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def parse_tax_rate(text: str, field: str = "tax_rate") -> int:
+def parse_percent(text: str, field: str, code: str = "percent_invalid", noun: str = "percentage") -> int:
     """'20', '20%', '7.25' -> basis points (2000, 2000, 725); 0 is allowed."""
     cleaned = (text or "").strip()
     if not _RATE.match(cleaned):
-        raise BusinessError("tax_rate_invalid", f"'{cleaned[:20]}' is not a tax rate like 20 or 7.25%.", field)
+        raise BusinessError(code, f"'{cleaned[:20]}' is not a {noun} like 20 or 7.25%.", field)
     bp = int(Decimal(cleaned.rstrip("%")) * 100)
     if bp > MAX_TAX_BP:
-        raise BusinessError("tax_rate_invalid", "A tax rate cannot be above 100%.", field)
+        raise BusinessError(code, f"A {noun} cannot be above 100%.", field)
     return bp
+
+
+def parse_tax_rate(text: str, field: str = "tax_rate") -> int:
+    return parse_percent(text, field, "tax_rate_invalid", "tax rate")
 
 
 def rate_text(bp: int) -> str:

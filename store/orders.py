@@ -38,6 +38,8 @@ class LineSpec:
     years: int
     destination: str
     unit_price: Money          # per year
+    discount: Money | None = None   # a promo code's share of this line
+    promo_code: str = ""
 
     @property
     def address(self) -> str:
@@ -82,7 +84,9 @@ async def place_order(session: AsyncSession, client: Client, lines: list[LineSpe
     items = []
     for spec, sub in zip(lines, subs):
         description = f"Email {spec.kind} {spec.address}, {spec.years} year{'s' if spec.years > 1 else ''}"
-        items.append(Item(Line(description, spec.years, spec.unit_price, tax_bp=terms.tax_bp),
+        if spec.discount and spec.discount.minor:
+            description += f" (promo code {spec.promo_code})"
+        items.append(Item(Line(description, spec.years, spec.unit_price, spec.discount, tax_bp=terms.tax_bp),
                           period_years=spec.years))
     totals = await write_lines(session, invoice, items)
     for spec, sub, item, line_total in zip(lines, subs, items, totals):

@@ -149,7 +149,7 @@ async def cart_checkout(request: Request, client: MaybeClient, sessions: Session
         wanted.append(WantedAddress(line.local_part, line.domain, kind, years, entered.get(f"destination_{i}", ""),
                                     entered.get(f"password_{i}", "")))
     try:
-        order = await checkout.place_order(client, wanted)
+        order = await checkout.place_order(client, wanted, entered.get("promo_code", ""))
     except BusinessError as exc:
         entered = {k: v for k, v in entered.items() if not k.startswith("password_")}  # never echoed back
         return await _render_cart(request, client, sessions, settings, exc.status if exc.status < 500 else 503,

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime, timezone
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request
@@ -22,9 +22,11 @@ from api.services.ordering import WantedAddress
 from api.views import addresses_view, grid_view, order_view, surname_initial
 from core.errors import BusinessError
 from core.addresses import display_domain, normalize_destination, normalize_domain
+from core.billing import parse_percent
 from core.money import Money
+from core.promos import PromoRule, normalize_code
 from store import billing as billing_store
-from store import catalog, clients, credit, orders, reserved
+from store import catalog, clients, credit, orders, promos, reserved
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 
@@ -142,8 +144,26 @@ class ApplyCreditIn(BaseModel):
     enabled: bool
 
 
+class PromoIn(BaseModel):
+    code: str = Field(max_length=40, description="letters, digits, - and _; matched case-insensitively")
+    percent: str | None = Field(default=None, max_length=6, description="e.g. 10 or 12.5 (percent off), or")
+    amount: str | None = Field(default=None, max_length=20, description="a fixed amount off the order, e.g. 5.00")
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    max_uses: int | None = Field(default=None, description="overall; omit for no limit")
+    max_uses_per_client: int | None = None
+    kinds: list[str] = Field(default_factory=list, max_length=2, description="forwarder, mailbox; empty: both")
+    domains: list[str] = Field(default_factory=list, max_length=200, description="empty: every domain")
+
+
+class PromoActiveIn(BaseModel):
+    active: bool
+
+
 class OrderIn(BaseModel):
     lines: list[OrderLineIn] = Field(min_length=1, max_length=20)
+    promo_code: str | None = Field(default=None, max_length=40, description="a promo code; refused with the reason "
+                                                                           "if it cannot be used (nothing is ordered)")
 
 
 def _client_json(client) -> dict:
@@ -221,7 +241,7 @@ async def get_availability(request: Request, sessions: ReadSessionsDep, settings
 @router.post("/orders", status_code=201, dependencies=[CsrfHeader])
 async def create_order(body: OrderIn, client: SignedIn, checkout: CheckoutDep, sessions: SessionsDep):
     wanted = [WantedAddress(l.local_part, l.domain, l.kind, l.years, l.destination, l.password) for l in body.lines]
-    order = await checkout.place_order(client, wanted)
+    order = await checkout.place_order(client, wanted, body.promo_code or "")
     async with sessions() as session:
         return (await order_view(session, checkout, order.id, client.id)).as_dict()
 
@@ -307,6 +327,49 @@ async def refund_invoice(number: str, body: RefundIn, operator: Operator, billin
     """Operators: refund part or all of the invoice's PayPal payment through PayPal. Send an
     Idempotency-Key header so that a repeated request is the same refund, never a second one."""
     return await billing.refund(operator, number, body.amount, body.reason, idempotency_key)
+
+
+@router.post("/operator/promo-codes", status_code=201, dependencies=[CsrfHeader])
+async def create_promo_code(body: PromoIn, operator: Operator, sessions: SessionsDep, settings: SettingsDep):
+    """Operators: a promo code, a percentage or a fixed amount off, in a window, with limits of uses
+    overall and per client, for some kinds or domains only."""
+    rule = PromoRule(code=normalize_code(body.code, "code"),
+                     percent_bp=parse_percent(body.percent, "percent") if body.percent else 0,
+                     amount=Money.parse(body.amount, settings.currency) if body.amount else None,
+                     starts_at=_aware(body.starts_at), ends_at=_aware(body.ends_at), max_uses=body.max_uses,
+                     max_uses_per_client=body.max_uses_per_client,
+                     kinds=tuple(k.strip().lower() for k in body.kinds),
+                     domains=tuple(normalize_domain(d, "domains") for d in body.domains))
+    async with sessions.begin() as session:
+        row = await promos.create(session, rule, settings.currency, f"operator:{operator.id}")
+    return _promo_json(row, 0)
+
+
+@router.get("/operator/promo-codes")
+async def list_promo_codes(operator: Operator, sessions: SessionsDep):
+    async with sessions() as session:
+        return {"promo_codes": [_promo_json(row, used) for row, used in await promos.listing(session)]}
+
+
+@router.post("/operator/promo-codes/{code}/active", dependencies=[CsrfHeader])
+async def set_promo_active(code: str, body: PromoActiveIn, operator: Operator, sessions: SessionsDep):
+    async with sessions.begin() as session:
+        row = await promos.set_active(session, normalize_code(code, "code"), body.active, f"operator:{operator.id}")
+        used = await promos.uses(session, row.id)
+    return _promo_json(row, used)
+
+
+def _aware(when: datetime | None) -> datetime | None:
+    return when.replace(tzinfo=timezone.utc) if when is not None and when.tzinfo is None else when
+
+
+def _promo_json(row, used: int) -> dict:
+    rule = promos.rule_of(row)
+    return {"code": row.code, "value": rule.describe(), "active": row.active, "uses": used,
+            "max_uses": row.max_uses, "max_uses_per_client": row.max_uses_per_client,
+            "kinds": list(rule.kinds), "domains": list(rule.domains),
+            "starts_at": row.starts_at.isoformat() if row.starts_at else None,
+            "ends_at": row.ends_at.isoformat() if row.ends_at else None}
 
 
 @router.get("/operator/exports/{kind}.csv")

@@ -51,11 +51,11 @@ class Checkout:
     def __init__(self, settings: Settings, sessions: async_sessionmaker[AsyncSession], temporal: TemporalClient):
         self.settings, self.sessions, self.temporal = settings, sessions, temporal
 
-    async def place_order(self, client: Client, wanted: list[WantedAddress]) -> Order:
+    async def place_order(self, client: Client, wanted: list[WantedAddress], promo_code: str = "") -> Order:
         now = datetime.now(timezone.utc)
         try:
             async with self.sessions.begin() as session:
-                order, inp = await place(session, self.settings, client, wanted, now)
+                order, inp = await place(session, self.settings, client, wanted, now, promo_code)
         except BusinessError as exc:
             # A double submit of the same single address returns the order it already made.
             if exc.code == "address_taken" and len(wanted) == 1:

@@ -2,7 +2,7 @@
 one transaction, and describe the order workflow to start. Nothing is written on a refusal."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,14 +10,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.addresses import normalize_destination, normalize_domain, normalize_local_part
 from core.availability import Cell
 from core.errors import BusinessError
+from core.money import Money
+from core.promos import PromoLine, discounts, normalize_code
 from core.passwords import check_mailbox_password
 from core.pricing import Kind, PriceList, parse_kind
 from core.terms import check_term_fits_registry, validate_term
 from settings import Settings
-from store import availability, orders, secrets
+from store import availability, orders, promos, secrets
 from api.services.destinations import check_destination
 from store.secrets import SecretBox
-from store.models import Client, Order
+from store.models import Client, Order, PromoCode
 from workflows.contracts import AddressLine, OrderInput, address_workflow_id
 
 MAX_LINES = 20
@@ -77,14 +79,30 @@ async def validate_lines(session: AsyncSession, settings: Settings, wanted: list
     return specs
 
 
+async def apply_promo(session: AsyncSession, client: Client, specs: list[orders.LineSpec], raw_code: str,
+                      now: datetime) -> tuple[list[orders.LineSpec], PromoCode]:
+    """The lines with the code's discount on each, or the reason the code cannot be used. The code's
+    row stays locked until the order is written, so its limits hold under concurrent checkouts."""
+    promo = await promos.locked(session, normalize_code(raw_code))
+    rule = promos.rule_of(promo)
+    off = discounts(rule, [PromoLine(s.kind, s.domain.name, s.unit_price.times(s.years)) for s in specs], now=now,
+                    uses=await promos.uses(session, promo.id), client_uses=await promos.uses(session, promo.id, client.id))
+    return [replace(s, discount=d, promo_code=promo.code) for s, d in zip(specs, off)], promo
+
+
 async def place(session: AsyncSession, settings: Settings, client: Client, wanted: list[WantedAddress],
-                now: datetime) -> tuple[Order, OrderInput]:
+                now: datetime, promo_code: str = "") -> tuple[Order, OrderInput]:
     """Write the order; the caller commits and then starts the workflow described by OrderInput."""
     specs = await validate_lines(session, settings, wanted, now.date())
+    promo = None
+    if promo_code.strip():
+        specs, promo = await apply_promo(session, client, specs, promo_code, now)
     deadline = timedelta(minutes=settings.checkout_hold_minutes)
     order, invoice, subs = await orders.place_order(session, client, specs, now=now, due_at=now + deadline,
                                                     workflow_id_for=address_workflow_id,
                                                     terms=settings.invoice_terms(client))
+    if promo is not None:
+        await promos.redeem(session, promo, client.id, order.id, Money(invoice.discount_minor, invoice.currency))
     box = SecretBox(settings.secrets_key.get_secret_value())
     for sub, spec, w in zip(subs, specs, wanted):
         if spec.kind == Kind.MAILBOX.value:
