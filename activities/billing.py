@@ -19,10 +19,10 @@ from store import billing, invoice_pdf, orders
 from store.invoicing import Seller
 from store.models import Client, Invoice
 from workflows.contracts import (
-    ApplyPayment,
     IssueInvoice,
     PaymentApplied,
     PayFromCredit,
+    RecordPayment,
     RefundInput,
     RefundOutcome,
     RefundReserved,
@@ -39,6 +39,13 @@ def _refusal(exc: BusinessError) -> ApplicationError:
 def _applied(outcome: billing.PaymentOutcome, reference: str) -> PaymentApplied:
     return PaymentApplied(outcome.invoice_number, outcome.applied_minor, outcome.overpaid_minor,
                           outcome.outstanding_minor, outcome.paid_in_full, reference)
+
+
+async def _order_invoice(session: AsyncSession, order_id: int) -> Invoice:
+    invoice = await orders.invoice_for_order(session, order_id)
+    if invoice is None:
+        raise LookupError(f"order {order_id} has no invoice")
+    return invoice
 
 
 async def invoice_pdf_of(session: AsyncSession, number: str, seller: Seller) -> tuple[Invoice, Client, Attachment]:
@@ -63,9 +70,7 @@ class BillingActivities:
         """Credit first (when the client lets it), then, if anything is left to pay, the invoice email."""
         now = datetime.now(timezone.utc)
         async with self._sessions.begin() as session:
-            invoice = await orders.invoice_for_order(session, inp.order_id)
-            if invoice is None:
-                raise LookupError(f"order {inp.order_id} has no invoice")
+            invoice = await _order_invoice(session, inp.order_id)
             client = await session.get(Client, invoice.client_id)
             assert client is not None
             paid = None
@@ -91,7 +96,7 @@ class BillingActivities:
 
     @activity.defn(name="apply_payment")
     @heartbeating
-    async def apply_payment(self, inp: ApplyPayment) -> PaymentApplied:
+    async def apply_payment(self, inp: RecordPayment) -> PaymentApplied:
         try:
             async with self._sessions.begin() as session:
                 outcome = await orders.record_payment(
@@ -106,9 +111,7 @@ class BillingActivities:
     async def pay_from_credit(self, inp: PayFromCredit) -> PaymentApplied:
         now = datetime.now(timezone.utc)
         async with self._sessions.begin() as session:
-            invoice = await orders.invoice_for_order(session, inp.order_id)
-            if invoice is None:
-                raise LookupError(f"order {inp.order_id} has no invoice")
+            invoice = await _order_invoice(session, inp.order_id)
             outcome = await billing.pay_from_credit(session, invoice_id=invoice.id, key=inp.key, now=now,
                                                     actor=inp.actor)
             if outcome is None:

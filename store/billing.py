@@ -16,6 +16,7 @@ from core.billing import check_refund, settle
 from core.errors import BusinessError
 from core.money import Money
 from store import audit, credit
+from store.db import for_update
 from store.models import CreditNote, CreditNoteSequence, Invoice, Order, Payment, PromoRedemption, Refund
 
 CREDIT_NOTE_FORMAT = "CN-{year}-{seq:06d}"
@@ -41,10 +42,8 @@ async def next_number(session: AsyncSession, table, year: int, fmt: str) -> str:
 
 
 async def lock_invoice(session: AsyncSession, invoice_id: int) -> Invoice:
-    query = select(Invoice).where(Invoice.id == invoice_id)
-    if session.bind.dialect.name == "postgresql":
-        query = query.with_for_update()
-    invoice = (await session.execute(query)).scalar_one_or_none()
+    invoice = (await session.execute(for_update(session, select(Invoice).where(Invoice.id == invoice_id)))
+               ).scalar_one_or_none()
     if invoice is None:
         raise BusinessError("invoice_unknown", f"There is no invoice {invoice_id}.", "invoice", 404)
     return invoice

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.errors import BusinessError
 from core.money import Money
 from store import audit
+from store.db import for_update
 from store.models import Client, CreditEntry
 
 
@@ -19,10 +20,8 @@ async def balance(session: AsyncSession, client_id: int, currency: str) -> Money
 
 async def _lock_client(session: AsyncSession, client_id: int) -> Client:
     """Serialise balance changes of one client (PostgreSQL row lock; SQLite serialises writers)."""
-    query = select(Client).where(Client.id == client_id)
-    if session.bind.dialect.name == "postgresql":
-        query = query.with_for_update()
-    client = (await session.execute(query)).scalar_one_or_none()
+    client = (await session.execute(for_update(session, select(Client).where(Client.id == client_id)))
+              ).scalar_one_or_none()
     if client is None:
         raise BusinessError("client_unknown", f"There is no client {client_id}.", "client_id", 404)
     return client

@@ -18,6 +18,11 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001 - DB-API
     cursor.close()
 
 
+def for_update(session: AsyncSession, query):
+    """The query with a row lock on PostgreSQL; SQLite serialises writers on its own."""
+    return query.with_for_update() if session.bind.dialect.name == "postgresql" else query
+
+
 def make_engine(async_url: str) -> AsyncEngine:
     url = make_url(async_url)
     if url.get_backend_name() == "sqlite":

@@ -11,6 +11,7 @@ from core.errors import BusinessError
 from core.money import Money
 from core.promos import PromoRule
 from store import audit
+from store.db import for_update
 from store.models import PromoCode, PromoRedemption
 
 
@@ -43,10 +44,8 @@ async def create(session: AsyncSession, rule: PromoRule, currency: str, actor: s
 
 
 async def locked(session: AsyncSession, code: str) -> PromoCode:
-    query = select(PromoCode).where(PromoCode.code == code)
-    if session.bind.dialect.name == "postgresql":
-        query = query.with_for_update()
-    row = (await session.execute(query)).scalar_one_or_none()
+    row = (await session.execute(for_update(session, select(PromoCode).where(PromoCode.code == code)))
+           ).scalar_one_or_none()
     if row is None:
         raise BusinessError("promo_unknown", f"There is no promo code {code}.", "promo_code", 404)
     return row

@@ -3,20 +3,12 @@ capture, ask PayPal under the key (its PayPal-Request-Id), then record it or rel
 The workflow id is the idempotency key, so a repeated request is the same refund."""
 from __future__ import annotations
 
-from datetime import timedelta
-
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from workflows.contracts import REFUND_WORKFLOW, RefundInput, RefundOutcome, RefundReserved
-
-STEP = dict(
-    start_to_close_timeout=timedelta(seconds=60),
-    heartbeat_timeout=timedelta(seconds=10),
-    retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=2)),
-)
+    from workflows.order import STEP
 
 
 @workflow.defn(name=REFUND_WORKFLOW)

@@ -618,17 +618,6 @@ class PaymentApplied:
 
 
 @dataclass
-class ApplyPayment:
-    order_id: int
-    method: str
-    amount_minor: int
-    currency: str
-    reference: str
-    received_at: datetime
-    actor: str = "system"
-
-
-@dataclass
 class PayWithCredit:
     actor: str
 

@@ -18,7 +18,6 @@ with workflow.unsafe.imports_passed_through():
         BEGIN_PAYPAL,
         BILLING_V4,
         PAY_WITH_CREDIT,
-        ApplyPayment,
         IssueInvoice,
         PaymentApplied,
         PayFromCredit,
@@ -157,7 +156,7 @@ class OrderWorkflow:
                             tzinfo=timezone.utc)
         if self._v4:
             try:
-                applied = await self._apply(ApplyPayment(inp.order_id, payment.method, payment.amount_minor,
+                applied = await self._apply(RecordPayment(inp.order_id, payment.method, payment.amount_minor,
                                                          payment.currency, payment.reference, received,
                                                          payment.actor))
             finally:
@@ -225,9 +224,9 @@ class OrderWorkflow:
         if not self._v4 or self._recording:
             raise ApplicationError("This order cannot be paid from credit now.", type=Refusal.ORDER_NOT_PAYABLE)
 
-    async def _apply(self, step: ApplyPayment | PayFromCredit) -> PaymentApplied:
+    async def _apply(self, step: RecordPayment | PayFromCredit) -> PaymentApplied:
         """A payment against the invoice (v4), its receipt, and what is still due after it."""
-        name = "apply_payment" if isinstance(step, ApplyPayment) else "pay_from_credit"
+        name = "apply_payment" if isinstance(step, RecordPayment) else "pay_from_credit"
         try:
             applied: PaymentApplied = await workflow.execute_activity(name, step, result_type=PaymentApplied, **STEP)
         except ActivityError as err:
@@ -350,7 +349,7 @@ class OrderWorkflow:
 
         paid_at = workflow.now()
         if self._v4:
-            await self._apply(ApplyPayment(inp.order_id, "paypal", capture.amount_minor, capture.currency,
+            await self._apply(RecordPayment(inp.order_id, "paypal", capture.amount_minor, capture.currency,
                                            capture.capture_id, paid_at))
         else:
             await workflow.execute_activity("record_payment", RecordPayment(

@@ -119,12 +119,8 @@ class CreditIn(BaseModel):
     reference: str = Field(default="", max_length=100, description="idempotency key: the same one is applied once")
 
 
-class BulkPaymentIn(BaseModel):
+class BulkPaymentIn(PaymentIn):
     invoice: str = Field(max_length=32, description="the invoice number the payment is for")
-    method: str = Field(max_length=20, description="cheque or wire")
-    amount: str = Field(max_length=20)
-    reference: str = Field(max_length=100, description="cheque number or bank reference")
-    received_on: str = Field(max_length=10, description="YYYY-MM-DD")
 
 
 class BulkPaymentsIn(BaseModel):
