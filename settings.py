@@ -14,7 +14,7 @@ from core.lifecycle import DEFAULT_LADDER, parse_ladder
 from core.money import Money
 from core.pricing import PriceList
 from store.invoicing import InvoiceTerms, Seller
-from workflows.contracts import Lifecycle
+from workflows.contracts import Dunning, Lifecycle
 
 ROOT = Path(__file__).resolve().parent
 
@@ -67,6 +67,11 @@ class Settings(BaseSettings):
     seller_name: str = "mailmarket"
     seller_address: str = ""
     seller_tax_id: str = ""
+    # an operator's own invoices: when due, and how they are chased
+    custom_invoice_due_days: int = 14
+    dunning_before_days: int = 3                 # a reminder this many days before the due date (0: none)
+    dunning_overdue_days: list[int] = Field(default_factory=lambda: [7, 14, 30])   # 1st, 2nd, 3rd overdue
+    dunning_suspend_after_days: int = 45         # days overdue before the client's addresses are suspended (0: never)
 
     # after the sale: reminders, renewal, expiry
     reminder_ladder: list[str] = Field(default_factory=lambda: list(DEFAULT_LADDER))
@@ -130,6 +135,12 @@ class Settings(BaseSettings):
         own = getattr(client, "tax_bp", None)
         return InvoiceTerms(own if own is not None else parse_tax_rate(self.default_tax_rate, "default_tax_rate"),
                             self.invoice_number_format)
+
+    def dunning(self) -> Dunning:
+        if any(d < 1 for d in self.dunning_overdue_days) or self.dunning_before_days < 0 \
+                or self.dunning_suspend_after_days < 0:
+            raise ValueError("dunning days are positive (0 switches the reminder before or the suspension off)")
+        return Dunning(self.dunning_before_days, sorted(self.dunning_overdue_days), self.dunning_suspend_after_days)
 
     def seller(self) -> Seller:
         return Seller(self.seller_name, self.seller_address, self.seller_tax_id)

@@ -39,13 +39,15 @@ from store.db import make_engine, make_sessionmaker
 from store.secrets import SecretBox
 from workflows.address import AddressWorkflow
 from workflows.billing import RefundWorkflow
+from workflows.invoice import InvoiceWorkflow
 from workflows.contracts import INVENTORY_SCHEDULE_ID, InventorySyncInput
 from workflows.inventory import CpanelInventorySyncWorkflow
 from workflows.order import OrderWorkflow
 from workflows.reminders import ReminderDigestWorkflow
 
 log = logging.getLogger("mailmarket.worker")
-WORKFLOWS = [OrderWorkflow, AddressWorkflow, CpanelInventorySyncWorkflow, ReminderDigestWorkflow, RefundWorkflow]
+WORKFLOWS = [OrderWorkflow, AddressWorkflow, CpanelInventorySyncWorkflow, ReminderDigestWorkflow, RefundWorkflow,
+             InvoiceWorkflow]
 
 
 async def connect(settings: Settings) -> Client:
@@ -110,6 +112,8 @@ async def build_activities(settings: Settings, temporal: Client | None = None):
             expiry.suspend_address, expiry.restore_address, expiry.remove_address,
             money.issue_invoice, money.apply_payment, money.pay_from_credit, money.send_receipt,
             money.reserve_refund, money.refund_at_paypal, money.settle_refund,
+            money.issue_custom_invoice, money.apply_invoice_payment, money.send_dunning_notice,
+            money.set_client_suspended, money.cancel_custom_invoice,
         ]
     finally:
         for client in (cpanel, enom, paypal):

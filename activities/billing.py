@@ -15,10 +15,15 @@ from core.errors import BusinessError
 from core.money import Money
 from providers.mail.protocol import Attachment
 from providers.paypal.protocol import LogicalError, PaymentsAPI, RefundRequest
-from store import billing, invoice_pdf, orders
+from store import billing, dunning, invoice_pdf, orders
 from store.invoicing import Seller
 from store.models import Client, Invoice
 from workflows.contracts import (
+    CancelCustomInvoice,
+    ClientServices,
+    DunningNotice,
+    InvoicePayment,
+    IssueCustomInvoice,
     IssueInvoice,
     PaymentApplied,
     PayFromCredit,
@@ -27,6 +32,7 @@ from workflows.contracts import (
     RefundOutcome,
     RefundReserved,
     SendReceipt,
+    ServiceLine,
 )
 
 METHOD_NAMES = {"paypal": "PayPal", "cheque": "cheque", "wire": "wire transfer", "credit": "credit balance"}
@@ -68,16 +74,27 @@ class BillingActivities:
     @heartbeating
     async def issue_invoice(self, inp: IssueInvoice) -> PaymentApplied:
         """Credit first (when the client lets it), then, if anything is left to pay, the invoice email."""
+        async with self._sessions() as session:
+            invoice = await _order_invoice(session, inp.order_id)
+        return await self._issue(invoice.id, inp.credit_key, f"{self._base}/orders/{inp.order_id}")
+
+    @activity.defn(name="issue_custom_invoice")
+    @heartbeating
+    async def issue_custom_invoice(self, inp: IssueCustomInvoice) -> PaymentApplied:
+        return await self._issue(inp.invoice_id, inp.credit_key, f"{self._base}/invoices")
+
+    async def _issue(self, invoice_id: int, credit_key: str, pay_url: str) -> PaymentApplied:
         now = datetime.now(timezone.utc)
         async with self._sessions.begin() as session:
-            invoice = await _order_invoice(session, inp.order_id)
+            invoice = await session.get(Invoice, invoice_id)
+            assert invoice is not None
             client = await session.get(Client, invoice.client_id)
             assert client is not None
             paid = None
             if client.apply_credit:
-                paid = await billing.pay_from_credit(session, invoice_id=invoice.id, key=inp.credit_key, now=now)
+                paid = await billing.pay_from_credit(session, invoice_id=invoice.id, key=credit_key, now=now)
             outstanding = invoice.total_minor - await billing.paid_on(session, invoice.id)
-        result = (_applied(paid, inp.credit_key) if paid is not None
+        result = (_applied(paid, credit_key) if paid is not None
                   else PaymentApplied(invoice.number, 0, 0, max(0, outstanding), outstanding <= 0))
         if not result.paid_in_full:
             async with self._sessions() as session:
@@ -89,7 +106,7 @@ class BillingActivities:
                  "total": Money(invoice.total_minor, invoice.currency).display(), "due": due.display(),
                  "credit_applied": Money(result.applied_minor, invoice.currency).display()
                  if result.applied_minor else "",
-                 "due_date": invoice.due_at.date().isoformat(), "pay_url": f"{self._base}/orders/{inp.order_id}",
+                 "due_date": invoice.due_at.date().isoformat(), "pay_url": pay_url,
                  "invoices_url": f"{self._base}/invoices"},
                 [attachment])
         return result
@@ -140,6 +157,54 @@ class BillingActivities:
              if payment.amount_minor > payment.applied_minor else "",
              "due": money(due) if due else "", "invoices_url": f"{self._base}/invoices"},
             [attachment])
+
+    @activity.defn(name="apply_invoice_payment")
+    @heartbeating
+    async def apply_invoice_payment(self, inp: InvoicePayment) -> PaymentApplied:
+        try:
+            async with self._sessions.begin() as session:
+                outcome = await billing.apply_payment(
+                    session, invoice_id=inp.invoice_id, method=inp.method, amount=Money(inp.amount_minor, inp.currency),
+                    reference=inp.reference, received_at=inp.received_at, actor=inp.actor)
+        except BusinessError as exc:
+            raise _refusal(exc) from exc
+        return _applied(outcome, inp.reference)
+
+    # ---- dunning -------------------------------------------------------------------------
+
+    @activity.defn(name="send_dunning_notice")
+    @heartbeating
+    async def send_dunning_notice(self, inp: DunningNotice) -> None:
+        """A reminder that an invoice is coming due or overdue, with what is still due and its PDF."""
+        async with self._sessions.begin() as session:
+            invoice = await dunning.note_reminder(session, inp.invoice_id, inp.count)
+        async with self._sessions() as session:
+            invoice, client, attachment = await invoice_pdf_of(session, invoice.number, self._seller)
+            due = invoice.total_minor - await billing.paid_on(session, invoice.id)
+        if invoice.status != "unpaid" or due <= 0:
+            return
+        await self._notifications.deliver(
+            f"dunning:{invoice.number}:{inp.step}:{inp.level}", "invoice_reminder", inp.to or client.email, client.id,
+            {"name": inp.name or client.name, "invoice": invoice.number, "step": inp.step, "level": str(inp.level),
+             "due": Money(due, invoice.currency).display(), "due_date": invoice.due_at.date().isoformat(),
+             "suspend_on": inp.suspend_on.isoformat() if inp.suspend_on else "",
+             "pay_url": f"{self._base}/invoices"},
+            [attachment])
+
+    @activity.defn(name="set_client_suspended")
+    @heartbeating
+    async def set_client_suspended(self, inp: ClientServices) -> list[ServiceLine]:
+        async with self._sessions.begin() as session:
+            running = await dunning.set_suspended(session, inp.client_id, inp.suspended, inp.invoice_number,
+                                                  datetime.now(timezone.utc))
+            return [ServiceLine(s.id, s.address, s.kind, s.destination) for s in running]
+
+    @activity.defn(name="cancel_custom_invoice")
+    @heartbeating
+    async def cancel_custom_invoice(self, inp: CancelCustomInvoice) -> None:
+        async with self._sessions.begin() as session:
+            await billing.cancel_invoice(session, invoice_id=inp.invoice_id, reason=inp.reason, actor=inp.actor,
+                                         now=datetime.now(timezone.utc))
 
     # ---- refunds -------------------------------------------------------------------------
 

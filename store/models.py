@@ -65,6 +65,9 @@ class Client(Base):
     tax_bp: Mapped[int | None] = mapped_column(Integer, nullable=True)   # basis points; NULL: the default rate
     # new invoices take what the credit balance can pay of them as soon as they are issued
     apply_credit: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    # services suspended for an overdue invoice (its number in the reason), lifted on payment
+    suspended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    suspended_reason: Mapped[str] = mapped_column(String(200), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
 
 
@@ -231,6 +234,8 @@ class Invoice(Base):
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    reminders_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")   # dunning notices
+    created_by: Mapped[str] = mapped_column(String(120), default="system", server_default="system")
     lines: Mapped[list[InvoiceLine]] = relationship(order_by="InvoiceLine.id")
 
 

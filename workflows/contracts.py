@@ -42,6 +42,9 @@ RENEWAL_DECIDED = "renewal_decided"              # signal on AddressWorkflow: co
 PAY_WITH_CREDIT = "pay_with_credit"    # update on OrderWorkflow -> OrderState: the credit balance pays
 STATE = "state"                        # query on both
 REFUND_WORKFLOW = "RefundWorkflow"
+INVOICE_WORKFLOW = "InvoiceWorkflow"     # an operator's own invoice: issue, dunning, payment
+RECORD_INVOICE_PAYMENT = "record_invoice_payment"   # update on InvoiceWorkflow -> InvoiceState
+CANCEL_INVOICE = "cancel_invoice"        # signal on InvoiceWorkflow (CancelRequest)
 # Order runs from here on email the invoice when it is issued (credit applied first), a receipt for
 # every payment, and take partial payments; runs started before keep their exact-amount path.
 BILLING_V4 = "billing-v4-invoices-receipts-partial-payments"
@@ -670,3 +673,92 @@ class RefundOutcome:
 
 def refund_workflow_id(invoice_number: str, key: str) -> str:
     return f"refund:{invoice_number}:{key}"
+
+
+# ---- custom invoices and dunning ------------------------------------------------------------
+
+@dataclass
+class Dunning:
+    """When an unpaid invoice's reminders go out, relative to its due date, and when the client's
+    services are suspended (0: never). Fixed into each run's input so replays agree."""
+    before_days: int = 3
+    overdue_days: list[int] = field(default_factory=lambda: [7, 14, 30])
+    suspend_after_days: int = 45
+
+
+@dataclass
+class InvoiceInput:
+    invoice_id: int
+    number: str
+    client_id: int
+    client_email: str
+    client_name: str
+    total_minor: int
+    currency: str
+    due_at: datetime
+    dunning: Dunning = field(default_factory=Dunning)
+
+
+@dataclass
+class InvoiceState:
+    number: str
+    status: str                      # unpaid | paid | cancelled
+    due_minor: int
+    reminders: int = 0               # dunning emails sent
+    suspended: bool = False          # the client's services, for this invoice
+    message: str = ""
+
+
+@dataclass
+class IssueCustomInvoice:
+    invoice_id: int
+    credit_key: str
+
+
+@dataclass
+class InvoicePayment:
+    invoice_id: int
+    method: str
+    amount_minor: int
+    currency: str
+    reference: str
+    received_at: datetime
+    actor: str
+
+
+@dataclass
+class DunningNotice:
+    invoice_id: int
+    step: str                        # upcoming | overdue
+    level: int                       # 0 before the due date, then 1, 2, 3...
+    to: str
+    client_id: int
+    name: str
+    count: int                       # this is the invoice's n-th notice
+    suspend_on: date | None = None   # told in the last overdue notice
+
+
+@dataclass
+class ServiceLine:
+    subscription_id: int
+    address: str
+    kind: str
+    destination: str
+
+
+@dataclass
+class ClientServices:
+    client_id: int
+    suspended: bool                  # set (True) or lift (False) the client's debt suspension
+    invoice_number: str
+
+
+@dataclass
+class CancelCustomInvoice:
+    invoice_id: int
+    reason: str
+    actor: str
+
+
+def invoice_workflow_id(number: str) -> str:
+    return f"invoice:{number}"

@@ -13,6 +13,8 @@ from api.auth import hash_password, sign_in, sign_out, verify_password
 from api.deps import (BillingDep, CheckoutDep, CsrfHeader, DestinationsDep, MailboxesDep, MaybeClient, Operator, ReadSessionsDep,
                       RenewalsDep, SessionsDep, SettingsDep, SignedIn)
 from api.services.billing import BulkRow
+from store.invoicing import Item
+from store.models import Client
 from api.services.renewals import Choice
 from api.ratelimit import limit_checks
 from api.services import cart, payments
@@ -22,7 +24,7 @@ from api.services.ordering import WantedAddress
 from api.views import addresses_view, grid_view, order_view, surname_initial
 from core.errors import BusinessError
 from core.addresses import display_domain, normalize_destination, normalize_domain
-from core.billing import parse_percent
+from core.billing import Line, parse_percent
 from core.money import Money
 from core.promos import PromoRule, normalize_code
 from store import billing as billing_store
@@ -134,6 +136,21 @@ class CancelInvoiceIn(BaseModel):
 class RefundIn(BaseModel):
     amount: str = Field(max_length=20, description="decimal; at most what is left of the PayPal payment")
     reason: str = Field(max_length=300, description="the payer sees it")
+
+
+class InvoiceLineIn(BaseModel):
+    description: str = Field(max_length=400)
+    quantity: int = Field(default=1, ge=1, le=100_000)
+    unit_price: str = Field(max_length=20, description="decimal, e.g. 45.00")
+    discount: str | None = Field(default=None, max_length=20, description="off this line, e.g. 5.00")
+    period_start: date | None = None
+    period_end: date | None = None
+
+
+class CustomInvoiceIn(BaseModel):
+    client_id: int
+    lines: list[InvoiceLineIn] = Field(min_length=1, max_length=50)
+    due_on: str | None = Field(default=None, max_length=10, description="YYYY-MM-DD; default CUSTOM_INVOICE_DUE_DAYS")
 
 
 class ApplyCreditIn(BaseModel):
@@ -307,6 +324,41 @@ async def record_payments_in_bulk(body: BulkPaymentsIn, operator: Operator, bill
     results = await billing.record_bulk(operator, rows, date.today())
     return {"recorded": sum(1 for r in results if r["recorded"]), "refused": sum(1 for r in results if not r["recorded"]),
             "results": results}
+
+
+@router.post("/operator/invoices", status_code=201, dependencies=[CsrfHeader])
+async def create_custom_invoice(body: CustomInvoiceIn, operator: Operator, billing: BillingDep, sessions: SessionsDep,
+                                settings: SettingsDep):
+    """Operators: an invoice of your own (support hours, setup work) for a client, taxed at the client's
+    rate, emailed with its PDF, paid from credit as far as it goes, then chased: a reminder before the
+    due date, overdue reminders, and the client's addresses suspended after DUNNING_SUSPEND_AFTER_DAYS."""
+    items = []
+    for i, line in enumerate(body.lines):
+        unit = Money.parse(line.unit_price, settings.currency, f"lines.{i}.unit_price")
+        discount = Money.parse(line.discount, settings.currency, f"lines.{i}.discount") if line.discount else None
+        if line.period_start and line.period_end and line.period_end < line.period_start:
+            raise BusinessError("period_invalid", "A service period ends after it starts.", f"lines.{i}.period_end")
+        items.append(Item(Line(" ".join(line.description.split()), line.quantity, unit, discount), 0,
+                          line.period_start, line.period_end))
+    async with sessions() as session:
+        client = await session.get(Client, body.client_id)
+    tax_bp = settings.invoice_terms(client).tax_bp if client else 0
+    items = [Item(Line(i.line.description, i.line.quantity, i.line.unit, i.line.discount, tax_bp), 0,
+                  i.period_start, i.period_end) for i in items]
+    invoice = await billing.create_invoice(operator, body.client_id, items, body.due_on, date.today())
+    return {"number": invoice.number, "status": invoice.status, "total": Money(invoice.total_minor,
+                                                                               invoice.currency).amount(),
+            "tax": Money(invoice.tax_minor, invoice.currency).amount(), "due_at": invoice.due_at.isoformat(),
+            "pdf": f"/api/v1/invoices/{invoice.number}.pdf"}
+
+
+@router.get("/operator/dunning")
+async def dunning_list(operator: Operator, billing: BillingDep):
+    """Operators: clients with overdue invoices of yours, most reminded first."""
+    return {"clients": [{"client_id": d.client.id, "email": d.client.email, "name": d.client.name,
+                         "overdue_invoices": d.invoices, "reminders": d.reminders, "owed": d.owed.amount(),
+                         "oldest_due": d.oldest_due.date().isoformat(),
+                         "suspended": d.client.suspended_at is not None} for d in await billing.arrears()]}
 
 
 @router.post("/operator/invoices/{number}/cancel", dependencies=[CsrfHeader])

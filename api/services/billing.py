@@ -10,7 +10,7 @@ import io
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client as TemporalClient
@@ -24,10 +24,17 @@ from api.services.updates import run_update
 from core.errors import BusinessError
 from core.money import Money
 from settings import Settings
-from store import billing, credit, exports, orders
+from store import billing, credit, dunning, exports, orders
+from store.invoicing import Item
 from store.models import Client, Invoice, Order
 from workflows.contracts import (
+    CANCEL_INVOICE,
     CANCEL_ORDER,
+    INVOICE_WORKFLOW,
+    RECORD_INVOICE_PAYMENT,
+    InvoiceInput,
+    InvoiceState,
+    invoice_workflow_id,
     PAY_WITH_CREDIT,
     REFUND_WORKFLOW,
     CancelRequest,
@@ -95,11 +102,11 @@ class Billing:
                 async with self.sessions() as session:
                     invoice = await self._invoice(session, row.invoice)
                 if invoice.order_id is None:
-                    raise BusinessError("invoice_not_payable_here", f"Invoice {invoice.number} is not an order's.",
-                                        "invoice", 409)
-                state = await payments.record(self.checkout, operator, invoice.order_id, method=row.method,
-                                              amount=row.amount, currency=invoice.currency, reference=row.reference,
-                                              received_on=row.received_on, today=today)
+                    state = await self.record_invoice_payment(operator, invoice, row, today)
+                else:
+                    state = await payments.record(self.checkout, operator, invoice.order_id, method=row.method,
+                                                  amount=row.amount, currency=invoice.currency,
+                                                  reference=row.reference, received_on=row.received_on, today=today)
                 async with self.sessions() as session:
                     outstanding = await self._outstanding(session, invoice.id)
                 results.append({"row": index, "invoice": invoice.number, "recorded": True, "status": state.status,
@@ -108,6 +115,52 @@ class Billing:
                 results.append({"row": index, "invoice": row.invoice, "recorded": False, "code": exc.code,
                                 "message": exc.message, "field": exc.field})
         return results
+
+    async def record_invoice_payment(self, operator: Client, invoice: Invoice, row: BulkRow, today: date):
+        """A cheque or wire for an operator's own invoice, through its workflow."""
+        payment = payments.manual_payment(operator, method=row.method, amount=row.amount, currency=invoice.currency,
+                                          reference=row.reference, received_on=row.received_on, today=today)
+        return await run_update(self.temporal.get_workflow_handle(invoice_workflow_id(invoice.number)),
+                                RECORD_INVOICE_PAYMENT, payment, InvoiceState,
+                                closed=BusinessError("invoice_not_payable", f"Invoice {invoice.number} is not "
+                                                     "waiting for payment.", "invoice", 409))
+
+    async def create_invoice(self, operator: Client, client_id: int, items: list[Item], due_on: str | None,
+                             today: date) -> Invoice:
+        """An operator's own invoice (support hours, setup work): issued, emailed, chased by its workflow."""
+        now = datetime.now(timezone.utc)
+        due = now + timedelta(days=self.settings.custom_invoice_due_days)
+        if due_on:
+            try:
+                day = date.fromisoformat(due_on.strip())
+            except ValueError:
+                raise BusinessError("date_invalid", "Give the due date as YYYY-MM-DD.", "due_on") from None
+            due = datetime.combine(day, time(23, 59), timezone.utc)
+        actor = f"operator:{operator.id}"
+        async with self.sessions.begin() as session:
+            client = await session.get(Client, client_id)
+            if client is None:
+                raise BusinessError("client_unknown", f"There is no client {client_id}.", "client_id", 404)
+            invoice = await dunning.create_custom_invoice(session, client, items, now=now, due_at=due,
+                                                          terms=self.settings.invoice_terms(client), actor=actor)
+        inp = InvoiceInput(invoice.id, invoice.number, client.id, client.email, client.name, invoice.total_minor,
+                           invoice.currency, invoice.due_at, self.settings.dunning())
+        try:
+            await self.temporal.start_workflow(INVOICE_WORKFLOW, inp, id=invoice_workflow_id(invoice.number),
+                                               task_queue=self.settings.task_queue,
+                                               id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING)
+        except RPCError:
+            log.exception("could not start the workflow for invoice %s; cancelling it", invoice.number)
+            async with self.sessions.begin() as session:
+                await billing.cancel_invoice(session, invoice_id=invoice.id, actor=actor, now=now,
+                                             reason="not issued: workflow service unavailable")
+            raise BusinessError("service_unavailable", "The invoice could not be issued just now (it was cancelled "
+                                "with a credit note); please try again.", status=503) from None
+        return invoice
+
+    async def arrears(self) -> list[dunning.Dunned]:
+        async with self.sessions() as session:
+            return await dunning.clients_in_arrears(session, datetime.now(timezone.utc), self.settings.currency)
 
     async def _outstanding(self, session: AsyncSession, invoice_id: int) -> str:
         invoice = await session.get(Invoice, invoice_id)
@@ -127,6 +180,13 @@ class Billing:
             order = await session.get(Order, invoice.order_id) if invoice.order_id else None
         if invoice.status == "cancelled":
             raise BusinessError("invoice_cancelled", f"Invoice {invoice.number} is already cancelled.", "invoice", 409)
+        if order is None and invoice.status == "unpaid":   # an operator's own invoice: its workflow cancels it
+            try:
+                await self.temporal.get_workflow_handle(invoice_workflow_id(invoice.number)).signal(
+                    CANCEL_INVOICE, CancelRequest(reason, f"operator:{operator.id}"))
+                return {"invoice": invoice.number, "status": "cancelling"}
+            except RPCError:
+                log.warning("invoice %s has no running workflow; cancelling it directly", invoice.number)
         if order is not None and order.status == "pending_payment":
             try:
                 await self.temporal.get_workflow_handle(order_workflow_id(order.id)).signal(

@@ -70,11 +70,18 @@ def parse_received_on(raw: str, today: date) -> date:
     return received
 
 
-async def record(checkout: Checkout, operator: Client, order_id: int, *, method: str, amount: str, currency: str,
-                 reference: str, received_on: str, today: date) -> OrderState:
+def manual_payment(operator: Client, *, method: str, amount: str, currency: str, reference: str, received_on: str,
+                   today: date) -> ManualPayment:
+    """An operator's entry, checked field by field (the workflow then checks it against what is due)."""
     reference = " ".join((reference or "").split())[:100]
     if not reference:
         raise BusinessError("reference_missing", "Give the cheque number or the bank reference.", "reference")
-    payment = ManualPayment(parse_method(method), Money.parse(amount, currency).minor, currency, reference,
-                            parse_received_on(received_on, today), f"operator:{operator.id}")
+    return ManualPayment(parse_method(method), Money.parse(amount, currency).minor, currency, reference,
+                         parse_received_on(received_on, today), f"operator:{operator.id}")
+
+
+async def record(checkout: Checkout, operator: Client, order_id: int, *, method: str, amount: str, currency: str,
+                 reference: str, received_on: str, today: date) -> OrderState:
+    payment = manual_payment(operator, method=method, amount=amount, currency=currency, reference=reference,
+                             received_on=received_on, today=today)
     return await checkout.record_manual(order_id, payment)

@@ -7,12 +7,15 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 
+from core.billing import Line
 from core.money import Money
-from store.models import AuditEntry, CreditEntry, Payment, Refund
+from store import dunning
+from store.invoicing import InvoiceTerms, Item
+from store.models import AuditEntry, Client, CreditEntry, Payment, Refund
 from tests.integration.test_manual_payment_api import order_one, until
 from tests.support import approve_at_paypal, make_domain, mails_to, sandbox_state, signed_in_http, signed_in_operator
 
@@ -238,5 +241,73 @@ async def test_cancelling_invoices_issues_credit_notes_and_bulk_records_each_row
         assert r.status_code == 422 and r.json()["code"] == code
     assert (await operator.get("/api/v1/operator/exports/secrets.csv")).status_code == 404
     assert (await buyer.get("/api/v1/operator/exports/invoices.csv")).status_code == 403
+    for http in (buyer, operator):
+        await http.aclose()
+
+
+async def test_operators_issue_their_own_invoices_and_see_who_is_behind(live, pg_settings, pg_sessions, sandboxes):
+    buyer, bh = await signed_in_http(pg_settings.public_base_url)
+    operator, oh = await signed_in_operator(pg_settings.public_base_url, pg_sessions)
+    client_id = await me(buyer)
+    url = "/api/v1/operator/invoices"
+    good = {"client_id": client_id, "lines": [
+        {"description": "Support, November (hours)", "quantity": 3, "unit_price": "45.00",
+         "period_start": "2026-11-01", "period_end": "2026-11-30"},
+        {"description": "Mailbox migration", "unit_price": "20.00", "discount": "5.00"}]}
+    assert (await buyer.post(url, headers=bh, json=good)).json()["code"] == "forbidden"
+    for change, code in [({"client_id": 10**9}, "client_unknown"),
+                         ({"lines": [{"description": " ", "unit_price": "1.00"}]}, "description_missing"),
+                         ({"lines": [{"description": "x", "unit_price": "-1.00"}]}, "amount_invalid"),
+                         ({"lines": [{"description": "x", "unit_price": "ten"}]}, "amount_invalid"),
+                         ({"lines": [{"description": "x", "unit_price": "1.00", "discount": "2.00"}]},
+                          "discount_invalid"),
+                         ({"due_on": "2000-01-01"}, "due_in_past"), ({"due_on": "soon"}, "date_invalid")]:
+        r = await operator.post(url, headers=oh, json={**good, **change})
+        assert 400 <= r.status_code < 500 and r.json()["code"] == code, (change, r.text)
+    assert (await buyer.get("/api/v1/invoices")).json()["invoices"] == []    # nothing was issued
+    made = await operator.post(url, headers=oh, json=good)
+    assert made.status_code == 201, made.text
+    invoice = made.json()
+    assert invoice["total"] == "150.00" and invoice["status"] == "unpaid"
+    email = (await buyer.get("/api/v1/auth/session")).json()["client"]["email"]
+    for _ in range(50):
+        if any(m["subject"] == f"Invoice {invoice['number']}: $150.00 due" for m in mails_to(sandboxes, email)):
+            break
+        await asyncio.sleep(0.2)
+    else:
+        raise AssertionError("the invoice email did not arrive")
+    listed = (await buyer.get("/api/v1/invoices")).json()["invoices"]
+    assert [(i["number"], i["due"]) for i in listed] == [(invoice["number"], "150.00")]
+    pdf = await buyer.get(invoice["pdf"])
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+
+    # a cheque for part of it, through the invoice's own workflow
+    r = await operator.post("/api/v1/operator/payments", headers=oh, json={"payments": [
+        {"invoice": invoice["number"], "method": "cheque", "amount": "50.00", "reference": "CHQ-77",
+         "received_on": date.today().isoformat()}]})
+    assert r.json()["results"][0]["recorded"] is True and r.json()["results"][0]["outstanding"] == "100.00", r.text
+    # not overdue yet: not on the operators' list; an older one, twice reminded, puts the client on it
+    behind = (await operator.get("/api/v1/operator/dunning")).json()["clients"]
+    assert client_id not in [c["client_id"] for c in behind]
+    async with pg_sessions.begin() as session:
+        long_ago = datetime.now(timezone.utc) - timedelta(days=40)
+        old = await dunning.create_custom_invoice(session, await session.get(Client, client_id),
+                                                  [Item(Line("Setup, October", 1, Money(3000)))], now=long_ago,
+                                                  due_at=long_ago + timedelta(days=14), terms=InvoiceTerms(),
+                                                  actor="test")
+        old.reminders_sent = 2
+    behind = {c["client_id"]: c for c in (await operator.get("/api/v1/operator/dunning")).json()["clients"]}
+    assert (behind[client_id]["overdue_invoices"], behind[client_id]["reminders"], behind[client_id]["owed"]) == (
+        1, 2, "30.00")
+    assert list(behind)[0] == client_id or behind[list(behind)[0]]["reminders"] >= 2   # most reminded first
+    cancel = await operator.post(f"/api/v1/operator/invoices/{invoice['number']}/cancel", headers=oh,
+                                 json={"reason": "agreed to waive the rest"})
+    assert cancel.json()["status"] == "cancelling"
+    for _ in range(50):
+        entries = await ledger(pg_sessions, client_id)
+        if any(k == "credit_note" for k, *_ in entries):
+            break
+        await asyncio.sleep(0.2)
+    assert [(k, a) for k, a, _ in entries] == [("credit_note", 5000)]     # the 50.00 paid becomes credit
     for http in (buyer, operator):
         await http.aclose()

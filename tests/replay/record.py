@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import tempfile
+from datetime import date, timedelta
 from pathlib import Path
 
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -24,15 +25,18 @@ from temporalio.worker import Worker
 from sqlalchemy import select
 
 from api.services.ordering import WantedAddress, place
+from core.billing import Line
 from core.money import Money
-from store import credit
+from store import credit, dunning
+from store.invoicing import InvoiceTerms, Item
 from store.models import Order
 from store.db import make_engine, make_sessionmaker
 from store.migrate import upgrade
 from tests.support import TEST_SERVER, approve_at_paypal, make_client, make_domain, settings_for, start_sandboxes, utcnow
 from worker import WORKFLOWS, build_activities
-from workflows.contracts import (BEGIN_PAYPAL, PAYPAL_APPROVED, BeginPayPal, PayPalApproved, PayPalCheckout,
-                                 RefundInput, address_workflow_id, digest_workflow_id, order_workflow_id,
+from workflows.contracts import (BEGIN_PAYPAL, PAYPAL_APPROVED, RECORD_INVOICE_PAYMENT, BeginPayPal, Dunning,
+                                 InvoiceInput, ManualPayment, PayPalApproved, PayPalCheckout, RefundInput,
+                                 invoice_workflow_id, address_workflow_id, digest_workflow_id, order_workflow_id,
                                  refund_workflow_id)
 
 OUT = Path(__file__).resolve().parent / "histories"
@@ -71,18 +75,20 @@ async def main(label: str) -> None:
                     "RefundWorkflow", RefundInput(f"record-{label}", inp.invoice_number, 100, "USD", "record", "record"),
                     id=refund_workflow_id(inp.invoice_number, f"record-{label}"), task_queue=settings.task_queue)
                 await refund.result()
+                invoice_run = await record_custom_invoice(env, settings, sessions, client)
                 address = env.client.get_workflow_handle(address_workflow_id(inp.lines[0].address))
                 async with sessions.begin() as session:   # enough credit for one renewal
                     await credit.adjust(session, client_id=client.id, amount=Money(1200, "USD"), reason="record",
                                         actor="record", reference=f"record-{label}")
                 async with env.time_skipping_unlocked():
                     await address.result()
-                histories = {"order": order, "address": address, "refund": refund}
+                histories = {"order": order, "address": address, "refund": refund, "invoice": invoice_run}
                 last = await address.fetch_history()
                 started = last.events[0].workflow_execution_started_event_attributes
                 if started.continued_execution_run_id:
                     first = env.client.get_workflow_handle(address.id, run_id=started.continued_execution_run_id)
-                    histories = {"order": order, "refund": refund, "address-term1": first, "address": address,
+                    histories = {"order": order, "refund": refund, "invoice": invoice_run,
+                                 "address-term1": first, "address": address,
                                  "digest": env.client.get_workflow_handle(digest_workflow_id(client.id))}
                     async with sessions() as session:
                         renewal = (await session.execute(select(Order.id).where(
@@ -96,6 +102,26 @@ async def main(label: str) -> None:
         await env.shutdown()
         await engine.dispose()
         boxes.stop()
+
+
+async def record_custom_invoice(env, settings, sessions, client):
+    """An operator's invoice: issued, one reminder before it is due, then paid by cheque in two parts."""
+    now = await env.get_current_time()
+    async with sessions.begin() as session:
+        invoice = await dunning.create_custom_invoice(session, await session.merge(client),
+                                                      [Item(Line("Support", 2, Money(4500, "USD")))], now=now,
+                                                      due_at=now + timedelta(days=10), terms=InvoiceTerms(),
+                                                      actor="record")
+    handle = await env.client.start_workflow(
+        "InvoiceWorkflow", InvoiceInput(invoice.id, invoice.number, client.id, client.email, client.name,
+                                        invoice.total_minor, "USD", invoice.due_at, Dunning(3, [7], 0)),
+        id=invoice_workflow_id(invoice.number), task_queue=settings.task_queue)
+    await env.sleep(timedelta(days=8))
+    for reference, amount in (("REC-1", 4000), ("REC-2", invoice.total_minor - 4000)):
+        await handle.execute_update(RECORD_INVOICE_PAYMENT, ManualPayment("cheque", amount, "USD", reference,
+                                                                          date.today(), "record"))
+    await handle.result()
+    return handle
 
 
 if __name__ == "__main__":

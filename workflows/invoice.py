@@ -1,0 +1,191 @@
+"""An operator's own invoice (`invoice:<number>`: support hours, setup work): issue it (credit first,
+then the invoice emailed), remind before it is due and at each overdue step, suspend the client's
+addresses after the configured days overdue, and lift that as soon as it is paid. Payments (whole or
+part) are recorded through it; an operator's cancellation issues the credit note."""
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from core.money import Money
+    from workflows.contracts import (
+        CANCEL_INVOICE,
+        INVOICE_WORKFLOW,
+        RECORD_INVOICE_PAYMENT,
+        STATE,
+        CancelCustomInvoice,
+        CancelRequest,
+        ClientServices,
+        DunningNotice,
+        InvoiceInput,
+        InvoicePayment,
+        InvoiceState,
+        IssueCustomInvoice,
+        ManualPayment,
+        PaymentApplied,
+        RestoreAddress,
+        SendReceipt,
+        ServiceLine,
+        SuspendAddress,
+    )
+    from workflows.order import STEP
+
+DEBT_MESSAGE = "This address is suspended because an invoice is overdue; it works again as soon as it is paid."
+
+
+def dunning_steps(inp: InvoiceInput) -> list[tuple[datetime, str, int]]:
+    """(when, what, level): a reminder before the due date, one at each overdue step, the suspension."""
+    plan = inp.dunning
+    steps = []
+    if plan.before_days > 0:
+        steps.append((inp.due_at - timedelta(days=plan.before_days), "upcoming", 0))
+    for level, days in enumerate(sorted(plan.overdue_days), start=1):
+        steps.append((inp.due_at + timedelta(days=days), "overdue", level))
+    if plan.suspend_after_days > 0:
+        steps.append((inp.due_at + timedelta(days=plan.suspend_after_days), "suspend", 0))
+    return sorted(steps, key=lambda s: s[0])
+
+
+@workflow.defn(name=INVOICE_WORKFLOW)
+class InvoiceWorkflow:
+    @workflow.init
+    def __init__(self, inp: InvoiceInput) -> None:
+        self._inp = inp
+        self._state = InvoiceState(inp.number, "unpaid", inp.total_minor)
+        self._paid = False
+        self._cancel: CancelRequest | None = None
+        self._recording = False
+        self._references: set[str] = set()
+        self._suspended: list[ServiceLine] = []
+
+    @workflow.query(name=STATE)
+    def state(self) -> InvoiceState:
+        return self._state
+
+    @workflow.signal(name=CANCEL_INVOICE)
+    def cancel(self, request: CancelRequest) -> None:
+        if not self._paid:
+            self._cancel = request
+
+    @workflow.update(name=RECORD_INVOICE_PAYMENT)
+    async def record_payment(self, payment: ManualPayment) -> InvoiceState:
+        inp = self._inp
+        self._recording = True
+        received = datetime(payment.received_on.year, payment.received_on.month, payment.received_on.day,
+                            tzinfo=workflow.now().tzinfo)
+        try:
+            applied: PaymentApplied = await workflow.execute_activity(
+                "apply_invoice_payment", InvoicePayment(inp.invoice_id, payment.method, payment.amount_minor,
+                                                        payment.currency, payment.reference.strip(), received,
+                                                        payment.actor),
+                result_type=PaymentApplied, **STEP)
+        except ActivityError as err:
+            cause = err.cause
+            if isinstance(cause, ApplicationError):
+                raise ApplicationError(cause.message, type=cause.type) from None
+            raise
+        finally:
+            self._recording = False
+        self._references.add(f"{payment.method}:{payment.reference.strip()}")
+        await self._receipt(applied, payment.method)
+        return self._state
+
+    @record_payment.validator
+    def _validate_payment(self, payment: ManualPayment) -> None:
+        if self._paid or self._cancel is not None or self._state.status != "unpaid":
+            raise ApplicationError(f"Invoice {self._inp.number} is {self._state.status}; nothing is due.",
+                                   type="invoice_not_payable")
+        if self._recording:
+            raise ApplicationError("Another payment for this invoice is being recorded.", type="invoice_not_payable")
+        if payment.method not in ("cheque", "wire"):
+            raise ApplicationError("Record a cheque or a wire transfer.", type="method_invalid")
+        if not payment.reference.strip():
+            raise ApplicationError("Give the cheque number or the bank reference.", type="reference_missing")
+        if payment.amount_minor <= 0:
+            raise ApplicationError("A payment must be more than zero.", type="amount_invalid")
+        if payment.currency != self._inp.currency:
+            raise ApplicationError(f"The invoice is in {self._inp.currency}.", type="amount_mismatch")
+        if f"{payment.method}:{payment.reference.strip()}" in self._references:
+            raise ApplicationError(f"{payment.method.capitalize()} {payment.reference.strip()} is already recorded "
+                                   f"on invoice {self._inp.number}.", type="payment_reference_used")
+
+    async def _receipt(self, applied: PaymentApplied, method: str) -> None:
+        inp = self._inp
+        if applied.applied_minor or applied.overpaid_minor:
+            await workflow.execute_activity("send_receipt", SendReceipt(
+                inp.number, method, applied.reference, inp.client_email, inp.client_id, inp.client_name), **STEP)
+        self._state.due_minor = applied.outstanding_minor
+        if applied.paid_in_full:
+            self._paid = True
+            self._state.status, self._state.message = "paid", ""
+        elif applied.outstanding_minor < inp.total_minor:
+            self._state.message = f"Partly paid: {Money(applied.outstanding_minor, inp.currency).display()} is still due."
+
+    def _done(self) -> bool:
+        return self._paid or self._cancel is not None
+
+    @workflow.run
+    async def run(self, inp: InvoiceInput) -> InvoiceState:
+        issued: PaymentApplied = await workflow.execute_activity(
+            "issue_custom_invoice", IssueCustomInvoice(inp.invoice_id, f"{workflow.info().workflow_id}:credit"),
+            result_type=PaymentApplied, **STEP)
+        await self._receipt(issued, "credit")
+        for when, step, level in dunning_steps(inp):
+            if self._done():
+                break
+            try:
+                await workflow.wait_condition(self._done, timeout=max(timedelta(0), when - workflow.now()))
+                break
+            except asyncio.TimeoutError:
+                pass
+            await workflow.wait_condition(lambda: not self._recording)   # a payment being recorded decides first
+            if self._done():
+                break
+            if step == "suspend":
+                await self._suspend()
+            else:
+                suspend_on = (inp.due_at + timedelta(days=inp.dunning.suspend_after_days)).date() \
+                    if inp.dunning.suspend_after_days and level == len(inp.dunning.overdue_days) else None
+                self._state.reminders += 1
+                await workflow.execute_activity("send_dunning_notice", DunningNotice(
+                    inp.invoice_id, step, level, inp.client_email, inp.client_id, inp.client_name,
+                    self._state.reminders, suspend_on), **STEP)
+        await workflow.wait_condition(self._done)
+        if self._cancel is not None and not self._paid:
+            await workflow.execute_activity("cancel_custom_invoice", CancelCustomInvoice(
+                inp.invoice_id, self._cancel.reason, self._cancel.actor), **STEP)
+            self._state.status = "cancelled"
+        if self._suspended:
+            await self._lift()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._state
+
+    async def _suspend(self) -> None:
+        inp = self._inp
+        services: list[ServiceLine] = await workflow.execute_activity(
+            "set_client_suspended", ClientServices(inp.client_id, True, inp.number), result_type=list[ServiceLine],
+            **STEP)
+        for line in services:
+            await workflow.execute_activity("suspend_address", SuspendAddress(
+                line.address, line.kind, line.destination, DEBT_MESSAGE), **STEP)
+        self._suspended = services
+        self._state.suspended = True
+
+    async def _lift(self) -> None:
+        """Restore what this invoice suspended and is still running (an address that has since
+        expired stays as its own workflow left it)."""
+        inp = self._inp
+        running: list[ServiceLine] = await workflow.execute_activity(
+            "set_client_suspended", ClientServices(inp.client_id, False, inp.number), result_type=list[ServiceLine],
+            **STEP)
+        still = {line.subscription_id for line in running}
+        for line in self._suspended:
+            if line.subscription_id in still:
+                await workflow.execute_activity("restore_address", RestoreAddress(
+                    line.address, line.kind, line.destination, DEBT_MESSAGE), **STEP)
+        self._suspended = []
+        self._state.suspended = False
