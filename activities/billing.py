@@ -114,10 +114,17 @@ class BillingActivities:
     @activity.defn(name="apply_payment")
     @heartbeating
     async def apply_payment(self, inp: RecordPayment) -> PaymentApplied:
+        async with self._sessions() as session:
+            invoice = await _order_invoice(session, inp.order_id)
+        return await self._record(InvoicePayment(invoice.id, inp.method, inp.amount_minor, inp.currency, inp.reference,
+                                                 inp.received_at, inp.actor))
+
+    async def _record(self, inp: InvoicePayment) -> PaymentApplied:
+        """Money received against an invoice (store.billing.apply_payment); a refusal is not retried."""
         try:
             async with self._sessions.begin() as session:
-                outcome = await orders.record_payment(
-                    session, order_id=inp.order_id, method=inp.method, amount=Money(inp.amount_minor, inp.currency),
+                outcome = await billing.apply_payment(
+                    session, invoice_id=inp.invoice_id, method=inp.method, amount=Money(inp.amount_minor, inp.currency),
                     reference=inp.reference, received_at=inp.received_at, actor=inp.actor)
         except BusinessError as exc:
             raise _refusal(exc) from exc
@@ -161,14 +168,7 @@ class BillingActivities:
     @activity.defn(name="apply_invoice_payment")
     @heartbeating
     async def apply_invoice_payment(self, inp: InvoicePayment) -> PaymentApplied:
-        try:
-            async with self._sessions.begin() as session:
-                outcome = await billing.apply_payment(
-                    session, invoice_id=inp.invoice_id, method=inp.method, amount=Money(inp.amount_minor, inp.currency),
-                    reference=inp.reference, received_at=inp.received_at, actor=inp.actor)
-        except BusinessError as exc:
-            raise _refusal(exc) from exc
-        return _applied(outcome, inp.reference)
+        return await self._record(inp)
 
     # ---- dunning -------------------------------------------------------------------------
 
