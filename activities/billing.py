@@ -10,10 +10,9 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.heartbeat import heartbeating
-from activities.notifications import NotificationActivities
+from activities.notifications import NotificationActivities, attachment
 from core.errors import BusinessError
 from core.money import Money
-from providers.mail.protocol import Attachment
 from providers.paypal.protocol import LogicalError, PaymentsAPI, RefundRequest
 from store import billing, dunning, invoice_pdf, orders
 from store.invoicing import Seller
@@ -54,16 +53,6 @@ async def _order_invoice(session: AsyncSession, order_id: int) -> Invoice:
     return invoice
 
 
-async def invoice_pdf_of(session: AsyncSession, number: str, seller: Seller) -> tuple[Invoice, Client, Attachment]:
-    """The invoice as it stands now, its client, and its PDF as an email attachment."""
-    document = await orders.invoice_document(session, number)
-    if document is None:
-        raise LookupError(f"invoice {number} does not exist")
-    invoice, client, payments = document
-    pdf = invoice_pdf.render(invoice, list(invoice.lines), client, payments, seller)
-    return invoice, client, Attachment(f"invoice-{number}.pdf", "application/pdf", pdf)
-
-
 class BillingActivities:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], notifications: NotificationActivities,
                  paypal: PaymentsAPI, *, seller: Seller, base_url: str):
@@ -98,7 +87,8 @@ class BillingActivities:
                   else PaymentApplied(invoice.number, 0, 0, max(0, outstanding), outstanding <= 0))
         if not result.paid_in_full:
             async with self._sessions() as session:
-                invoice, client, attachment = await invoice_pdf_of(session, invoice.number, self._seller)
+                document = await invoice_pdf.of_number(session, invoice.number, self._seller)
+            invoice, client = document.invoice, document.client
             due = Money(result.outstanding_minor, invoice.currency)
             await self._notifications.deliver(
                 f"invoice:{invoice.number}:issued", "invoice_issued", client.email, client.id,
@@ -108,7 +98,7 @@ class BillingActivities:
                  if result.applied_minor else "",
                  "due_date": invoice.due_at.date().isoformat(), "pay_url": pay_url,
                  "invoices_url": f"{self._base}/invoices"},
-                [attachment])
+                [attachment(document)])
         return result
 
     @activity.defn(name="apply_payment")
@@ -148,12 +138,12 @@ class BillingActivities:
     async def send_receipt(self, inp: SendReceipt) -> None:
         """One receipt per payment: what came in, what it paid, what became credit, what is still due."""
         async with self._sessions() as session:
-            invoice, client, attachment = await invoice_pdf_of(session, inp.invoice_number, self._seller)
-            payment = next((p for p in await billing.payments_of(session, invoice.id)
-                            if p.method == inp.method and p.reference == inp.reference), None)
-            if payment is None:
-                raise LookupError(f"no {inp.method} payment {inp.reference} on invoice {inp.invoice_number}")
-            due = max(0, invoice.total_minor - await billing.paid_on(session, invoice.id))
+            document = await invoice_pdf.of_number(session, inp.invoice_number, self._seller)
+        invoice, client, due = document.invoice, document.client, document.outstanding_minor
+        payment = next((p for p in document.payments if p.method == inp.method and p.reference == inp.reference),
+                       None)
+        if payment is None:
+            raise LookupError(f"no {inp.method} payment {inp.reference} on invoice {inp.invoice_number}")
         money = lambda minor: Money(minor, invoice.currency).display()  # noqa: E731
         await self._notifications.deliver(
             f"receipt:{inp.method}:{inp.reference}", "payment_receipt", inp.to or client.email, client.id,
@@ -163,7 +153,7 @@ class BillingActivities:
              "credit": money(payment.amount_minor - payment.applied_minor)
              if payment.amount_minor > payment.applied_minor else "",
              "due": money(due) if due else "", "invoices_url": f"{self._base}/invoices"},
-            [attachment])
+            [attachment(document)])
 
     @activity.defn(name="apply_invoice_payment")
     @heartbeating
@@ -179,8 +169,8 @@ class BillingActivities:
         async with self._sessions.begin() as session:
             invoice = await dunning.note_reminder(session, inp.invoice_id, inp.count)
         async with self._sessions() as session:
-            invoice, client, attachment = await invoice_pdf_of(session, invoice.number, self._seller)
-            due = invoice.total_minor - await billing.paid_on(session, invoice.id)
+            document = await invoice_pdf.of_number(session, invoice.number, self._seller)
+        invoice, client, due = document.invoice, document.client, document.outstanding_minor
         if invoice.status != "unpaid" or due <= 0:
             return
         await self._notifications.deliver(
@@ -189,7 +179,7 @@ class BillingActivities:
              "due": Money(due, invoice.currency).display(), "due_date": invoice.due_at.date().isoformat(),
              "suspend_on": inp.suspend_on.isoformat() if inp.suspend_on else "",
              "pay_url": f"{self._base}/invoices"},
-            [attachment])
+            [attachment(document)])
 
     @activity.defn(name="set_client_suspended")
     @heartbeating

@@ -13,12 +13,11 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from activities.heartbeat import heartbeating
-from activities.notifications import NotificationActivities
+from activities.notifications import NotificationActivities, attachment
 from core.lifecycle import Threshold, code_digest, renewal_code, renewal_years_possible
 from core.money import Money
 from providers.cpanel.lookup import forwarders_of, mailbox_of
 from providers.cpanel.protocol import CpanelAPI
-from providers.mail.protocol import Attachment
 from store import invoice_pdf, orders, reminders, renewals
 from store.invoicing import InvoiceTerms, Seller
 from store.models import Client
@@ -151,12 +150,9 @@ class RenewalActivities:
                        "pay_url": f"{self._base}/orders/{order.id}", "renewals_url": f"{self._base}/renewals",
                        "auto_renew": "yes" if client.auto_renew else "no",
                        "deadline": inp.deadline_at.date().isoformat()}
-            document = await orders.invoice_document(session, invoice.number)
-            assert document is not None
-            pdf = invoice_pdf.render(document[0], list(document[0].lines), client, document[2], self._seller)
+            document = await invoice_pdf.of_number(session, invoice.number, self._seller)
         await self._notifications.deliver(f"renewal:{inp.subscription_id}:{inp.term_end}:invoice", "renewal_invoice",
-                                          client.email, client.id, context,
-                                          [Attachment(f"invoice-{invoice.number}.pdf", "application/pdf", pdf)])
+                                          client.email, client.id, context, [attachment(document)])
         # Its own workflow, not the address's child: the address continues as new when renewed, and
         # its order must outlive that run. A run that already ran (and closed) is never started again.
         try:

@@ -13,9 +13,15 @@ from activities.heartbeat import heartbeating
 
 from providers.mail.protocol import Attachment, Mailer, OutgoingMessage
 from store import outbox
+from store.invoice_pdf import InvoicePdf
 from workflows.contracts import SendNotification
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "emails"
+
+
+def attachment(document: InvoicePdf) -> Attachment:
+    """An invoice's PDF, attached to the email that sends or chases it."""
+    return Attachment(f"invoice-{document.invoice.number}.pdf", "application/pdf", document.pdf)
 
 
 class EmailRenderer:

@@ -55,11 +55,6 @@ async def paid_on(session: AsyncSession, invoice_id: int) -> int:
                                       .where(Payment.invoice_id == invoice_id))).scalar_one())
 
 
-async def payments_of(session: AsyncSession, invoice_id: int) -> list[Payment]:
-    return list((await session.execute(select(Payment).where(Payment.invoice_id == invoice_id)
-                                       .order_by(Payment.received_at, Payment.id))).scalars())
-
-
 async def payment(session: AsyncSession, payment_id: int) -> Payment:
     row = await session.get(Payment, payment_id)
     if row is None:

@@ -4,10 +4,14 @@ the stored invoice only, so a PDF made today and one made next year are the same
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import dataclass
+
 from fpdf import FPDF
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.billing import rate_text
 from core.money import Money
+from store import orders
 from store.invoicing import Seller
 from store.models import Client, Invoice, InvoiceLine, Payment
 
@@ -24,6 +28,27 @@ def _latin(text: str) -> str:
             base = unicodedata.normalize("NFKD", ch).encode("latin-1", "ignore").decode("latin-1")
             out.append(base or "?")
     return "".join(out)
+
+
+@dataclass(frozen=True)
+class InvoicePdf:
+    """An invoice as it stands now: its client, its payments (refunds negative) and its PDF."""
+    invoice: Invoice
+    client: Client
+    payments: list[Payment]
+    pdf: bytes
+
+    @property
+    def outstanding_minor(self) -> int:
+        return max(0, self.invoice.total_minor - sum(p.applied_minor for p in self.payments))
+
+
+async def of_number(session: AsyncSession, number: str, seller: Seller) -> InvoicePdf:
+    document = await orders.invoice_document(session, number)
+    if document is None:
+        raise LookupError(f"invoice {number} does not exist")
+    invoice, client, payments = document
+    return InvoicePdf(invoice, client, payments, render(invoice, list(invoice.lines), client, payments, seller))
 
 
 def render(invoice: Invoice, lines: list[InvoiceLine], client: Client, payments: list[Payment],

@@ -243,11 +243,6 @@ async def set_domain_expiry(session: AsyncSession, domain_name: str, expiry: dat
                      {"registrar_expiry": expiry})
 
 
-async def invoices_of(session: AsyncSession, client_id: int) -> list[Invoice]:
-    return list((await session.execute(select(Invoice).where(Invoice.client_id == client_id)
-                                       .order_by(Invoice.issued_at.desc(), Invoice.id.desc()))).scalars())
-
-
 async def invoice_document(session: AsyncSession, number: str) -> tuple[Invoice, Client, list[Payment]] | None:
     """An invoice with its lines, its client and its payments (refunds as negative payments)."""
     invoice = (await session.execute(select(Invoice).where(Invoice.number == number)
