@@ -55,6 +55,12 @@ async def paid_on(session: AsyncSession, invoice_id: int) -> int:
                                       .where(Payment.invoice_id == invoice_id))).scalar_one())
 
 
+def paid_per_invoice():
+    """A subquery of (invoice_id, paid): what payments less refunds have put towards each invoice."""
+    return (select(Payment.invoice_id, func.sum(Payment.applied_minor).label("paid"))
+            .group_by(Payment.invoice_id).subquery())
+
+
 async def payment(session: AsyncSession, payment_id: int) -> Payment:
     row = await session.get(Payment, payment_id)
     if row is None:
@@ -190,8 +196,7 @@ async def cancel_invoice(session: AsyncSession, *, invoice_id: int, reason: str,
 async def statement(session: AsyncSession, client_id: int) -> list[tuple[Invoice, int, int, CreditNote | None]]:
     """A client's invoices, newest first, each with what is paid on it, what is still due, and the
     credit note that cancelled it (if one did)."""
-    paid = (select(Payment.invoice_id, func.sum(Payment.applied_minor).label("paid"))
-            .group_by(Payment.invoice_id).subquery())
+    paid = paid_per_invoice()
     result = await session.execute(
         select(Invoice, func.coalesce(paid.c.paid, 0), CreditNote)
         .outerjoin(paid, paid.c.invoice_id == Invoice.id).outerjoin(CreditNote, CreditNote.invoice_id == Invoice.id)

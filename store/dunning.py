@@ -12,9 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.errors import BusinessError
 from core.money import Money
 from store import audit, orders
+from store.billing import paid_per_invoice
 from store.db import for_update
 from store.invoicing import InvoiceTerms, Item, write_lines
-from store.models import Client, Invoice, Payment, Subscription
+from store.models import Client, Invoice, Subscription
 
 MAX_LINES = 50
 
@@ -86,8 +87,7 @@ class Dunned:
 
 async def clients_in_arrears(session: AsyncSession, now: datetime, currency: str) -> list[Dunned]:
     """Clients with unpaid invoices past due, most reminded first, then most owed."""
-    paid = (select(Payment.invoice_id, func.sum(Payment.applied_minor).label("paid"))
-            .group_by(Payment.invoice_id).subquery())
+    paid = paid_per_invoice()
     rows = await session.execute(
         select(Client, func.count(Invoice.id), func.sum(Invoice.reminders_sent),
                func.sum(Invoice.total_minor - func.coalesce(paid.c.paid, 0)), func.min(Invoice.due_at))

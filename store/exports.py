@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import BusinessError
 from core.money import Money
+from store.billing import paid_per_invoice
 from store.models import Client, CreditEntry, CreditNote, Invoice, Payment
 
 MAX_DAYS = 3 * 366
@@ -62,8 +63,7 @@ async def rows(session: AsyncSession, kind: str, first: date, last: date) -> lis
 
 
 async def _invoices(session: AsyncSession, lo: datetime, hi: datetime) -> list[dict[str, str]]:
-    paid = (select(Payment.invoice_id, func.sum(Payment.applied_minor).label("paid"))
-            .group_by(Payment.invoice_id).subquery())
+    paid = paid_per_invoice()
     result = await session.execute(
         select(Invoice, Client, func.coalesce(paid.c.paid, 0), CreditNote.number)
         .join(Client, Client.id == Invoice.client_id)

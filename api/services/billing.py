@@ -107,10 +107,10 @@ class Billing:
                     state = await payments.record(self.checkout, operator, invoice.order_id, method=row.method,
                                                   amount=row.amount, currency=invoice.currency,
                                                   reference=row.reference, received_on=row.received_on, today=today)
-                async with self.sessions() as session:
-                    outstanding = await self._outstanding(session, invoice.id)
+                # the workflow's answer says what is still due (runs from before partial payments took
+                # exact amounts only, so nothing is left when they answer)
                 results.append({"row": index, "invoice": invoice.number, "recorded": True, "status": state.status,
-                                "outstanding": outstanding})
+                                "outstanding": Money(state.due_minor or 0, invoice.currency).amount()})
             except BusinessError as exc:
                 results.append({"row": index, "invoice": row.invoice, "recorded": False, "code": exc.code,
                                 "message": exc.message, "field": exc.field})
@@ -161,12 +161,6 @@ class Billing:
     async def arrears(self) -> list[dunning.Dunned]:
         async with self.sessions() as session:
             return await dunning.clients_in_arrears(session, datetime.now(timezone.utc), self.settings.currency)
-
-    async def _outstanding(self, session: AsyncSession, invoice_id: int) -> str:
-        invoice = await session.get(Invoice, invoice_id)
-        assert invoice is not None
-        due = invoice.total_minor - await billing.paid_on(session, invoice_id) if invoice.status == "unpaid" else 0
-        return Money(max(0, due), invoice.currency).amount()
 
     async def cancel_invoice(self, operator: Client, number: str, reason: str) -> dict:
         """An order still waiting for payment is cancelled by its workflow (holds released, client
