@@ -66,18 +66,19 @@ async def entries(session: AsyncSession, client_id: int, limit: int = 200) -> li
                                        .order_by(CreditEntry.id.desc()).limit(limit))).scalars())
 
 
+async def _set_choice(session: AsyncSession, client_id: int, name: str, enabled: bool) -> None:
+    client = await _lock_client(session, client_id)
+    if getattr(client, name) != enabled:
+        audit.record(session, f"client:{client_id}", f"client.{name}", "client", client_id,
+                     {name: getattr(client, name)}, {name: enabled})
+        setattr(client, name, enabled)
+
+
 async def set_auto_renew(session: AsyncSession, client_id: int, enabled: bool) -> None:
-    client = await _lock_client(session, client_id)
-    if client.auto_renew != enabled:
-        audit.record(session, f"client:{client_id}", "client.auto_renew", "client", client_id,
-                     {"auto_renew": client.auto_renew}, {"auto_renew": enabled})
-        client.auto_renew = enabled
+    """On: renewal invoices are paid from the credit balance when it covers them."""
+    await _set_choice(session, client_id, "auto_renew", enabled)
 
 
-async def set_apply_credit(session: AsyncSession, client_id: int, enabled: bool, actor: str | None = None) -> None:
+async def set_apply_credit(session: AsyncSession, client_id: int, enabled: bool) -> None:
     """On: each new invoice takes what the credit balance can pay of it as soon as it is issued."""
-    client = await _lock_client(session, client_id)
-    if client.apply_credit != enabled:
-        audit.record(session, actor or f"client:{client_id}", "client.apply_credit", "client", client_id,
-                     {"apply_credit": client.apply_credit}, {"apply_credit": enabled})
-        client.apply_credit = enabled
+    await _set_choice(session, client_id, "apply_credit", enabled)

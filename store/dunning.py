@@ -3,7 +3,7 @@ per invoice, a client's services suspended for an overdue invoice and lifted on 
 operators' list of clients by how many reminders they have had."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -22,7 +22,8 @@ MAX_LINES = 50
 
 async def create_custom_invoice(session: AsyncSession, client: Client, items: list[Item], *, now: datetime,
                                 due_at: datetime, terms: InvoiceTerms, actor: str) -> Invoice:
-    """Issue an invoice with the operator's lines (each checked by core.billing); the caller commits."""
+    """Issue an invoice with the operator's lines (each checked by core.billing), taxed at the client's
+    rate from `terms`; the caller commits."""
     if not items:
         raise BusinessError("lines_missing", "An invoice needs at least one line.", "lines")
     if len(items) > MAX_LINES:
@@ -36,6 +37,7 @@ async def create_custom_invoice(session: AsyncSession, client: Client, items: li
             raise BusinessError(exc.code, exc.message, f"lines.{i}.{exc.field}") from None
     if due_at < now:
         raise BusinessError("due_in_past", "The due date cannot be before today.", "due_on")
+    items = [replace(item, line=replace(item.line, tax_bp=terms.tax_bp)) for item in items]
     invoice = Invoice(number=await orders.next_invoice_number(session, now.year, terms.number_format),
                       client_id=client.id, order_id=None, status="unpaid", currency=items[0].line.unit.currency,
                       total_minor=0, issued_at=now, due_at=due_at, created_by=actor)

@@ -14,7 +14,6 @@ from api.deps import (BillingDep, CheckoutDep, CsrfHeader, DestinationsDep, Mail
                       RenewalsDep, SessionsDep, SettingsDep, SignedIn)
 from api.services.billing import BulkRow
 from store.invoicing import Item
-from store.models import Client
 from api.services.renewals import Choice
 from api.ratelimit import limit_checks
 from api.services import cart, payments
@@ -327,8 +326,7 @@ async def record_payments_in_bulk(body: BulkPaymentsIn, operator: Operator, bill
 
 
 @router.post("/operator/invoices", status_code=201, dependencies=[CsrfHeader])
-async def create_custom_invoice(body: CustomInvoiceIn, operator: Operator, billing: BillingDep, sessions: SessionsDep,
-                                settings: SettingsDep):
+async def create_custom_invoice(body: CustomInvoiceIn, operator: Operator, billing: BillingDep, settings: SettingsDep):
     """Operators: an invoice of your own (support hours, setup work) for a client, taxed at the client's
     rate, emailed with its PDF, paid from credit as far as it goes, then chased: a reminder before the
     due date, overdue reminders, and the client's addresses suspended after DUNNING_SUSPEND_AFTER_DAYS."""
@@ -340,11 +338,6 @@ async def create_custom_invoice(body: CustomInvoiceIn, operator: Operator, billi
             raise BusinessError("period_invalid", "A service period ends after it starts.", f"lines.{i}.period_end")
         items.append(Item(Line(" ".join(line.description.split()), line.quantity, unit, discount), 0,
                           line.period_start, line.period_end))
-    async with sessions() as session:
-        client = await session.get(Client, body.client_id)
-    tax_bp = settings.invoice_terms(client).tax_bp if client else 0
-    items = [Item(Line(i.line.description, i.line.quantity, i.line.unit, i.line.discount, tax_bp), 0,
-                  i.period_start, i.period_end) for i in items]
     invoice = await billing.create_invoice(operator, body.client_id, items, body.due_on, date.today())
     return {"number": invoice.number, "status": invoice.status, "total": Money(invoice.total_minor,
                                                                                invoice.currency).amount(),
