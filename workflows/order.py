@@ -235,10 +235,7 @@ class OrderWorkflow:
                 raise ApplicationError(cause.message, type=cause.type) from None
             raise
         if applied.applied_minor or applied.overpaid_minor:
-            inp = self._inp
-            await workflow.execute_activity("send_receipt", SendReceipt(
-                applied.invoice_number, "credit" if isinstance(step, PayFromCredit) else step.method,
-                applied.reference, inp.client_email, inp.client_id, inp.client_name), **STEP)
+            await self._receipt("credit" if isinstance(step, PayFromCredit) else step.method, applied.reference)
         if not applied.paid_in_full and self._checkout is not None and applied.outstanding_minor != self._due:
             # a PayPal checkout begun for the old amount would capture the wrong sum: start afresh
             self._checkout, self._approved = None, False
@@ -249,6 +246,11 @@ class OrderWorkflow:
             self._state.message = (f"Partly paid: {Money(applied.outstanding_minor, self._inp.currency).display()} "
                                    "is still due.")
         return applied
+
+    async def _receipt(self, method: str, reference: str) -> None:
+        inp = self._inp
+        await workflow.execute_activity("send_receipt", SendReceipt(
+            inp.invoice_number, method, reference, inp.client_email, inp.client_id, inp.client_name), **STEP)
 
     def _set_due(self, due_minor: int) -> None:
         self._due = due_minor
@@ -288,9 +290,7 @@ class OrderWorkflow:
                 self._state.method = "credit"
                 reference = f"credit:{inp.invoice_number}"
                 if self._v4:
-                    await workflow.execute_activity("send_receipt", SendReceipt(
-                        inp.invoice_number, "credit", reference, inp.client_email, inp.client_id, inp.client_name),
-                        **STEP)
+                    await self._receipt("credit", reference)
                 return await self._paid(reference, workflow.now())
         for line in ([] if inp.renewal else inp.lines):
             attrs = None
@@ -310,9 +310,7 @@ class OrderWorkflow:
                 "issue_invoice", IssueInvoice(inp.order_id, f"{workflow.info().workflow_id}:credit"),
                 result_type=PaymentApplied, **STEP)
             if issued.applied_minor:
-                await workflow.execute_activity("send_receipt", SendReceipt(
-                    issued.invoice_number, "credit", issued.reference, inp.client_email, inp.client_id,
-                    inp.client_name), **STEP)
+                await self._receipt("credit", issued.reference)
             self._set_due(issued.outstanding_minor)
             self._issued = True
             if issued.paid_in_full:
