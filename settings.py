@@ -69,6 +69,7 @@ class Settings(BaseSettings):
     seller_tax_id: str = ""
     # an operator's own invoices: when due, and how they are chased
     custom_invoice_due_days: int = 14
+    postpaid_due_days: int = 30                  # a post-paid client's invoice (order or renewal) is due this much later
     dunning_before_days: int = 3                 # a reminder this many days before the due date (0: none)
     dunning_overdue_days: list[int] = Field(default_factory=lambda: [7, 14, 30])   # 1st, 2nd, 3rd overdue
     dunning_suspend_after_days: int = 45         # days overdue before the client's addresses are suspended (0: never)

@@ -89,7 +89,8 @@ async def build_activities(settings: Settings, temporal: Client | None = None):
                                 task_queue=settings.task_queue,
                                 prices={"forwarder": prices.forwarder_per_year, "mailbox": prices.mailbox_per_year},
                                 quota_mb=settings.mailbox_quota_mb, coverage_margin_days=settings.coverage_margin_days,
-                                terms_for=settings.invoice_terms, seller=settings.seller())
+                                terms_for=settings.invoice_terms, seller=settings.seller(),
+                                postpaid_due_days=settings.postpaid_due_days, dunning=settings.dunning())
     expiry = ExpiryActivities(cpanel)
     money = BillingActivities(sessions, notifications, paypal, seller=settings.seller(),
                               base_url=settings.public_base_url)
@@ -110,7 +111,8 @@ async def build_activities(settings: Settings, temporal: Client | None = None):
             renewal.open_renewal, renewal.pay_from_balance, renewal.close_renewal_orders,
             renewal.mark_cancel_at_term_end, renewal.queue_reminder, renewal.send_reminder_digest,
             expiry.suspend_address, expiry.restore_address, expiry.remove_address,
-            money.issue_invoice, money.apply_payment, money.pay_from_credit, money.send_receipt,
+            money.issue_invoice, money.apply_payment, money.pay_from_credit, money.pay_invoice_from_credit,
+            money.send_receipt,
             money.reserve_refund, money.refund_at_paypal, money.settle_refund,
             money.issue_custom_invoice, money.apply_invoice_payment, money.send_dunning_notice,
             money.set_client_suspended, money.cancel_custom_invoice,

@@ -3,7 +3,7 @@ invoice with its code, paying it from credit, the client's cancellation, and exp
 (suspend, restore, remove). Each is safe to repeat."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -31,6 +31,7 @@ from workflows.contracts import (
     DigestInput,
     DigestRequest,
     DigestResult,
+    Dunning,
     MarkCancelAtTermEnd,
     OpenRenewal,
     PayFromBalance,
@@ -98,13 +99,15 @@ class RenewalActivities:
                  temporal: Callable[[], TemporalClient], *, secret: str, base_url: str, task_queue: str,
                  prices: dict[str, Money], quota_mb: int, coverage_margin_days: int, search_attributes: bool = True,
                  terms_for: Callable[[Client], InvoiceTerms] = lambda _client: InvoiceTerms(),
-                 seller: Seller = Seller("mailmarket")):
+                 seller: Seller = Seller("mailmarket"), postpaid_due_days: int = 30,
+                 dunning: Dunning | None = None):
         self._sessions, self._notifications, self._temporal = sessions, notifications, temporal
         self._secret, self._base, self._task_queue = secret, base_url.rstrip("/"), task_queue
         self._prices, self._quota, self._margin = prices, quota_mb, coverage_margin_days
         self._search_attributes = search_attributes
         self._terms_for = terms_for
         self._seller = seller
+        self._postpaid_due_days, self._dunning = postpaid_due_days, dunning or Dunning()
 
     # ---- renewal invoice -------------------------------------------------------------------
 
@@ -122,9 +125,9 @@ class RenewalActivities:
             assert client is not None
             offer = await renewals.ensure_offer(session, sub, inp.term_end, code_digest(code))
             order = invoice = None
-            if offer.order_id is not None:
+            if offer.order_id is not None:   # a retry: start its workflow if it is still as placed
                 order = await orders.order_with_lines(session, offer.order_id)
-                if order is None or order.status != "pending_payment":
+                if order is None or order.status != orders.OPENING_STATUS[order.billing]:
                     return RenewalOpened(None)
                 invoice = await orders.invoice_for_order(session, order.id)
             else:
@@ -133,28 +136,43 @@ class RenewalActivities:
                     return RenewalOpened(None)
                 # as long as the current term, or the longest the registry's limit still allows
                 years = max(renewal_years_possible(inp.term_end, list(range(1, inp.years + 1)), today), default=1)
+                # on account, the renewal is invoiced (postpaid, due some days on) or not at all (exempt)
+                # and the address renews at once; prepaid, it is payable until the end of grace
+                due_at = (now + timedelta(days=self._postpaid_due_days) if client.billing_mode == "postpaid"
+                          else inp.deadline_at)
                 order, invoice = await renewals.place_renewal(
                     session, client, [renewals.RenewalItem(sub, years, self._prices[sub.kind])],
-                    now=now, due_at=inp.deadline_at, actor="system", terms=self._terms_for(client))
+                    now=now, due_at=due_at, actor="system", terms=self._terms_for(client),
+                    billing_mode=client.billing_mode)
                 offer.order_id = order.id
                 order = await orders.order_with_lines(session, order.id)
-            assert order is not None and invoice is not None
+            assert order is not None and (invoice is not None or order.billing == "exempt")
             line = order.lines[0]
             order_input = renewal_order_input(
                 order, invoice, client, [address_line(sub, client, line.years, self._quota)],
                 deadline_at=inp.deadline_at, life=inp.life, pay_from_balance=True,
-                coverage_margin_days=self._margin, search_attributes=self._search_attributes)
-            context = {"name": client.name, "address": sub.address, "term_end": inp.term_end.isoformat(),
-                       "invoice": invoice.number, "amount": Money(invoice.total_minor, invoice.currency).display(),
-                       "years": str(line.years), "code": code, "code_url": f"{self._base}/renew",
-                       "pay_url": f"{self._base}/orders/{order.id}", "renewals_url": f"{self._base}/renewals",
-                       "auto_renew": "yes" if client.auto_renew else "no",
-                       "deadline": inp.deadline_at.date().isoformat()}
-            document = await invoice_pdf.of_number(session, invoice.number, self._seller)
-        await self._notifications.deliver(f"renewal:{inp.subscription_id}:{inp.term_end}:invoice", "renewal_invoice",
-                                          client.email, client.id, context, [attachment(document)])
-        # Its own workflow, not the address's child: the address continues as new when renewed, and
-        # its order must outlive that run. A run that already ran (and closed) is never started again.
+                coverage_margin_days=self._margin, search_attributes=self._search_attributes,
+                dunning=self._dunning)
+            if order.billing != "prepaid":
+                invoice = None   # its invoice workflow emails a postpaid invoice; there is no code to use
+            if invoice is not None:
+                context = {"name": client.name, "address": sub.address, "term_end": inp.term_end.isoformat(),
+                           "invoice": invoice.number, "amount": Money(invoice.total_minor, invoice.currency).display(),
+                           "years": str(line.years), "code": code, "code_url": f"{self._base}/renew",
+                           "pay_url": f"{self._base}/orders/{order.id}", "renewals_url": f"{self._base}/renewals",
+                           "auto_renew": "yes" if client.auto_renew else "no",
+                           "deadline": inp.deadline_at.date().isoformat()}
+                document = await invoice_pdf.of_number(session, invoice.number, self._seller)
+        if invoice is not None:
+            await self._notifications.deliver(f"renewal:{inp.subscription_id}:{inp.term_end}:invoice",
+                                              "renewal_invoice", client.email, client.id, context,
+                                              [attachment(document)])
+        await self._start_renewal_order(order_input)
+        return RenewalOpened(order_input)
+
+    async def _start_renewal_order(self, order_input) -> None:
+        """Its own workflow, not the address's child: the address continues as new when renewed, and
+        its order must outlive that run. A run that already ran (and closed) is never started again."""
         try:
             await self._temporal().start_workflow(
                 ORDER_WORKFLOW, order_input, id=order_workflow_id(order_input.order_id), task_queue=self._task_queue,
@@ -162,7 +180,6 @@ class RenewalActivities:
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)
         except WorkflowAlreadyStartedError:
             pass
-        return RenewalOpened(order_input)
 
     @activity.defn(name="pay_from_balance")
     @heartbeating
@@ -193,7 +210,12 @@ class RenewalActivities:
     @activity.defn(name="queue_reminder")
     @heartbeating
     async def queue_reminder(self, inp: QueueReminder) -> None:
+        """Queue a reminder step for the client's digest; none for clients on account, whose addresses
+        renew by themselves (postpaid: invoiced then; exempt: not at all)."""
         async with self._sessions.begin() as session:
+            client = await session.get(Client, inp.client_id)
+            if client is not None and client.billing_mode != "prepaid":
+                return
             await reminders.queue(session, subscription_id=inp.subscription_id, client_id=inp.client_id,
                                   term_end=inp.term_end, threshold=inp.threshold, due_on=inp.due_on)
         # Wake (or start) the client's digest; an already-queued step just wakes it again, harmlessly.

@@ -14,6 +14,10 @@ from store import billing, orders
 
 
 
+# orders that need nothing more from the customer: paid, or on account (postpaid: invoiced; exempt)
+SETTLED = ("paid", "invoiced", "exempt")
+
+
 @dataclass
 class OrderLineView:
     address: str
@@ -41,13 +45,14 @@ class OrderView:
     kind: str = "new"                # new | renewal (of addresses already running)
     due: str = ""                    # what is still to pay on the invoice (after partial payments, credit)
     paid: str = ""                   # what payments have put towards it so far
+    invoice_due_on: str = ""         # a postpaid invoice's due date
 
     @property
     def final(self) -> bool:
         """Nothing more will change without the customer: the page stops refreshing."""
         if self.status == "cancelled" or (self.status == "pending_payment" and self.method in ("cheque", "wire")):
             return True
-        return self.status == "paid" and all(l.status not in ("pending_payment", "provisioning") for l in self.lines)
+        return self.status in SETTLED and all(l.status not in ("pending_payment", "provisioning") for l in self.lines)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -71,6 +76,7 @@ async def order_view(session: AsyncSession, checkout: Checkout, order_id: int, c
         deadline=live.deadline.isoformat(timespec="minutes") if live and live.deadline else None,
         total=Money(order.total_minor, currency).display(), currency=currency,
         invoice_number=invoice.number if invoice else "", invoice_status=invoice.status if invoice else "",
+        invoice_due_on=invoice.due_at.date().isoformat() if invoice else "",
         lines=[OrderLineView(line.subscription.address, line.kind, line.years,
                              Money(line.amount_minor, currency).display(), line.subscription.destination,
                              line.subscription.status,

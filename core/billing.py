@@ -11,6 +11,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from core.errors import BusinessError
 from core.money import Money
 
+# How a client is billed: prepaid (a service starts once its invoice is paid), postpaid (it starts at
+# once and the invoice, due some days later, is chased by dunning) or exempt (never invoiced).
+BILLING_MODES = ("prepaid", "postpaid", "exempt")
 MAX_TAX_BP = 10_000          # 100 %, in basis points (1 bp = 0.01 %)
 _RATE = re.compile(r"^\d{1,3}(\.\d{1,2})?%?$")
 
@@ -33,6 +36,15 @@ def parse_percent(text: str, field: str, code: str = "percent_invalid", noun: st
 
 def parse_tax_rate(text: str, field: str = "tax_rate") -> int:
     return parse_percent(text, field, "tax_rate_invalid", "tax rate")
+
+
+def parse_billing_mode(text: str, field: str = "mode") -> str:
+    mode = (text or "").strip().lower()
+    if mode not in BILLING_MODES:
+        raise BusinessError("billing_mode_invalid", f"'{mode[:20]}' is not a billing mode; choose prepaid (pays "
+                            "before the service starts), postpaid (invoiced after, chased when late) or exempt "
+                            "(never invoiced).", field)
+    return mode
 
 
 def rate_text(bp: int) -> str:

@@ -68,6 +68,8 @@ class Client(Base):
     # services suspended for an overdue invoice (its number in the reason), lifted on payment
     suspended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     suspended_reason: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # prepaid: services start once paid; postpaid: at once, the invoice chased by dunning; exempt: no invoices
+    billing_mode: Mapped[str] = mapped_column(String(12), default="prepaid", server_default="prepaid")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
 
 
@@ -190,6 +192,9 @@ class Order(Base):
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
     status: Mapped[str] = mapped_column(String(24), default="pending_payment")
     kind: Mapped[str] = mapped_column(String(16), default="new", server_default="new")  # new | renewal
+    # the client's billing mode when the order was placed (core.billing.BILLING_MODES); a postpaid
+    # order's invoice is chased by its own invoice workflow, an exempt order has no invoice
+    billing: Mapped[str] = mapped_column(String(12), default="prepaid", server_default="prepaid")
     currency: Mapped[str] = mapped_column(String(3))
     total_minor: Mapped[int] = mapped_column(BigInteger)
     paypal_order_id: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)

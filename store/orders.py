@@ -50,15 +50,21 @@ async def next_invoice_number(session: AsyncSession, year: int, fmt: str = "{yea
     return await billing.next_number(session, InvoiceSequence, year, fmt)
 
 
+# An order's status from the start, by the billing mode it is placed under: a prepaid order waits
+# for its money; a postpaid one is invoiced (paid later); an exempt one is never invoiced.
+OPENING_STATUS = {"prepaid": "pending_payment", "postpaid": "invoiced", "exempt": "exempt"}
+
+
 async def place_order(session: AsyncSession, client: Client, lines: list[LineSpec], *, now: datetime,
-                      due_at: datetime, workflow_id_for,
-                      terms: InvoiceTerms = InvoiceTerms()) -> tuple[Order, Invoice, list[Subscription]]:
-    """Write order, invoice and pending subscriptions; refuse (and write nothing) if any address
-    is already held. The caller commits."""
+                      due_at: datetime, workflow_id_for, terms: InvoiceTerms = InvoiceTerms(),
+                      billing_mode: str = "prepaid") -> tuple[Order, Invoice | None, list[Subscription]]:
+    """Write order, invoice (none when the client is exempt) and pending subscriptions; refuse (and
+    write nothing) if any address is already held. The caller commits."""
     if not lines:
         raise BusinessError("order_empty", "Choose at least one address to order.", "lines")
     currency = lines[0].unit_price.currency
-    order = Order(client_id=client.id, status="pending_payment", currency=currency, total_minor=0)
+    order = Order(client_id=client.id, status=OPENING_STATUS[billing_mode], billing=billing_mode, currency=currency,
+                  total_minor=0)
     session.add(order)
     await session.flush()
     try:
@@ -76,11 +82,6 @@ async def place_order(session: AsyncSession, client: Client, lines: list[LineSpe
         raise BusinessError("address_taken", "Someone else has just ordered one of these addresses.",
                             "address", status=409) from None
 
-    invoice = Invoice(number=await next_invoice_number(session, now.year, terms.number_format), client_id=client.id,
-                      order_id=order.id, status="unpaid", currency=currency, total_minor=0,
-                      issued_at=now, due_at=due_at)
-    session.add(invoice)
-    await session.flush()
     items = []
     for spec, sub in zip(lines, subs):
         description = f"Email {spec.kind} {spec.address}, {spec.years} year{'s' if spec.years > 1 else ''}"
@@ -88,16 +89,33 @@ async def place_order(session: AsyncSession, client: Client, lines: list[LineSpe
             description += f" (promo code {spec.promo_code})"
         items.append(Item(Line(description, spec.years, spec.unit_price, spec.discount, tax_bp=terms.tax_bp),
                           period_years=spec.years))
-    totals = await write_lines(session, invoice, items)
+    invoice, totals = await invoice_order(session, order, items, now=now, due_at=due_at, terms=terms)
     for spec, sub, item, line_total in zip(lines, subs, items, totals):
         session.add(OrderLine(order_id=order.id, subscription_id=sub.id, description=item.line.description,
                               kind=spec.kind, years=spec.years, unit_minor=spec.unit_price.minor,
                               amount_minor=line_total.minor))
-    order.total_minor = invoice.total_minor
-    total = Money(invoice.total_minor, currency)
     audit.record(session, f"client:{client.id}", "order.placed", "order", order.id,
-                 after={"addresses": [s.address for s in lines], "total": total.amount(), "invoice": invoice.number})
+                 after={"addresses": [s.address for s in lines], "total": Money(order.total_minor, currency).amount(),
+                        "invoice": invoice.number if invoice else None, "billing": billing_mode})
     return order, invoice, subs
+
+
+async def invoice_order(session: AsyncSession, order: Order, items: list[Item], *, now: datetime, due_at: datetime,
+                        terms: InvoiceTerms) -> tuple[Invoice | None, list[Money]]:
+    """The order's invoice with these lines, numbered now, and each line's total; an exempt order gets
+    no invoice (and no number), only its lines' worth as the order's total."""
+    if order.billing == "exempt":
+        totals = [item.line.totals().total for item in items]
+        order.total_minor = sum(t.minor for t in totals)
+        return None, totals
+    invoice = Invoice(number=await next_invoice_number(session, now.year, terms.number_format),
+                      client_id=order.client_id, order_id=order.id, status="unpaid", currency=order.currency,
+                      total_minor=0, issued_at=now, due_at=due_at)
+    session.add(invoice)
+    await session.flush()
+    totals = await write_lines(session, invoice, items)
+    order.total_minor = invoice.total_minor
+    return invoice, totals
 
 
 async def order_with_lines(session: AsyncSession, order_id: int) -> Order | None:

@@ -52,19 +52,16 @@ async def renewal_settled(session: AsyncSession, subscription_id: int, term_end:
 
 
 async def place_renewal(session: AsyncSession, client: Client, items: list[RenewalItem], *, now: datetime,
-                        due_at: datetime, actor: str,
-                        terms: invoicing.InvoiceTerms = invoicing.InvoiceTerms()) -> tuple[Order, Invoice]:
-    """A renewal order and its invoice; the caller commits, then starts its order workflow."""
+                        due_at: datetime, actor: str, terms: invoicing.InvoiceTerms = invoicing.InvoiceTerms(),
+                        billing_mode: str = "prepaid") -> tuple[Order, Invoice | None]:
+    """A renewal order and its invoice (none for an exempt client); the caller commits, then starts
+    its order workflow."""
     if not items:
         raise BusinessError("renewal_empty", "Choose at least one address to renew.", "items")
     currency = items[0].unit_price.currency
-    order = Order(client_id=client.id, status="pending_payment", kind="renewal", currency=currency, total_minor=0)
+    order = Order(client_id=client.id, status=orders.OPENING_STATUS[billing_mode], billing=billing_mode, kind="renewal",
+                  currency=currency, total_minor=0)
     session.add(order)
-    await session.flush()
-    invoice = Invoice(number=await orders.next_invoice_number(session, now.year, terms.number_format),
-                      client_id=client.id, order_id=order.id, status="unpaid", currency=currency, total_minor=0,
-                      issued_at=now, due_at=due_at)
-    session.add(invoice)
     await session.flush()
     lines = []
     for item in items:
@@ -74,17 +71,16 @@ async def place_renewal(session: AsyncSession, client: Client, items: list[Renew
         lines.append(invoicing.Item(Line(description, item.years, item.unit_price, tax_bp=terms.tax_bp),
                                     period_years=item.years, period_start=sub.term_end,
                                     period_end=add_years(sub.term_end, item.years)))
-    totals = await invoicing.write_lines(session, invoice, lines)
+    invoice, totals = await orders.invoice_order(session, order, lines, now=now, due_at=due_at, terms=terms)
     for item, line, line_total in zip(items, lines, totals):
         session.add(OrderLine(order_id=order.id, subscription_id=item.subscription.id,
                               description=line.line.description,
                               kind=item.subscription.kind, years=item.years, unit_minor=item.unit_price.minor,
                               amount_minor=line_total.minor))
-    order.total_minor = invoice.total_minor
-    total = Money(invoice.total_minor, currency)
     audit.record(session, actor, "renewal.invoiced", "order", order.id,
-                 after={"addresses": [i.subscription.address for i in items], "total": total.amount(),
-                        "invoice": invoice.number})
+                 after={"addresses": [i.subscription.address for i in items],
+                        "total": Money(order.total_minor, currency).amount(),
+                        "invoice": invoice.number if invoice else None, "billing": billing_mode})
     return order, invoice
 
 

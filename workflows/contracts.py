@@ -45,6 +45,7 @@ REFUND_WORKFLOW = "RefundWorkflow"
 INVOICE_WORKFLOW = "InvoiceWorkflow"     # an operator's own invoice: issue, dunning, payment
 RECORD_INVOICE_PAYMENT = "record_invoice_payment"   # update on InvoiceWorkflow -> InvoiceState
 CANCEL_INVOICE = "cancel_invoice"        # signal on InvoiceWorkflow (CancelRequest)
+PAY_INVOICE_WITH_CREDIT = "pay_invoice_with_credit"   # update on InvoiceWorkflow -> InvoiceState
 # Order runs from here on email the invoice when it is issued (credit applied first), a receipt for
 # every payment, and take partial payments; runs started before keep their exact-amount path.
 BILLING_V4 = "billing-v4-invoices-receipts-partial-payments"
@@ -110,12 +111,24 @@ def address_line(sub, client, years: int, quota_mb: int = 0) -> "AddressLine":
 
 def renewal_order_input(order, invoice, client, lines: list["AddressLine"], *, deadline_at: datetime,
                         life: "Lifecycle", pay_from_balance: bool, coverage_margin_days: int = 30,
-                        search_attributes: bool = True) -> "OrderInput":
+                        search_attributes: bool = True, dunning: "Dunning | None" = None) -> "OrderInput":
+    """A renewal order's input; `invoice` is None for an exempt client (and `order.billing` says so)."""
     return OrderInput(order_id=order.id, client_id=client.id, client_email=client.email, client_name=client.name,
-                      invoice_id=invoice.id, invoice_number=invoice.number, total_minor=order.total_minor,
-                      currency=order.currency, lines=lines, payment_deadline_minutes=0,
+                      invoice_id=invoice.id if invoice else 0, invoice_number=invoice.number if invoice else "",
+                      total_minor=order.total_minor, currency=order.currency, lines=lines, payment_deadline_minutes=0,
                       coverage_margin_days=coverage_margin_days, search_attributes=search_attributes,
-                      life=life, renewal=True, deadline_at=deadline_at, pay_from_balance=pay_from_balance)
+                      life=life, renewal=True, deadline_at=deadline_at, pay_from_balance=pay_from_balance,
+                      billing=order.billing, dunning=dunning if order.billing == "postpaid" else None,
+                      invoice_due_at=invoice.due_at if invoice and order.billing == "postpaid" else None)
+
+
+@dataclass
+class Dunning:
+    """When an unpaid invoice's reminders go out, relative to its due date, and when the client's
+    services are suspended (0: never). Fixed into each run's input so replays agree."""
+    before_days: int = 3
+    overdue_days: list[int] = field(default_factory=lambda: [7, 14, 30])
+    suspend_after_days: int = 45
 
 
 @dataclass
@@ -141,6 +154,12 @@ class OrderInput:
     renewal: bool = False
     deadline_at: datetime | None = None
     pay_from_balance: bool = False
+    # Added with billing modes (v5): a postpaid order starts its addresses at once and hands its
+    # invoice (due `invoice_due_at`) to an invoice workflow chasing it by `dunning`; an exempt order
+    # has no invoice (invoice_id 0, number "") and starts them at once. Earlier runs: prepaid.
+    billing: str = "prepaid"
+    dunning: Dunning | None = None
+    invoice_due_at: datetime | None = None
 
 
 @dataclass
@@ -678,15 +697,6 @@ def refund_workflow_id(invoice_number: str, key: str) -> str:
 # ---- custom invoices and dunning ------------------------------------------------------------
 
 @dataclass
-class Dunning:
-    """When an unpaid invoice's reminders go out, relative to its due date, and when the client's
-    services are suspended (0: never). Fixed into each run's input so replays agree."""
-    before_days: int = 3
-    overdue_days: list[int] = field(default_factory=lambda: [7, 14, 30])
-    suspend_after_days: int = 45
-
-
-@dataclass
 class InvoiceInput:
     invoice_id: int
     number: str
@@ -713,6 +723,14 @@ class InvoiceState:
 class IssueCustomInvoice:
     invoice_id: int
     credit_key: str
+
+
+@dataclass
+class InvoiceCredit:
+    """Pay what the client's credit balance can of an invoice, under `key` (once per attempt)."""
+    invoice_id: int
+    key: str
+    actor: str
 
 
 @dataclass

@@ -17,7 +17,11 @@ with workflow.unsafe.imports_passed_through():
     from workflows.contracts import (
         BEGIN_PAYPAL,
         BILLING_V4,
+        INVOICE_WORKFLOW,
         PAY_WITH_CREDIT,
+        Dunning,
+        InvoiceInput,
+        invoice_workflow_id,
         IssueInvoice,
         PaymentApplied,
         PayFromCredit,
@@ -59,6 +63,10 @@ with workflow.unsafe.imports_passed_through():
         address_workflow_id,
     )
 
+# Billing modes served on account, and the status their orders end in (not "paid": the money, if
+# any, comes later through the invoice's own workflow).
+ON_ACCOUNT = {"postpaid": "invoiced", "exempt": "exempt"}
+
 STEP = dict(
     start_to_close_timeout=timedelta(seconds=60),
     heartbeat_timeout=timedelta(seconds=10),
@@ -71,7 +79,9 @@ class OrderWorkflow:
     @workflow.init
     def __init__(self, inp: OrderInput) -> None:
         self._inp = inp
-        self._state: OrderState = OrderState(order_id=inp.order_id, status="awaiting_payment")
+        # on account (postpaid, exempt): nothing is paid here, so nothing is payable through this run
+        self._state: OrderState = OrderState(order_id=inp.order_id, status=ON_ACCOUNT.get(inp.billing,
+                                                                                           "awaiting_payment"))
         self._approved = False
         self._reported: CaptureReported | None = None
         self._cancel: CancelRequest | None = None
@@ -284,6 +294,8 @@ class OrderWorkflow:
 
     @workflow.run
     async def run(self, inp: OrderInput) -> OrderState:
+        if inp.billing in ON_ACCOUNT:
+            return await self._on_account()
         if inp.renewal:   # the addresses are running already; credit pays it when it can
             if inp.pay_from_balance and await workflow.execute_activity(
                     "pay_from_balance", PayFromBalance(inp.order_id), result_type=bool, **STEP):
@@ -292,19 +304,7 @@ class OrderWorkflow:
                 if self._v4:
                     await self._receipt("credit", reference)
                 return await self._paid(reference, workflow.now())
-        for line in ([] if inp.renewal else inp.lines):
-            attrs = None
-            if inp.search_attributes:
-                attrs = TypedSearchAttributes([SearchAttributePair(SA_CLIENT, str(line.client_id)),
-                                               SearchAttributePair(SA_DOMAIN, line.domain),
-                                               SearchAttributePair(SA_STATUS, "pending_payment")])
-            await workflow.start_child_workflow(
-                AddressWorkflow.run,
-                AddressInput(line, inp.order_id, inp.coverage_margin_days, inp.search_attributes, inp.life),
-                id=address_workflow_id(line.address),
-                parent_close_policy=ParentClosePolicy.ABANDON,
-                search_attributes=attrs,
-            )
+        await self._start_addresses()
         if not self._issued:
             issued: PaymentApplied = await workflow.execute_activity(
                 "issue_invoice", IssueInvoice(inp.order_id, f"{workflow.info().workflow_id}:credit"),
@@ -355,6 +355,40 @@ class OrderWorkflow:
                 **STEP)
         return await self._paid(capture.capture_id, paid_at)
 
+    async def _start_addresses(self) -> None:
+        """One address workflow per line of a new order (a renewal's are running already)."""
+        inp = self._inp
+        for line in ([] if inp.renewal else inp.lines):
+            attrs = None
+            if inp.search_attributes:
+                attrs = TypedSearchAttributes([SearchAttributePair(SA_CLIENT, str(line.client_id)),
+                                               SearchAttributePair(SA_DOMAIN, line.domain),
+                                               SearchAttributePair(SA_STATUS, "pending_payment")])
+            await workflow.start_child_workflow(
+                AddressWorkflow.run,
+                AddressInput(line, inp.order_id, inp.coverage_margin_days, inp.search_attributes, inp.life),
+                id=address_workflow_id(line.address),
+                parent_close_policy=ParentClosePolicy.ABANDON,
+                search_attributes=attrs,
+            )
+
+    async def _on_account(self) -> OrderState:
+        """A client billed after the fact, or not at all: the addresses start (or renew) now. A
+        postpaid invoice is handed to its own workflow, which issues it (credit first), chases it and
+        suspends the client's services if it stays unpaid; an exempt order has no invoice."""
+        inp = self._inp
+        await self._start_addresses()
+        if inp.billing == "postpaid":
+            assert inp.invoice_due_at is not None
+            await workflow.start_child_workflow(
+                INVOICE_WORKFLOW,
+                InvoiceInput(inp.invoice_id, inp.invoice_number, inp.client_id, inp.client_email, inp.client_name,
+                             inp.total_minor, inp.currency, inp.invoice_due_at, inp.dunning or Dunning()),
+                id=invoice_workflow_id(inp.invoice_number), parent_close_policy=ParentClosePolicy.ABANDON)
+        self._state.method = inp.billing
+        return await self._paid(f"{inp.billing}:{inp.invoice_number or f'order-{inp.order_id}'}", workflow.now(),
+                                status=ON_ACCOUNT[inp.billing])
+
     async def _wait_for_pending(self, capture: CaptureResult) -> CaptureResult | None:
         """PayPal holds some payments (an eCheck, a review) before completing or denying them. The
         money is in flight, so there is no deadline and no cancelling: the addresses stay held until
@@ -374,13 +408,13 @@ class OrderWorkflow:
         self._set_deadline(self._first_deadline())
         return None
 
-    async def _paid(self, reference: str, paid_at) -> OrderState:
+    async def _paid(self, reference: str, paid_at, status: str = "paid") -> OrderState:
         for line in self._inp.lines:
             handle = workflow.get_external_workflow_handle_for(AddressWorkflow.run, address_workflow_id(line.address))
             await handle.signal(AddressWorkflow.payment_confirmed,
                                 PaymentConfirmed(self._inp.order_id, paid_at, reference,
                                                  years=line.years if self._inp.renewal else 0))
-        self._state.status, self._state.message = "paid", ""
+        self._state.status, self._state.message = status, ""
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._state
 

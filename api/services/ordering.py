@@ -97,11 +97,16 @@ async def place(session: AsyncSession, settings: Settings, client: Client, wante
     promo = None
     if promo_code.strip():
         specs, promo = await apply_promo(session, client, specs, promo_code, now)
-    deadline = timedelta(minutes=settings.checkout_hold_minutes)
-    order, invoice, subs = await orders.place_order(session, client, specs, now=now, due_at=now + deadline,
+    mode = client.billing_mode
+    if promo is not None and mode == "exempt":
+        raise BusinessError("promo_not_applicable", "Your account is not invoiced, so a promo code has nothing to "
+                            "take off; remove it and place the order.", "promo_code")
+    due_at = now + (timedelta(days=settings.postpaid_due_days) if mode == "postpaid"
+                    else timedelta(minutes=settings.checkout_hold_minutes))
+    order, invoice, subs = await orders.place_order(session, client, specs, now=now, due_at=due_at,
                                                     workflow_id_for=address_workflow_id,
-                                                    terms=settings.invoice_terms(client))
-    if promo is not None:
+                                                    terms=settings.invoice_terms(client), billing_mode=mode)
+    if promo is not None and invoice is not None:
         await promos.redeem(session, promo, client.id, order.id, Money(invoice.discount_minor, invoice.currency))
     box = SecretBox(settings.secrets_key.get_secret_value())
     for sub, spec, w in zip(subs, specs, wanted):
@@ -113,10 +118,13 @@ async def place(session: AsyncSession, settings: Settings, client: Client, wante
                          quota_mb=settings.mailbox_quota_mb if spec.kind == Kind.MAILBOX.value else 0)
              for sub, spec in zip(subs, specs)]
     return order, OrderInput(order_id=order.id, client_id=client.id, client_email=client.email,
-                             client_name=client.name, invoice_id=invoice.id, invoice_number=invoice.number,
+                             client_name=client.name, invoice_id=invoice.id if invoice else 0,
+                             invoice_number=invoice.number if invoice else "",
                              total_minor=order.total_minor, currency=order.currency, lines=lines,
                              payment_deadline_minutes=settings.paypal_approval_minutes,
                              coverage_margin_days=settings.coverage_margin_days,
                              hold_minutes=settings.checkout_hold_minutes,
                              manual_deadline_days=settings.manual_payment_days,
-                             life=settings.lifecycle())
+                             life=settings.lifecycle(), billing=mode,
+                             dunning=settings.dunning() if mode == "postpaid" else None,
+                             invoice_due_at=invoice.due_at if invoice and mode == "postpaid" else None)
