@@ -21,6 +21,7 @@ from workflows.contracts import (
     CancelCustomInvoice,
     ClientServices,
     DunningNotice,
+    InvoiceCredit,
     InvoicePayment,
     IssueCustomInvoice,
     IssueInvoice,
@@ -123,15 +124,25 @@ class BillingActivities:
     @activity.defn(name="pay_from_credit")
     @heartbeating
     async def pay_from_credit(self, inp: PayFromCredit) -> PaymentApplied:
+        async with self._sessions() as session:
+            invoice = await _order_invoice(session, inp.order_id)
+        return await self._credit(invoice.id, inp.key, inp.actor)
+
+    @activity.defn(name="pay_invoice_from_credit")
+    @heartbeating
+    async def pay_invoice_from_credit(self, inp: InvoiceCredit) -> PaymentApplied:
+        return await self._credit(inp.invoice_id, inp.key, inp.actor)
+
+    async def _credit(self, invoice_id: int, key: str, actor: str) -> PaymentApplied:
+        """What the credit balance can pay of the invoice, once per key (nothing: what is still due)."""
         now = datetime.now(timezone.utc)
         async with self._sessions.begin() as session:
-            invoice = await _order_invoice(session, inp.order_id)
-            outcome = await billing.pay_from_credit(session, invoice_id=invoice.id, key=inp.key, now=now,
-                                                    actor=inp.actor)
+            outcome = await billing.pay_from_credit(session, invoice_id=invoice_id, key=key, now=now, actor=actor)
             if outcome is None:
+                invoice = await billing.lock_invoice(session, invoice_id)
                 due = invoice.total_minor - await billing.paid_on(session, invoice.id)
                 return PaymentApplied(invoice.number, 0, 0, max(0, due), due <= 0)
-        return _applied(outcome, inp.key)
+        return _applied(outcome, key)
 
     @activity.defn(name="send_receipt")
     @heartbeating

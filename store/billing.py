@@ -137,9 +137,10 @@ async def pay_from_credit(session: AsyncSession, *, invoice_id: int, key: str, n
     """Pay what the credit balance can of an invoice (all of it or nothing when `only_in_full`), under
     `key`, so a retry pays once. None: nothing was paid (no balance, or the invoice is not payable)."""
     invoice = await lock_invoice(session, invoice_id)
-    if (await session.execute(select(Payment).where(Payment.method == "credit", Payment.reference == key))
-            ).scalar_one_or_none() is not None:
-        return await _outcome(session, invoice, False)
+    earlier = (await session.execute(select(Payment).where(Payment.method == "credit", Payment.reference == key))
+               ).scalar_one_or_none()
+    if earlier is not None:   # a retry: what that payment did
+        return await _outcome(session, invoice, False, earlier.applied_minor, earlier.amount_minor - earlier.applied_minor)
     if invoice.status != "unpaid":
         return None
     due = invoice.total_minor - await paid_on(session, invoice.id)

@@ -1,13 +1,17 @@
-"""Operators' own invoices (support hours, setup work) and what chasing them writes down: notices sent
-per invoice, a client's services suspended for an overdue invoice and lifted on payment, and the
-operators' list of clients by how many reminders they have had."""
+"""Operators' own invoices (support hours, setup work; drafts until issued), how a client is billed,
+and what chasing invoices writes down: notices sent per invoice, a client's services suspended for
+an overdue invoice and lifted on payment, and the operators' list of clients by reminders had."""
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from core.billing import Line
 
 from core.errors import BusinessError
 from core.money import Money
@@ -15,15 +19,14 @@ from store import audit, orders
 from store.billing import paid_per_invoice
 from store.db import for_update
 from store.invoicing import InvoiceTerms, Item, write_lines
-from store.models import Client, Invoice, Subscription
+from store.models import Client, Invoice, InvoiceLine, Order, Subscription
 
 MAX_LINES = 50
+DRAFT_PREFIX = "DRAFT-"
 
 
-async def create_custom_invoice(session: AsyncSession, client: Client, items: list[Item], *, now: datetime,
-                                due_at: datetime, terms: InvoiceTerms, actor: str) -> Invoice:
-    """Issue an invoice with the operator's lines (each checked by core.billing), taxed at the client's
-    rate from `terms`; the caller commits."""
+def _checked(items: list[Item], terms: InvoiceTerms, *, now: datetime, due_at: datetime) -> list[Item]:
+    """The operator's lines, each checked by core.billing, taxed at the client's rate from `terms`."""
     if not items:
         raise BusinessError("lines_missing", "An invoice needs at least one line.", "lines")
     if len(items) > MAX_LINES:
@@ -35,19 +38,119 @@ async def create_custom_invoice(session: AsyncSession, client: Client, items: li
             item.line.totals()
         except BusinessError as exc:
             raise BusinessError(exc.code, exc.message, f"lines.{i}.{exc.field}") from None
-    if due_at < now:
+    if due_at.date() < now.date():
         raise BusinessError("due_in_past", "The due date cannot be before today.", "due_on")
-    items = [replace(item, line=replace(item.line, tax_bp=terms.tax_bp)) for item in items]
-    invoice = Invoice(number=await orders.next_invoice_number(session, now.year, terms.number_format),
-                      client_id=client.id, order_id=None, status="unpaid", currency=items[0].line.unit.currency,
-                      total_minor=0, issued_at=now, due_at=due_at, created_by=actor)
+    return [replace(item, line=replace(item.line, tax_bp=terms.tax_bp)) for item in items]
+
+
+async def create_custom_invoice(session: AsyncSession, client: Client, items: list[Item], *, now: datetime,
+                                due_at: datetime, terms: InvoiceTerms, actor: str, draft: bool = False) -> Invoice:
+    """Issue an invoice with the operator's lines, or keep it as a draft: unnumbered (`DRAFT-<id>`),
+    unseen by the client, editable until issued. The caller commits."""
+    items = _checked(items, terms, now=now, due_at=due_at)
+    invoice = Invoice(number=f"{DRAFT_PREFIX}new-{secrets.token_hex(6)}" if draft
+                      else await orders.next_invoice_number(session, now.year, terms.number_format),
+                      client_id=client.id, order_id=None, status="draft" if draft else "unpaid",
+                      currency=items[0].line.unit.currency, total_minor=0, issued_at=now, due_at=due_at,
+                      created_by=actor)
     session.add(invoice)
     await session.flush()
+    if draft:
+        invoice.number = f"{DRAFT_PREFIX}{invoice.id}"
     await write_lines(session, invoice, items)
-    audit.record(session, actor, "invoice.issued", "invoice", invoice.number, None,
+    audit.record(session, actor, "invoice.drafted" if draft else "invoice.issued", "invoice", invoice.number, None,
                  {"client": client.id, "total": Money(invoice.total_minor, invoice.currency).amount(),
                   "lines": [i.line.description for i in items], "due": due_at.date()})
     return invoice
+
+
+async def locked_draft(session: AsyncSession, invoice_id: int) -> Invoice:
+    """The draft, locked for a change; an issued invoice is never edited."""
+    invoice = (await session.execute(for_update(session, select(Invoice).where(Invoice.id == invoice_id)
+                                                .options(selectinload(Invoice.lines))))).scalar_one_or_none()
+    if invoice is None:
+        raise BusinessError("draft_unknown", f"There is no draft invoice {invoice_id}.", "invoice", 404)
+    if invoice.status != "draft":
+        raise BusinessError("invoice_not_draft", f"Invoice {invoice.number} is issued and is never edited; cancel it "
+                            "with a credit note and issue a new one instead.", "invoice", 409)
+    return invoice
+
+
+async def update_draft(session: AsyncSession, invoice_id: int, items: list[Item], *, now: datetime, due_at: datetime,
+                       terms: InvoiceTerms, actor: str) -> Invoice:
+    """Replace a draft's lines and due date."""
+    invoice = await locked_draft(session, invoice_id)
+    items = _checked(items, terms, now=now, due_at=due_at)
+    before = {"total": Money(invoice.total_minor, invoice.currency).amount(), "due": invoice.due_at.date()}
+    await session.execute(delete(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id))
+    invoice.currency, invoice.due_at = items[0].line.unit.currency, due_at
+    await write_lines(session, invoice, items)
+    audit.record(session, actor, "invoice.draft_changed", "invoice", invoice.number, before,
+                 {"total": Money(invoice.total_minor, invoice.currency).amount(), "due": due_at.date(),
+                  "lines": [i.line.description for i in items]})
+    await session.flush()
+    session.expire(invoice, ["lines"])
+    return invoice
+
+
+async def issue_draft(session: AsyncSession, invoice_id: int, *, now: datetime, terms: InvoiceTerms,
+                      actor: str) -> Invoice:
+    """Give the draft its number (the next one: drafts never leave a gap), date it today and tax it at
+    the client's rate as it is now; it is then an issued invoice like any other."""
+    invoice = await locked_draft(session, invoice_id)
+    items = [Item(Line(line.description, line.quantity, Money(line.unit_minor, invoice.currency),
+                       Money(line.discount_minor, invoice.currency) if line.discount_minor else None),
+                  line.period_years, line.period_start, line.period_end) for line in invoice.lines]
+    items = _checked(items, terms, now=now, due_at=invoice.due_at)
+    draft_number = invoice.number
+    await session.execute(delete(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id))
+    invoice.number = await orders.next_invoice_number(session, now.year, terms.number_format)
+    invoice.status, invoice.issued_at = "unpaid", now
+    await write_lines(session, invoice, items)
+    audit.record(session, actor, "invoice.issued", "invoice", invoice.number, {"draft": draft_number},
+                 {"client": invoice.client_id, "total": Money(invoice.total_minor, invoice.currency).amount(),
+                  "lines": [i.line.description for i in items], "due": invoice.due_at.date()})
+    await session.flush()
+    session.expire(invoice, ["lines"])
+    return invoice
+
+
+async def delete_draft(session: AsyncSession, invoice_id: int, actor: str) -> str:
+    """A draft was never issued, so it goes without a credit note; returns its draft number."""
+    invoice = await locked_draft(session, invoice_id)
+    number = invoice.number
+    await session.execute(delete(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id))
+    await session.delete(invoice)
+    audit.record(session, actor, "invoice.draft_deleted", "invoice", number,
+                 {"total": Money(invoice.total_minor, invoice.currency).amount(), "client": invoice.client_id}, None)
+    return number
+
+
+async def operator_invoices(session: AsyncSession, *, status: str = "", client_id: int | None = None,
+                            limit: int = 100) -> list[tuple[Invoice, Client, int]]:
+    """Invoices for the operators' list, newest first, each with its client and what is paid on it."""
+    paid = paid_per_invoice()
+    query = (select(Invoice, Client, func.coalesce(paid.c.paid, 0)).join(Client, Client.id == Invoice.client_id)
+             .outerjoin(paid, paid.c.invoice_id == Invoice.id)
+             .order_by(Invoice.issued_at.desc(), Invoice.id.desc()).limit(limit))
+    if status:
+        query = query.where(Invoice.status == status)
+    if client_id is not None:
+        query = query.where(Invoice.client_id == client_id)
+    return [(invoice, client, int(p)) for invoice, client, p in await session.execute(query)]
+
+
+async def set_billing_mode(session: AsyncSession, client_id: int, mode: str, actor: str) -> Client:
+    """How the client is billed from the next order or renewal on; orders already placed keep theirs."""
+    client = (await session.execute(for_update(session, select(Client).where(Client.id == client_id)))
+              ).scalar_one_or_none()
+    if client is None:
+        raise BusinessError("client_unknown", f"There is no client {client_id}.", "client_id", 404)
+    if client.billing_mode != mode:
+        audit.record(session, actor, "client.billing_mode", "client", client_id, {"billing_mode": client.billing_mode},
+                     {"billing_mode": mode})
+        client.billing_mode = mode
+    return client
 
 
 async def active_services(session: AsyncSession, client_id: int) -> list[Subscription]:
@@ -94,7 +197,10 @@ async def clients_in_arrears(session: AsyncSession, now: datetime, currency: str
         select(Client, func.count(Invoice.id), func.sum(Invoice.reminders_sent),
                func.sum(Invoice.total_minor - func.coalesce(paid.c.paid, 0)), func.min(Invoice.due_at))
         .join(Invoice, Invoice.client_id == Client.id).outerjoin(paid, paid.c.invoice_id == Invoice.id)
-        .where(Invoice.status == "unpaid", Invoice.due_at < now, Invoice.order_id.is_(None))
+        .outerjoin(Order, Order.id == Invoice.order_id)
+        # chased invoices: the operators' own and postpaid orders' (a prepaid order just lapses)
+        .where(Invoice.status == "unpaid", Invoice.due_at < now,
+               or_(Invoice.order_id.is_(None), Order.billing == "postpaid"))
         .group_by(Client.id))
     found = [Dunned(client, int(n), int(reminders or 0), Money(int(owed or 0), currency), oldest)
              for client, n, reminders, owed, oldest in rows]

@@ -68,7 +68,8 @@ def render(invoice: Invoice, lines: list[InvoiceLine], client: Client, payments:
         pdf.cell(0, 4.5, _latin(part), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(6)
     pdf.set_font("Helvetica", "B", 14)
-    title = {"cancelled": "Invoice (cancelled)", "refunded": "Invoice (refunded)"}.get(invoice.status, "Invoice")
+    title = {"cancelled": "Invoice (cancelled)", "refunded": "Invoice (refunded)",
+             "draft": "Draft invoice (not issued)"}.get(invoice.status, "Invoice")
     pdf.cell(0, 8, f"{title} {invoice.number}", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 10)
     facts = [("Issued", invoice.issued_at.date().isoformat()), ("Due", invoice.due_at.date().isoformat()),

@@ -15,18 +15,21 @@ with workflow.unsafe.imports_passed_through():
     from workflows.contracts import (
         CANCEL_INVOICE,
         INVOICE_WORKFLOW,
+        PAY_INVOICE_WITH_CREDIT,
         RECORD_INVOICE_PAYMENT,
         STATE,
         CancelCustomInvoice,
         CancelRequest,
         ClientServices,
         DunningNotice,
+        InvoiceCredit,
         InvoiceInput,
         InvoicePayment,
         InvoiceState,
         IssueCustomInvoice,
         ManualPayment,
         PaymentApplied,
+        PayWithCredit,
         RestoreAddress,
         SendReceipt,
         ServiceLine,
@@ -61,6 +64,7 @@ class InvoiceWorkflow:
         self._recording = False
         self._references: set[str] = set()
         self._suspended: list[ServiceLine] = []
+        self._credit_attempt = 0
 
     @workflow.query(name=STATE)
     def state(self) -> InvoiceState:
@@ -96,11 +100,7 @@ class InvoiceWorkflow:
 
     @record_payment.validator
     def _validate_payment(self, payment: ManualPayment) -> None:
-        if self._paid or self._cancel is not None or self._state.status != "unpaid":
-            raise ApplicationError(f"Invoice {self._inp.number} is {self._state.status}; nothing is due.",
-                                   type="invoice_not_payable")
-        if self._recording:
-            raise ApplicationError("Another payment for this invoice is being recorded.", type="invoice_not_payable")
+        self._require_unpaid()
         if payment.method not in ("cheque", "wire"):
             raise ApplicationError("Record a cheque or a wire transfer.", type="method_invalid")
         if not payment.reference.strip():
@@ -112,6 +112,35 @@ class InvoiceWorkflow:
         if f"{payment.method}:{payment.reference.strip()}" in self._references:
             raise ApplicationError(f"{payment.method.capitalize()} {payment.reference.strip()} is already recorded "
                                    f"on invoice {self._inp.number}.", type="payment_reference_used")
+
+    @workflow.update(name=PAY_INVOICE_WITH_CREDIT)
+    async def pay_with_credit(self, request: PayWithCredit) -> InvoiceState:
+        """The client pays from their credit balance: all that is due, or what the balance holds."""
+        self._recording = True
+        self._credit_attempt += 1
+        try:
+            applied: PaymentApplied = await workflow.execute_activity(
+                "pay_invoice_from_credit", InvoiceCredit(
+                    self._inp.invoice_id, f"{workflow.info().workflow_id}:credit:{self._credit_attempt}",
+                    request.actor), result_type=PaymentApplied, **STEP)
+        finally:
+            self._recording = False
+        if not applied.applied_minor and not applied.paid_in_full:
+            raise ApplicationError("Your credit balance is empty; choose another way to pay.",
+                                   type="balance_insufficient")
+        await self._receipt(applied, "credit")
+        return self._state
+
+    @pay_with_credit.validator
+    def _validate_credit(self, request: PayWithCredit) -> None:
+        self._require_unpaid()
+
+    def _require_unpaid(self) -> None:
+        if self._paid or self._cancel is not None or self._state.status != "unpaid":
+            raise ApplicationError(f"Invoice {self._inp.number} is {self._state.status}; nothing is due.",
+                                   type="invoice_not_payable")
+        if self._recording:
+            raise ApplicationError("Another payment for this invoice is being recorded.", type="invoice_not_payable")
 
     async def _receipt(self, applied: PaymentApplied, method: str) -> None:
         inp = self._inp

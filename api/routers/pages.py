@@ -267,14 +267,38 @@ async def paypal_return(request: Request, checkout: CheckoutDep, client: MaybeCl
 
 
 @router.get("/invoices", response_class=HTMLResponse)
-async def invoices_page(request: Request, client: MaybeClient, sessions: SessionsDep, settings: SettingsDep):
+async def invoices_page(request: Request, client: MaybeClient, sessions: SessionsDep, settings: SettingsDep,
+                        billing_service: BillingDep):
     signed_in(client)
+    return await _invoices_page(request, client, sessions, settings, billing_service)
+
+
+async def _invoices_page(request: Request, client, sessions, settings, billing_service, error=None,
+                         status: int = 200) -> HTMLResponse:
     async with sessions() as session:
         rows = await billing.statement(session, client.id)
         balance = await credit.balance(session, client.id, settings.currency)
         entries = await credit.entries(session, client.id, limit=50)
-    return render(request, "invoices.html", client=client, invoices=rows, money=Money, balance=balance,
-                  entries=entries)
+    # unpaid invoices paid here (an operator's own, a postpaid order's) rather than on an order's page
+    chased = await billing_service.chased_invoices([i for i, _, due, _ in rows if due])
+    return render(request, "invoices.html", status=status, client=client, invoices=rows, money=Money,
+                  balance=balance, entries=entries, chased=chased, error=error, payee_name=settings.payee_name,
+                  payee_postal_address=settings.payee_postal_address, bank_details=settings.bank_details,
+                  manual_methods=payments.offered_methods(settings))
+
+
+@router.post("/invoices/{number}/credit", response_class=HTMLResponse)
+async def invoice_pay_with_credit(request: Request, number: str, client: MaybeClient, sessions: SessionsDep,
+                                  settings: SettingsDep, billing_service: BillingDep,
+                                  csrf: Annotated[str, Form()] = ""):
+    signed_in(client)
+    check_form_csrf(request, csrf)
+    try:
+        await billing_service.pay_invoice_with_credit(client, number)
+    except BusinessError as exc:
+        return await _invoices_page(request, client, sessions, settings, billing_service, error=exc,
+                                    status=exc.status)
+    return RedirectResponse("/invoices", status_code=303)
 
 
 @router.post("/invoices/apply-credit")

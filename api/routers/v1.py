@@ -27,7 +27,7 @@ from core.billing import Line, parse_percent
 from core.money import Money
 from core.promos import PromoRule, normalize_code
 from store import billing as billing_store
-from store import catalog, clients, credit, orders, promos, reserved
+from store import audit, catalog, clients, credit, orders, promos, reserved
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 
@@ -146,10 +146,18 @@ class InvoiceLineIn(BaseModel):
     period_end: date | None = None
 
 
-class CustomInvoiceIn(BaseModel):
-    client_id: int
+class DraftIn(BaseModel):
     lines: list[InvoiceLineIn] = Field(min_length=1, max_length=50)
     due_on: str | None = Field(default=None, max_length=10, description="YYYY-MM-DD; default CUSTOM_INVOICE_DUE_DAYS")
+
+
+class CustomInvoiceIn(DraftIn):
+    client_id: int
+    draft: bool = Field(default=False, description="keep it as an unnumbered draft, unseen by the client")
+
+
+class BillingModeIn(BaseModel):
+    mode: str = Field(max_length=12, description="prepaid | postpaid | exempt")
 
 
 class ApplyCreditIn(BaseModel):
@@ -264,11 +272,19 @@ async def get_order(order_id: int, client: SignedIn, checkout: CheckoutDep, sess
         return (await order_view(session, checkout, order_id, client.id)).as_dict()
 
 
+async def _payable_order(sessions, checkout, order_id: int, client) -> None:
+    """The client's own order, still waiting for its money (not paid, cancelled, or on account)."""
+    async with sessions() as session:
+        view = await order_view(session, checkout, order_id, client.id)
+    if view.status != "pending_payment":
+        raise BusinessError("order_not_payable", f"Order {order_id} is {view.status}; there is nothing to pay on it "
+                            "here.", status=409)
+
+
 @router.post("/orders/{order_id}/paypal", dependencies=[CsrfHeader])
 async def pay_with_paypal(order_id: int, client: SignedIn, checkout: CheckoutDep, sessions: SessionsDep):
     """Creates (once) the PayPal order; send the buyer to `approve_url`."""
-    async with sessions() as session:
-        await order_view(session, checkout, order_id, client.id)  # ownership check
+    await _payable_order(sessions, checkout, order_id, client)
     started = await checkout.begin_paypal(order_id)
     return {"paypal_order_id": started.paypal_order_id, "approve_url": started.approve_url}
 
@@ -277,8 +293,7 @@ async def pay_with_paypal(order_id: int, client: SignedIn, checkout: CheckoutDep
 async def pay_manually(order_id: int, body: ManualIn, client: SignedIn, checkout: CheckoutDep,
                        sessions: SessionsDep, settings: SettingsDep):
     """Pay by cheque or wire: the addresses stay held (14 days by default) until an operator records it."""
-    async with sessions() as session:
-        await order_view(session, checkout, order_id, client.id)  # ownership check
+    await _payable_order(sessions, checkout, order_id, client)
     instructions = await checkout.choose_manual(order_id, payments.customer_method(body.method, settings))
     return payments.how_to_pay(settings, instructions).as_dict()
 
@@ -325,24 +340,81 @@ async def record_payments_in_bulk(body: BulkPaymentsIn, operator: Operator, bill
             "results": results}
 
 
-@router.post("/operator/invoices", status_code=201, dependencies=[CsrfHeader])
-async def create_custom_invoice(body: CustomInvoiceIn, operator: Operator, billing: BillingDep, settings: SettingsDep):
-    """Operators: an invoice of your own (support hours, setup work) for a client, taxed at the client's
-    rate, emailed with its PDF, paid from credit as far as it goes, then chased: a reminder before the
-    due date, overdue reminders, and the client's addresses suspended after DUNNING_SUSPEND_AFTER_DAYS."""
+def _items(lines: list[InvoiceLineIn], currency: str) -> list[Item]:
     items = []
-    for i, line in enumerate(body.lines):
-        unit = Money.parse(line.unit_price, settings.currency, f"lines.{i}.unit_price")
-        discount = Money.parse(line.discount, settings.currency, f"lines.{i}.discount") if line.discount else None
+    for i, line in enumerate(lines):
+        unit = Money.parse(line.unit_price, currency, f"lines.{i}.unit_price")
+        discount = Money.parse(line.discount, currency, f"lines.{i}.discount") if line.discount else None
         if line.period_start and line.period_end and line.period_end < line.period_start:
             raise BusinessError("period_invalid", "A service period ends after it starts.", f"lines.{i}.period_end")
         items.append(Item(Line(" ".join(line.description.split()), line.quantity, unit, discount), 0,
                           line.period_start, line.period_end))
-    invoice = await billing.create_invoice(operator, body.client_id, items, body.due_on, date.today())
-    return {"number": invoice.number, "status": invoice.status, "total": Money(invoice.total_minor,
-                                                                               invoice.currency).amount(),
-            "tax": Money(invoice.tax_minor, invoice.currency).amount(), "due_at": invoice.due_at.isoformat(),
-            "pdf": f"/api/v1/invoices/{invoice.number}.pdf"}
+    return items
+
+
+def _invoice_json(invoice, client=None, paid: int | None = None) -> dict:
+    money = lambda minor: Money(minor, invoice.currency).amount()  # noqa: E731
+    out = {"id": invoice.id, "number": invoice.number, "status": invoice.status, "client_id": invoice.client_id,
+           "total": money(invoice.total_minor), "tax": money(invoice.tax_minor),
+           "issued_at": invoice.issued_at.isoformat(timespec="seconds"), "due_at": invoice.due_at.isoformat(),
+           "pdf": f"/api/v1/invoices/{invoice.number}.pdf"}
+    if client is not None:
+        out["client_email"] = client.email
+    if paid is not None:
+        out["paid"] = money(paid)
+        out["due"] = money(max(0, invoice.total_minor - paid) if invoice.status == "unpaid" else 0)
+    return out
+
+
+@router.post("/operator/invoices", status_code=201, dependencies=[CsrfHeader])
+async def create_custom_invoice(body: CustomInvoiceIn, operator: Operator, billing: BillingDep, settings: SettingsDep):
+    """Operators: an invoice of your own (support hours, setup work) for a client, taxed at the client's
+    rate, emailed with its PDF, paid from credit as far as it goes, then chased: a reminder before the
+    due date, overdue reminders, and the client's addresses suspended after DUNNING_SUSPEND_AFTER_DAYS.
+    With `"draft": true` it is kept unnumbered and unseen by the client until you issue it."""
+    invoice = await billing.create_invoice(operator, body.client_id, _items(body.lines, settings.currency),
+                                           body.due_on, date.today(), draft=body.draft)
+    return _invoice_json(invoice)
+
+
+@router.get("/operator/invoices")
+async def list_invoices(operator: Operator, billing: BillingDep,
+                        status: Annotated[str, Query(max_length=12)] = "",
+                        client_id: Annotated[int | None, Query()] = None):
+    """Operators: invoices newest first (100 at most), by status (draft, unpaid, paid, cancelled,
+    refunded) and client, with what is paid and due on each."""
+    rows = await billing.invoices(status.strip(), client_id)
+    return {"invoices": [_invoice_json(invoice, client, paid) for invoice, client, paid in rows]}
+
+
+@router.put("/operator/invoices/drafts/{invoice_id}", dependencies=[CsrfHeader])
+async def update_draft(invoice_id: int, body: DraftIn, operator: Operator, billing: BillingDep, settings: SettingsDep):
+    """Operators: replace a draft's lines and due date. An issued invoice is never edited."""
+    return _invoice_json(await billing.update_draft(operator, invoice_id, _items(body.lines, settings.currency),
+                                                    body.due_on))
+
+
+@router.post("/operator/invoices/drafts/{invoice_id}/issue", dependencies=[CsrfHeader])
+async def issue_draft(invoice_id: int, operator: Operator, billing: BillingDep):
+    """Operators: issue a draft: it takes the next invoice number, today's date and the client's tax
+    rate, and is emailed and chased like any invoice of yours."""
+    return _invoice_json(await billing.issue_draft(operator, invoice_id))
+
+
+@router.delete("/operator/invoices/drafts/{invoice_id}", status_code=204, dependencies=[CsrfHeader])
+async def delete_draft(invoice_id: int, operator: Operator, billing: BillingDep):
+    """Operators: throw a draft away (it was never numbered, so nothing needs a credit note)."""
+    await billing.delete_draft(operator, invoice_id)
+    return Response(status_code=204)
+
+
+@router.put("/operator/clients/{client_id}/billing", dependencies=[CsrfHeader])
+async def set_billing_mode(client_id: int, body: BillingModeIn, operator: Operator, billing: BillingDep):
+    """Operators: how a client is billed from their next order or renewal on. `prepaid` (the default):
+    addresses start once paid. `postpaid`: they start at once; the invoice is due POSTPAID_DUE_DAYS later
+    and chased like your own invoices (reminders, then suspension). `exempt`: never invoiced."""
+    client = await billing.set_billing_mode(operator, client_id, body.mode)
+    return {"client_id": client.id, "billing_mode": client.billing_mode}
 
 
 @router.get("/operator/dunning")
@@ -588,12 +660,14 @@ async def set_apply_credit(body: ApplyCreditIn, client: SignedIn, billing: Billi
 async def adjust_credit(client_id: int, body: CreditIn, operator: Operator, sessions: SessionsDep,
                         settings: SettingsDep):
     """Operators: add (or take back) credit with a reason the client sees; never below zero."""
-    amount = parse_signed_amount(body.amount, settings.currency)
-    reference = body.reference.strip() or f"adj:{uuid.uuid4()}"
-    async with sessions.begin() as session:
-        entry = await credit.adjust(session, client_id=client_id, amount=amount, reason=body.reason,
-                                    actor=f"operator:{operator.id}", reference=reference)
-        balance = await credit.balance(session, client_id, settings.currency)
+    async with audit.refusals(sessions, f"operator:{operator.id}", "credit.adjust", "client", client_id,
+                              amount=body.amount, reason=body.reason):
+        amount = parse_signed_amount(body.amount, settings.currency)
+        reference = body.reference.strip() or f"adj:{uuid.uuid4()}"
+        async with sessions.begin() as session:
+            entry = await credit.adjust(session, client_id=client_id, amount=amount, reason=body.reason,
+                                        actor=f"operator:{operator.id}", reference=reference)
+            balance = await credit.balance(session, client_id, settings.currency)
     return {"entry": entry.id, "reference": entry.reference, "balance": balance.amount()}
 
 
@@ -605,7 +679,8 @@ def parse_signed_amount(raw: str, currency: str) -> Money:
 
 
 def _own_document(document, client, number: str):
-    if document is None or (document[0].client_id != client.id and not client.is_operator):
+    if document is None or (not client.is_operator and (document[0].client_id != client.id
+                                                        or document[0].status == "draft")):
         raise BusinessError("invoice_not_found", f"There is no invoice {number} in your account.", "number", 404)
     return document
 
@@ -624,6 +699,14 @@ async def my_invoices(client: SignedIn, sessions: SessionsDep):
                           "paid": Money(paid, i.currency).amount(), "due": Money(due, i.currency).amount(),
                           "credit_note": note.number if note else None,
                           "pdf": f"/api/v1/invoices/{i.number}.pdf"} for i, paid, due, note in rows]}
+
+
+@router.post("/invoices/{number}/credit", dependencies=[CsrfHeader])
+async def pay_invoice_with_credit(number: str, client: SignedIn, billing: BillingDep):
+    """Pay one of your invoices that is not an order's (support work, a postpaid order) from your credit
+    balance: all that is due, or as much as the balance holds."""
+    state = await billing.pay_invoice_with_credit(client, number)
+    return {"invoice": state.number, "status": state.status, "due": state.due_minor, "message": state.message}
 
 
 @router.get("/invoices/{number}.pdf")

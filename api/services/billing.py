@@ -21,10 +21,11 @@ from temporalio.service import RPCError
 from api.services import payments
 from api.services.checkout import Checkout
 from api.services.updates import run_update
+from core.billing import parse_billing_mode
 from core.errors import BusinessError
 from core.money import Money
 from settings import Settings
-from store import billing, credit, dunning, exports, orders
+from store import audit, billing, credit, dunning, exports, orders
 from store.invoicing import Item
 from store.models import Client, Invoice, Order
 from workflows.contracts import (
@@ -35,6 +36,7 @@ from workflows.contracts import (
     InvoiceInput,
     InvoiceState,
     invoice_workflow_id,
+    PAY_INVOICE_WITH_CREDIT,
     PAY_WITH_CREDIT,
     REFUND_WORKFLOW,
     CancelRequest,
@@ -48,6 +50,7 @@ from workflows.contracts import (
 
 log = logging.getLogger("mailmarket.billing")
 MAX_BULK = 200
+INVOICE_STATUSES = ("draft", "unpaid", "paid", "cancelled", "refunded")
 REFUND_WAIT = timedelta(seconds=20)
 
 
@@ -72,10 +75,31 @@ class Billing:
             order = await session.get(Order, order_id)
         if order is None or order.client_id != client.id:
             raise BusinessError("order_not_found", "There is no such order in your account.", "order_id", 404)
-        return await run_update(self.temporal.get_workflow_handle(order_workflow_id(order_id)), PAY_WITH_CREDIT,
-                                PayWithCredit(f"client:{client.id}"), OrderState,
-                                closed=BusinessError("order_not_payable", "This order is no longer waiting for "
-                                                     "payment.", status=409))
+        async with audit.refusals(self.sessions, f"client:{client.id}", "credit_payment", "order", order_id):
+            return await run_update(self.temporal.get_workflow_handle(order_workflow_id(order_id)), PAY_WITH_CREDIT,
+                                    PayWithCredit(f"client:{client.id}"), OrderState,
+                                    closed=BusinessError("order_not_payable", "This order is no longer waiting for "
+                                                         "payment.", status=409))
+
+    async def pay_invoice_with_credit(self, client: Client, number: str) -> InvoiceState:
+        """Pay one of the client's chased invoices (an operator's own, a postpaid order's) from credit;
+        an order's invoice is paid on its order's page instead."""
+        async with self.sessions() as session:
+            invoice = await orders.invoice_by_number(session, (number or "").strip()[:32])
+            if invoice is None or invoice.client_id != client.id or invoice.status == "draft":
+                raise BusinessError("invoice_not_found", f"There is no invoice {number[:32]} in your account.",
+                                    "invoice", 404)
+            chased = await self._chased(session, invoice)
+        if not chased:
+            raise BusinessError("invoice_paid_by_order", f"Invoice {invoice.number} is paid on its order's page.",
+                                "invoice", 409)
+        async with audit.refusals(self.sessions, f"client:{client.id}", "credit_payment", "invoice", invoice.number):
+            return await self._invoice_update(invoice, PAY_INVOICE_WITH_CREDIT, PayWithCredit(f"client:{client.id}"))
+
+    async def chased_invoices(self, invoices: list[Invoice]) -> set[str]:
+        """Which of these invoices are paid through their own workflow (not on an order's page)."""
+        async with self.sessions() as session:
+            return {i.number for i in invoices if await self._chased(session, i)}
 
     async def set_apply_credit(self, client: Client, enabled: bool) -> None:
         async with self.sessions.begin() as session:
@@ -99,9 +123,12 @@ class Billing:
         results = []
         for index, row in enumerate(rows):
             try:
-                async with self.sessions() as session:
+                async with audit.refusals(self.sessions, f"operator:{operator.id}", "payment", "invoice",
+                                          row.invoice[:32], method=row.method, amount=row.amount,
+                                          reference=row.reference), self.sessions() as session:
                     invoice = await self._invoice(session, row.invoice)
-                if invoice.order_id is None:
+                    chased = await self._chased(session, invoice)
+                if chased:
                     state = await self.record_invoice_payment(operator, invoice, row, today)
                 else:
                     state = await payments.record(self.checkout, operator, invoice.order_id, method=row.method,
@@ -116,33 +143,85 @@ class Billing:
                                 "message": exc.message, "field": exc.field})
         return results
 
+    @staticmethod
+    async def _chased(session: AsyncSession, invoice: Invoice) -> bool:
+        """Whether the invoice's money moves through its own invoice workflow (an operator's own
+        invoice, a postpaid order's) rather than through its order's."""
+        if invoice.order_id is None:
+            return True
+        order = await session.get(Order, invoice.order_id)
+        return order is not None and order.billing == "postpaid"
+
     async def record_invoice_payment(self, operator: Client, invoice: Invoice, row: BulkRow, today: date):
-        """A cheque or wire for an operator's own invoice, through its workflow."""
-        payment = payments.manual_payment(operator, method=row.method, amount=row.amount, currency=invoice.currency,
-                                          reference=row.reference, received_on=row.received_on, today=today)
-        return await run_update(self.temporal.get_workflow_handle(invoice_workflow_id(invoice.number)),
-                                RECORD_INVOICE_PAYMENT, payment, InvoiceState,
-                                closed=BusinessError("invoice_not_payable", f"Invoice {invoice.number} is not "
-                                                     "waiting for payment.", "invoice", 409))
+        """A cheque or wire for an invoice chased by its own workflow."""
+        async with audit.refusals(self.sessions, f"operator:{operator.id}", "payment", "invoice", invoice.number,
+                                  method=row.method, amount=row.amount, reference=row.reference,
+                                  received_on=row.received_on):
+            payment = payments.manual_payment(operator, method=row.method, amount=row.amount,
+                                              currency=invoice.currency, reference=row.reference,
+                                              received_on=row.received_on, today=today)
+            return await self._invoice_update(invoice, RECORD_INVOICE_PAYMENT, payment)
+
+    async def _invoice_update(self, invoice: Invoice, name: str, arg) -> InvoiceState:
+        return await run_update(self.temporal.get_workflow_handle(invoice_workflow_id(invoice.number)), name, arg,
+                                InvoiceState, closed=BusinessError("invoice_not_payable", f"Invoice {invoice.number} "
+                                                                   "is not waiting for payment.", "invoice", 409))
+
+    def _due(self, due_on: str | None, now: datetime) -> datetime:
+        if not due_on:
+            return now + timedelta(days=self.settings.custom_invoice_due_days)
+        try:
+            day = date.fromisoformat(due_on.strip())
+        except ValueError:
+            raise BusinessError("date_invalid", "Give the due date as YYYY-MM-DD.", "due_on") from None
+        return datetime.combine(day, time(23, 59), timezone.utc)
 
     async def create_invoice(self, operator: Client, client_id: int, items: list[Item], due_on: str | None,
-                             today: date) -> Invoice:
-        """An operator's own invoice (support hours, setup work): issued, emailed, chased by its workflow."""
+                             today: date, draft: bool = False) -> Invoice:
+        """An operator's own invoice (support hours, setup work): issued, emailed, chased by its
+        workflow; or a draft, which waits unseen by the client until an operator issues it."""
         now = datetime.now(timezone.utc)
-        due = now + timedelta(days=self.settings.custom_invoice_due_days)
-        if due_on:
-            try:
-                day = date.fromisoformat(due_on.strip())
-            except ValueError:
-                raise BusinessError("date_invalid", "Give the due date as YYYY-MM-DD.", "due_on") from None
-            due = datetime.combine(day, time(23, 59), timezone.utc)
+        due = self._due(due_on, now)
         actor = f"operator:{operator.id}"
         async with self.sessions.begin() as session:
             client = await session.get(Client, client_id)
             if client is None:
                 raise BusinessError("client_unknown", f"There is no client {client_id}.", "client_id", 404)
             invoice = await dunning.create_custom_invoice(session, client, items, now=now, due_at=due,
-                                                          terms=self.settings.invoice_terms(client), actor=actor)
+                                                          terms=self.settings.invoice_terms(client), actor=actor,
+                                                          draft=draft)
+        if not draft:
+            await self._chase(invoice, client, actor)
+        return invoice
+
+    async def update_draft(self, operator: Client, invoice_id: int, items: list[Item], due_on: str | None) -> Invoice:
+        now = datetime.now(timezone.utc)
+        async with self.sessions.begin() as session:
+            draft = await dunning.locked_draft(session, invoice_id)
+            client = await session.get(Client, draft.client_id)
+            return await dunning.update_draft(session, invoice_id, items, now=now, due_at=self._due(due_on, now),
+                                              terms=self.settings.invoice_terms(client),
+                                              actor=f"operator:{operator.id}")
+
+    async def issue_draft(self, operator: Client, invoice_id: int) -> Invoice:
+        """Number the draft, tax it at the client's rate and hand it to its workflow (emailed, chased)."""
+        actor = f"operator:{operator.id}"
+        async with self.sessions.begin() as session:
+            draft = await dunning.locked_draft(session, invoice_id)
+            client = await session.get(Client, draft.client_id)
+            assert client is not None
+            invoice = await dunning.issue_draft(session, invoice_id, now=datetime.now(timezone.utc),
+                                                terms=self.settings.invoice_terms(client), actor=actor)
+        await self._chase(invoice, client, actor)
+        return invoice
+
+    async def delete_draft(self, operator: Client, invoice_id: int) -> str:
+        async with self.sessions.begin() as session:
+            return await dunning.delete_draft(session, invoice_id, f"operator:{operator.id}")
+
+    async def _chase(self, invoice: Invoice, client: Client, actor: str) -> None:
+        """Start the issued invoice's workflow; if it cannot start, the invoice is cancelled with a
+        credit note (its number stays accounted for) and the operator is told to try again."""
         inp = InvoiceInput(invoice.id, invoice.number, client.id, client.email, client.name, invoice.total_minor,
                            invoice.currency, invoice.due_at, self.settings.dunning())
         try:
@@ -152,11 +231,21 @@ class Billing:
         except RPCError:
             log.exception("could not start the workflow for invoice %s; cancelling it", invoice.number)
             async with self.sessions.begin() as session:
-                await billing.cancel_invoice(session, invoice_id=invoice.id, actor=actor, now=now,
+                await billing.cancel_invoice(session, invoice_id=invoice.id, actor=actor, now=datetime.now(timezone.utc),
                                              reason="not issued: workflow service unavailable")
             raise BusinessError("service_unavailable", "The invoice could not be issued just now (it was cancelled "
                                 "with a credit note); please try again.", status=503) from None
-        return invoice
+
+    async def set_billing_mode(self, operator: Client, client_id: int, mode: str) -> Client:
+        async with self.sessions.begin() as session:
+            return await dunning.set_billing_mode(session, client_id, parse_billing_mode(mode),
+                                                  f"operator:{operator.id}")
+
+    async def invoices(self, status: str = "", client_id: int | None = None) -> list[tuple[Invoice, Client, int]]:
+        if status and status not in INVOICE_STATUSES:
+            raise BusinessError("status_invalid", f"Filter by one of: {', '.join(INVOICE_STATUSES)}.", "status")
+        async with self.sessions() as session:
+            return await dunning.operator_invoices(session, status=status, client_id=client_id)
 
     async def arrears(self) -> list[dunning.Dunned]:
         async with self.sessions() as session:
@@ -165,6 +254,11 @@ class Billing:
     async def cancel_invoice(self, operator: Client, number: str, reason: str) -> dict:
         """An order still waiting for payment is cancelled by its workflow (holds released, client
         told, credit note issued); any other issued invoice gets its credit note here."""
+        async with audit.refusals(self.sessions, f"operator:{operator.id}", "invoice.cancel", "invoice",
+                                  (number or "").strip()[:32], reason=reason):
+            return await self._cancel_invoice(operator, number, reason)
+
+    async def _cancel_invoice(self, operator: Client, number: str, reason: str) -> dict:
         reason = " ".join((reason or "").split())[:300]
         if not reason:
             raise BusinessError("reason_missing", "Say why the invoice is cancelled (it is printed on the credit "
@@ -172,9 +266,13 @@ class Billing:
         async with self.sessions() as session:
             invoice = await self._invoice(session, number)
             order = await session.get(Order, invoice.order_id) if invoice.order_id else None
+            chased = await self._chased(session, invoice)
         if invoice.status == "cancelled":
             raise BusinessError("invoice_cancelled", f"Invoice {invoice.number} is already cancelled.", "invoice", 409)
-        if order is None and invoice.status == "unpaid":   # an operator's own invoice: its workflow cancels it
+        if invoice.status == "draft":
+            raise BusinessError("invoice_draft", f"{invoice.number} is a draft; delete it instead (it has no number "
+                                "to account for).", "invoice", 409)
+        if chased and invoice.status == "unpaid":   # its own workflow cancels it (and lifts any suspension)
             try:
                 await self.temporal.get_workflow_handle(invoice_workflow_id(invoice.number)).signal(
                     CANCEL_INVOICE, CancelRequest(reason, f"operator:{operator.id}"))
@@ -199,6 +297,11 @@ class Billing:
     async def refund(self, operator: Client, number: str, amount: str, reason: str, key: str | None) -> dict:
         """Refund part or all of an invoice's PayPal payment. The key (Idempotency-Key) makes a repeated
         request the same refund; without one each request is a new refund."""
+        async with audit.refusals(self.sessions, f"operator:{operator.id}", "refund", "invoice",
+                                  (number or "").strip()[:32], amount=amount, reason=reason, key=key or ""):
+            return await self._refund(operator, number, amount, reason, key)
+
+    async def _refund(self, operator: Client, number: str, amount: str, reason: str, key: str | None) -> dict:
         key = (key or "").strip()[:80] or str(uuid.uuid4())
         async with self.sessions() as session:
             invoice = await self._invoice(session, number)
