@@ -21,7 +21,7 @@ from api.services.updates import run_update
 from core.addresses import normalize_domain, normalize_local_part
 from core.errors import BusinessError
 from settings import Settings
-from store import orders
+from store import audit, orders
 from store.models import Client, Order
 from workflows.contracts import (
     BEGIN_PAYPAL,
@@ -57,6 +57,11 @@ class Checkout:
             async with self.sessions.begin() as session:
                 order, inp = await place(session, self.settings, client, wanted, now, promo_code)
         except BusinessError as exc:
+            if exc.field == "promo_code":   # a code past its limits, expired, not for these addresses...
+                async with self.sessions.begin() as session:
+                    audit.record(session, f"client:{client.id}", "promo_code.refused", "promo", promo_code.strip()[:40],
+                                 None, {"code": exc.code, "message": exc.message,
+                                        "addresses": [f"{w.local_part}@{w.domain}" for w in wanted]})
             # A double submit of the same single address returns the order it already made.
             if exc.code == "address_taken" and len(wanted) == 1:
                 existing = await self._own_pending_order(client, wanted[0])

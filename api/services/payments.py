@@ -9,6 +9,7 @@ from api.services.checkout import Checkout
 from core.errors import BusinessError
 from core.money import Money
 from settings import Settings
+from store import audit
 from store.models import Client
 from workflows.contracts import ManualInstructions, ManualPayment, OrderState
 
@@ -82,6 +83,8 @@ def manual_payment(operator: Client, *, method: str, amount: str, currency: str,
 
 async def record(checkout: Checkout, operator: Client, order_id: int, *, method: str, amount: str, currency: str,
                  reference: str, received_on: str, today: date) -> OrderState:
-    payment = manual_payment(operator, method=method, amount=amount, currency=currency, reference=reference,
-                             received_on=received_on, today=today)
-    return await checkout.record_manual(order_id, payment)
+    async with audit.refusals(checkout.sessions, f"operator:{operator.id}", "payment", "order", order_id,
+                              method=method, amount=amount, reference=reference, received_on=received_on):
+        payment = manual_payment(operator, method=method, amount=amount, currency=currency, reference=reference,
+                                 received_on=received_on, today=today)
+        return await checkout.record_manual(order_id, payment)
