@@ -6,7 +6,8 @@ each history to tests/replay/histories/<workflow>-<label>.json. From v3 the addr
 once from credit (its first run ends in continue-as-new), then lapses: expiry, grace, removal,
 quarantine; the renewal order and the client's reminder digest are recorded too. From v4 the
 client has some credit when ordering (applied to the invoice, PayPal takes the rest), and part of
-the PayPal capture is refunded (the refund workflow's history). Record anew only when a
+the PayPal capture is refunded (the refund workflow's history). v5 (`v5 on-account`) adds clients
+billed on account: a postpaid order and its invoice workflow, and an exempt order. Record anew only when a
 deliberate, versioned change (workflow.patched) makes it right to add a history, never to
 replace one that running subscriptions still depend on.
 """
@@ -34,8 +35,9 @@ from store.db import make_engine, make_sessionmaker
 from store.migrate import upgrade
 from tests.support import TEST_SERVER, approve_at_paypal, make_client, make_domain, settings_for, start_sandboxes, utcnow
 from worker import WORKFLOWS, build_activities
-from workflows.contracts import (BEGIN_PAYPAL, PAYPAL_APPROVED, RECORD_INVOICE_PAYMENT, BeginPayPal, Dunning,
-                                 InvoiceInput, ManualPayment, PayPalApproved, PayPalCheckout, RefundInput,
+from workflows.contracts import (BEGIN_PAYPAL, PAY_INVOICE_WITH_CREDIT, PAYPAL_APPROVED, RECORD_INVOICE_PAYMENT,
+                                 BeginPayPal, Dunning, InvoiceInput, ManualPayment, PayPalApproved, PayPalCheckout,
+                                 PayWithCredit, RefundInput,
                                  invoice_workflow_id, address_workflow_id, digest_workflow_id, order_workflow_id,
                                  refund_workflow_id)
 
@@ -124,5 +126,55 @@ async def record_custom_invoice(env, settings, sessions, client):
     return handle
 
 
+async def on_account(label: str) -> None:
+    """v5, clients billed on account: a postpaid order (its addresses start at once) and the invoice
+    workflow it hands its invoice to, paid partly from credit and the rest by cheque; an exempt order
+    (no invoice). `python -m tests.replay.record v5 on-account`."""
+    boxes = start_sandboxes()
+    db = Path(tempfile.mkdtemp()) / "record.db"
+    upgrade(f"sqlite:///{db}")
+    settings = settings_for(boxes, f"sqlite:///{db}")
+    engine = make_engine(settings.async_database_url)
+    sessions = make_sessionmaker(engine)
+    env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=str(TEST_SERVER),
+                                                        data_converter=pydantic_data_converter)
+    histories = {}
+    try:
+        async with build_activities(settings, env.client) as activities:
+            async with Worker(env.client, task_queue=settings.task_queue, workflows=WORKFLOWS, activities=activities):
+                domain = await make_domain(sessions, boxes)
+                for mode, name in (("postpaid", "paula"), ("exempt", "ezra")):
+                    client = await make_client(sessions)
+                    async with sessions.begin() as session:
+                        client = await session.merge(client)
+                        client.billing_mode, client.apply_credit = mode, False
+                        _, inp = await place(session, settings, client, [WantedAddress(
+                            name, domain.name, "forwarder", 1, f"{name}@home.example")], utcnow())
+                    inp.search_attributes = False
+                    order = await env.client.start_workflow("OrderWorkflow", inp, id=order_workflow_id(inp.order_id),
+                                                            task_queue=settings.task_queue)
+                    await order.result()
+                    histories[f"order-{label}-{mode}"] = order
+                    if mode == "postpaid":
+                        invoice = env.client.get_workflow_handle(invoice_workflow_id(inp.invoice_number))
+                        async with sessions.begin() as session:
+                            await credit.adjust(session, client_id=client.id, amount=Money(300, "USD"),
+                                                reason="record", actor="record", reference=f"record-{label}-pp")
+                        await invoice.execute_update(PAY_INVOICE_WITH_CREDIT, PayWithCredit("record"))
+                        await invoice.execute_update(RECORD_INVOICE_PAYMENT, ManualPayment(
+                            "cheque", inp.total_minor - 300, "USD", "REC-PP", date.today(), "record"))
+                        await invoice.result()
+                        histories[f"invoice-{label}-postpaid"] = invoice
+                for name, handle in histories.items():
+                    (OUT / f"{name}.json").write_text((await handle.fetch_history()).to_json())
+    finally:
+        await env.shutdown()
+        await engine.dispose()
+        boxes.stop()
+
+
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1] if len(sys.argv) > 1 else "v1"))
+    if sys.argv[2:] == ["on-account"]:
+        asyncio.run(on_account(sys.argv[1]))
+    else:
+        asyncio.run(main(sys.argv[1] if len(sys.argv) > 1 else "v1"))
