@@ -1,4 +1,4 @@
-"""Operator commands: `python -m cli import-portfolio FILE.csv`."""
+"""Operator commands: `python -m cli import-portfolio FILE.csv`, `python -m cli make-operator EMAIL`."""
 from __future__ import annotations
 
 import argparse
@@ -12,6 +12,7 @@ from settings import get_settings
 from store.db import make_engine, make_sessionmaker
 from store.migrate import upgrade
 from store.portfolio import import_portfolio
+from store import audit, clients
 
 
 def bar(total: int):
@@ -47,14 +48,39 @@ async def import_file(path: Path) -> int:
     return 0
 
 
+async def make_operator(email: str) -> int:
+    """Give an existing account the operators' pages and API (Payments, Billing, Reserved names)."""
+    settings = get_settings()
+    upgrade(settings.sync_database_url)
+    engine = make_engine(settings.async_database_url)
+    try:
+        async with make_sessionmaker(engine).begin() as session:
+            client = await clients.client_by_email(session, email.strip().lower())
+            if client is None:
+                print(f"There is no account {email!r}; sign up first, then run this again.", file=sys.stderr)
+                return 2
+            if not client.is_operator:
+                client.is_operator = True
+                audit.record(session, "operator:cli", "client.made_operator", "client", client.id,
+                             {"is_operator": False}, {"is_operator": True})
+    finally:
+        await engine.dispose()
+    print(f"{email.strip().lower()} is an operator.")
+    return 0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m cli", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     imp = sub.add_parser("import-portfolio", help="import domains from CSV: domain,category,subcategory,listed,backups")
     imp.add_argument("file", type=Path)
+    op = sub.add_parser("make-operator", help="give an existing account the operators' pages and API")
+    op.add_argument("email")
     args = parser.parse_args()
     if args.command == "import-portfolio":
         raise SystemExit(asyncio.run(import_file(args.file)))
+    if args.command == "make-operator":
+        raise SystemExit(asyncio.run(make_operator(args.email)))
 
 
 if __name__ == "__main__":

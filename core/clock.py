@@ -38,3 +38,9 @@ class Calendar:
     def days(self, n: float) -> timedelta:
         """A span of `n` calendar days as real time."""
         return timedelta(seconds=n * self.day_seconds) if self.demo else timedelta(days=n)
+
+
+def utc(when: datetime) -> datetime:
+    """A stored time as an aware UTC datetime: SQLite hands times back without their zone (we store
+    UTC), and a workflow subtracting one from `workflow.now()` needs the zone."""
+    return when if when.tzinfo is not None else when.replace(tzinfo=timezone.utc)

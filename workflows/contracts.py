@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from temporalio.common import SearchAttributeKey
 
-from core.clock import Calendar
+from core.clock import Calendar, utc
 from core.lifecycle import DEFAULT_LADDER
 
 DEFAULT_TASK_QUEUE = "mailmarket"
@@ -119,7 +119,7 @@ def renewal_order_input(order, invoice, client, lines: list["AddressLine"], *, d
                       coverage_margin_days=coverage_margin_days, search_attributes=search_attributes,
                       life=life, renewal=True, deadline_at=deadline_at, pay_from_balance=pay_from_balance,
                       billing=order.billing, dunning=dunning if order.billing == "postpaid" else None,
-                      invoice_due_at=invoice.due_at if invoice and order.billing == "postpaid" else None)
+                      invoice_due_at=utc(invoice.due_at) if invoice and order.billing == "postpaid" else None)
 
 
 @dataclass

@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 from api.auth import csrf_ok, hash_password, sign_in, sign_out, verify_password
 from api.deps import (BillingDep, CheckoutDep, DestinationsDep, MailboxesDep, MaybeClient, RenewalsDep, SessionsDep,
                       SettingsDep)
+from api.services.billing import INVOICE_STATUSES, BulkRow
 from api.services.renewals import Choice
 from api.routers.v1 import normalize_email
 from api.services import cart, payments
@@ -21,9 +22,11 @@ from api.services.mailboxes import parse_when
 from workflows.contracts import Autoresponder
 from api.services.ordering import WantedAddress
 from api.views import addresses_view, grid_view, order_view, surname_initial
+from core.billing import BILLING_MODES, Line
 from core.errors import BusinessError
 from core.money import Money
 from core.addresses import display_domain, normalize_domain
+from store.invoicing import Item
 from store import billing, catalog, clients, credit, orders, reserved, webhooks
 from store.models import Domain, Subscription
 
@@ -254,6 +257,146 @@ async def operator_record_payment(request: Request, order_id: int, client: Maybe
         exc.message = f"Order {order_id}: {exc.message}"
         return await _payments_page(request, client, sessions, checkout, error=exc, status=exc.status)
     return RedirectResponse("/operator/payments", status_code=303)
+
+
+# ---- operators' billing ------------------------------------------------------------------------
+
+def operator_only(request: Request, client, csrf: str | None = None) -> None:
+    signed_in(client)
+    if csrf is not None:
+        check_form_csrf(request, csrf)
+    if not client.is_operator:
+        raise BusinessError("forbidden", "Only operators may do this.", status=403)
+
+
+async def _billing_page(request: Request, client, billing_service, settings, status_filter: str = "", error=None,
+                        done: str = "", status: int = 200, form: dict | None = None) -> HTMLResponse:
+    rows = await billing_service.invoices(status_filter if status_filter in INVOICE_STATUSES else "")
+    return render(request, "operator_billing.html", status=status, client=client, rows=rows, money=Money,
+                  behind=await billing_service.arrears(), statuses=INVOICE_STATUSES, status_filter=status_filter,
+                  error=error, done=done, today=date.today().isoformat(), form=form or {},
+                  modes=BILLING_MODES, currency=settings.currency)
+
+
+def _billing_done(message: str) -> RedirectResponse:
+    """After a change, back to the page (a reload then changes nothing), saying what was done."""
+    return RedirectResponse(f"/operator/billing?{urlencode({'done': message})}", status_code=303)
+
+
+@router.get("/operator/billing", response_class=HTMLResponse)
+async def operator_billing(request: Request, client: MaybeClient, billing_service: BillingDep,
+                           settings: SettingsDep, status: str = "", done: str = ""):
+    operator_only(request, client)
+    return await _billing_page(request, client, billing_service, settings, status[:12], done=done[:300])
+
+
+@router.get("/operator/billing/export")
+async def operator_export(request: Request, client: MaybeClient, kind: str = "invoices", start: Annotated[
+        str, Query(alias="from", max_length=10)] = "", end: Annotated[str, Query(alias="to", max_length=10)] = ""):
+    """The export form's answer: the CSV, from the API (which checks the kind and the dates)."""
+    operator_only(request, client)
+    return RedirectResponse(f"/api/v1/operator/exports/{kind[:20]}.csv?{urlencode({'from': start, 'to': end})}",
+                            status_code=303)
+
+
+@router.post("/operator/billing/invoices", response_class=HTMLResponse)
+async def operator_new_invoice(request: Request, client: MaybeClient, sessions: SessionsDep,
+                               billing_service: BillingDep, settings: SettingsDep):
+    """An invoice of the operator's own from the page's form: up to five lines; empty lines are skipped."""
+    form = await request.form()
+    operator_only(request, client, str(form.get("csrf", "")))
+    fields = {k: str(v)[:400] for k, v in form.items()}
+    try:
+        async with sessions() as session:
+            customer = await clients.client_by_email(session, normalize_email(fields.get("client_email", "")))
+        if customer is None:
+            raise BusinessError("client_unknown", f"There is no client {fields.get('client_email', '')[:254]!r}.",
+                                "client_email", 404)
+        items = []
+        for i in range(5):
+            description = " ".join(fields.get(f"description_{i}", "").split())
+            price = fields.get(f"unit_price_{i}", "").strip()
+            if not description and not price:
+                continue
+            try:
+                quantity = int(fields.get(f"quantity_{i}", "1") or "1")
+            except ValueError:
+                raise BusinessError("quantity_invalid", "A quantity is a whole number.", f"quantity_{i}") from None
+            discount = fields.get(f"discount_{i}", "").strip()
+            items.append(Item(Line(description, quantity, Money.parse(price, settings.currency, f"unit_price_{i}"),
+                                   Money.parse(discount, settings.currency, f"discount_{i}") if discount else None)))
+        draft = fields.get("action") == "draft"
+        invoice = await billing_service.create_invoice(client, customer.id, items, fields.get("due_on") or None,
+                                                       date.today(), draft=draft)
+    except BusinessError as exc:
+        return await _billing_page(request, client, billing_service, settings, error=exc, status=exc.status,
+                                   form=fields)
+    return _billing_done(f"Draft {invoice.number} saved." if draft else f"Invoice {invoice.number} issued and emailed.")
+
+
+@router.post("/operator/billing/drafts/{invoice_id}", response_class=HTMLResponse)
+async def operator_draft_action(request: Request, invoice_id: int, client: MaybeClient, billing_service: BillingDep,
+                                settings: SettingsDep, csrf: Annotated[str, Form()] = "",
+                                action: Annotated[str, Form(max_length=10)] = ""):
+    operator_only(request, client, csrf)
+    try:
+        if action == "issue":
+            done = f"Invoice {(await billing_service.issue_draft(client, invoice_id)).number} issued and emailed."
+        elif action == "delete":
+            done = f"Draft {await billing_service.delete_draft(client, invoice_id)} deleted."
+        else:
+            raise BusinessError("action_invalid", "Issue the draft or delete it.", "action")
+    except BusinessError as exc:
+        return await _billing_page(request, client, billing_service, settings, error=exc, status=exc.status)
+    return _billing_done(done)
+
+
+@router.post("/operator/billing/invoices/{number}", response_class=HTMLResponse)
+async def operator_invoice_action(request: Request, number: str, client: MaybeClient, billing_service: BillingDep,
+                                  settings: SettingsDep, csrf: Annotated[str, Form()] = "",
+                                  action: Annotated[str, Form(max_length=10)] = "",
+                                  method: Annotated[str, Form(max_length=20)] = "",
+                                  amount: Annotated[str, Form(max_length=20)] = "",
+                                  reference: Annotated[str, Form(max_length=100)] = "",
+                                  received_on: Annotated[str, Form(max_length=10)] = "",
+                                  reason: Annotated[str, Form(max_length=300)] = ""):
+    """Record a cheque or wire against an invoice (any: its order's or its own workflow decides), or
+    cancel it with a credit note."""
+    operator_only(request, client, csrf)
+    try:
+        if action == "pay":
+            [row] = await billing_service.record_bulk(client, [BulkRow(number, method, amount, reference,
+                                                                       received_on)], date.today())
+            if not row["recorded"]:
+                raise BusinessError(row["code"], row["message"], row["field"], 409)
+            done = f"Payment {reference.strip()} recorded on invoice {number}; {row['outstanding']} still due."
+        elif action == "cancel":
+            result = await billing_service.cancel_invoice(client, number, reason)
+            done = f"Invoice {number}: {result['status']}."
+        else:
+            raise BusinessError("action_invalid", "Record a payment or cancel the invoice.", "action")
+    except BusinessError as exc:
+        exc.message = f"Invoice {number[:32]}: {exc.message}"
+        return await _billing_page(request, client, billing_service, settings, error=exc, status=exc.status)
+    return _billing_done(done)
+
+
+@router.post("/operator/billing/clients", response_class=HTMLResponse)
+async def operator_client_billing(request: Request, client: MaybeClient, sessions: SessionsDep,
+                                  billing_service: BillingDep, settings: SettingsDep,
+                                  csrf: Annotated[str, Form()] = "",
+                                  client_email: Annotated[str, Form(max_length=254)] = "",
+                                  mode: Annotated[str, Form(max_length=12)] = ""):
+    operator_only(request, client, csrf)
+    try:
+        async with sessions() as session:
+            customer = await clients.client_by_email(session, normalize_email(client_email))
+        if customer is None:
+            raise BusinessError("client_unknown", f"There is no client {client_email!r}.", "client_email", 404)
+        changed = await billing_service.set_billing_mode(client, customer.id, mode)
+    except BusinessError as exc:
+        return await _billing_page(request, client, billing_service, settings, error=exc, status=exc.status)
+    return _billing_done(f"{changed.email} is billed {changed.billing_mode} from now on.")
 
 
 @router.get("/paypal/return")

@@ -22,6 +22,7 @@ from api.services import payments
 from api.services.checkout import Checkout
 from api.services.updates import run_update
 from core.billing import parse_billing_mode
+from core.clock import utc
 from core.errors import BusinessError
 from core.money import Money
 from settings import Settings
@@ -223,7 +224,7 @@ class Billing:
         """Start the issued invoice's workflow; if it cannot start, the invoice is cancelled with a
         credit note (its number stays accounted for) and the operator is told to try again."""
         inp = InvoiceInput(invoice.id, invoice.number, client.id, client.email, client.name, invoice.total_minor,
-                           invoice.currency, invoice.due_at, self.settings.dunning())
+                           invoice.currency, utc(invoice.due_at), self.settings.dunning())
         try:
             await self.temporal.start_workflow(INVOICE_WORKFLOW, inp, id=invoice_workflow_id(invoice.number),
                                                task_queue=self.settings.task_queue,

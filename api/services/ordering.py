@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.addresses import normalize_destination, normalize_domain, normalize_local_part
 from core.availability import Cell
+from core.clock import utc
 from core.errors import BusinessError
 from core.money import Money
 from core.promos import PromoLine, discounts, normalize_code
@@ -127,4 +128,4 @@ async def place(session: AsyncSession, settings: Settings, client: Client, wante
                              manual_deadline_days=settings.manual_payment_days,
                              life=settings.lifecycle(), billing=mode,
                              dunning=settings.dunning() if mode == "postpaid" else None,
-                             invoice_due_at=invoice.due_at if invoice and mode == "postpaid" else None)
+                             invoice_due_at=utc(invoice.due_at) if invoice and mode == "postpaid" else None)

@@ -23,6 +23,7 @@ class Stack:
     paypal: str
     mail: str
     temporal_ui: str
+    env: dict
 
 
 @pytest.fixture(scope="session")
@@ -55,7 +56,8 @@ def stack(tmp_path_factory):
             pytest.fail(f"devstack did not start:\n{log.read()[-4000:]}")
         time.sleep(0.3)
     yield Stack(site=env["PUBLIC_BASE_URL"], cpanel=env["CPANEL_URL"], enom=env["ENOM_URL"].rsplit("/", 1)[0],
-                paypal=env["PAYPAL_URL"], mail=env["SANDBOX_MAIL_VIEWER_URL"], temporal_ui=env["TEMPORAL_UI_URL"])
+                paypal=env["PAYPAL_URL"], mail=env["SANDBOX_MAIL_VIEWER_URL"], temporal_ui=env["TEMPORAL_UI_URL"],
+                env=env)
     os.killpg(proc.pid, signal.SIGTERM)
     try:
         proc.wait(timeout=20)

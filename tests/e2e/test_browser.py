@@ -1,11 +1,15 @@
 """A customer clicks through the sale in Debian's Chromium (Playwright), as a person would."""
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 
 import httpx
 import pytest
 from playwright.sync_api import expect, sync_playwright
+
+from tests.support import ROOT
 
 pytestmark = pytest.mark.e2e
 
@@ -55,3 +59,58 @@ def test_customer_buys_forwarder_in_browser(stack, chromium_path, tmp_path):
     forwarders = httpx.get(f"{stack.cpanel}/__sandbox/state").json()["forwarders"]
     assert {"address": f"{name}@garciafamily.com", "destination": "carol@home.example"} in forwarders
     assert httpx.get(f"{stack.mail}/api/messages", params={"to": email}).json()
+
+
+def test_operator_drafts_issues_and_records_an_invoice_in_browser(stack, chromium_path, tmp_path):
+    stamp = time.time_ns()
+    customer, operator = f"dana{stamp}@buyer.example", f"olga{stamp}@staff.example"
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run", "--disable-quic"])
+        pages = {}
+        for email, name in ((customer, "Dana Ito"), (operator, "Olga Staff")):
+            page = browser.new_context().new_page()
+            page.goto(f"{stack.site}/signup")
+            page.fill("input[name=name]", name)
+            page.fill("input[name=email]", email)
+            page.fill("input[name=password]", "a long passphrase")
+            page.click("#signup")
+            pages[email] = page
+        made = subprocess.run([sys.executable, "-m", "cli", "make-operator", operator], cwd=ROOT, env=stack.env,
+                              capture_output=True, text=True)
+        assert made.returncode == 0, made.stderr
+        page = pages[operator]
+        page.goto(f"{stack.site}/operator/billing")
+        page.fill("#new-invoice input[name=client_email]", customer)
+        page.fill("input[name=description_0]", "Setup work")
+        page.fill("input[name=unit_price_0]", "sixty")
+        page.click("#save-draft")
+        expect(page.locator("#error")).to_contain_text("sixty")               # refused beside what was typed
+        expect(page.locator("input[name=description_0]")).to_have_value("Setup work")
+        page.fill("input[name=unit_price_0]", "60.00")
+        page.click("#save-draft")
+        expect(page.locator("#done")).to_contain_text("Draft DRAFT-")
+        draft = page.locator("#operator-invoices tr", has_text=customer).first
+        expect(draft.locator(".badge")).to_have_text("draft")
+        draft.locator("button[value=issue]").click()
+        expect(page.locator("#done")).to_contain_text("issued and emailed")
+        number = page.locator("#done").inner_text().split()[1]
+        row = page.locator(f"#operator-invoices tr[data-invoice='{number}']")
+        row.locator("summary").click()
+        row.locator("input[name=reference]").fill("CHQ-9")
+        row.get_by_role("button", name="Record").click()
+        expect(page.locator("#done")).to_contain_text("0.00 still due")
+        expect(page.locator(f"#operator-invoices tr[data-invoice='{number}'] .badge")).to_have_text("paid")
+        page.fill("#billing-mode input[name=client_email]", customer)
+        page.select_option("#billing-mode select[name=mode]", "postpaid")
+        page.click("#billing-mode button")
+        expect(page.locator("#done")).to_contain_text("billed postpaid")
+        page.screenshot(path=str(tmp_path / "operator-billing.png"), full_page=True)
+
+        mine = pages[customer]
+        mine.goto(f"{stack.site}/invoices")
+        expect(mine.locator(f"#invoices tr[data-invoice='{number}'] .badge")).to_have_text("paid")
+        browser.close()
+    subjects = [m["subject"] for m in httpx.get(f"{stack.mail}/api/messages", params={"to": customer}).json()]
+    assert f"Invoice {number}: $60.00 due" in subjects and f"Receipt: $60.00 for invoice {number}" in subjects
