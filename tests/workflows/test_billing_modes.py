@@ -105,3 +105,32 @@ async def test_exempt_client_gets_the_address_and_no_invoice(ts_env, settings, s
         assert sub.status == "active"
     assert [m["subject"] for m in mails_to(sandboxes, line.client_email)] == [
         f"Your address {line.address} is ready"]
+
+
+async def test_a_postpaid_address_renews_by_itself_and_its_renewal_invoice_is_chased(ts_env, settings, sessions,
+                                                                                    sandboxes):
+    from tests.workflows.test_renewal_and_expiry import renewed_to, skip_to, subscription
+
+    async with worker_for(ts_env, settings):
+        handle, inp = await order_on_account(ts_env, settings, sessions, sandboxes, "postpaid")
+        line = inp.lines[0]
+        await handle.result()
+        address = ts_env.client.get_workflow_handle_for(AddressWorkflow.run, address_workflow_id(line.address))
+        state = await wait_for_status(address, AddressWorkflow.state, "active")
+        first_end = state.term_end
+        cal = settings.lifecycle().calendar()
+        # the renewal point (30 days before the end): renewed on account, no payment asked first
+        await skip_to(ts_env, cal, first_end - timedelta(days=settings.renewal_invoice_days - 1))
+        await renewed_to(sessions, line.subscription_id, first_end.replace(year=first_end.year + 1))
+        async with sessions() as session:
+            renewal = (await session.execute(select(Order).where(
+                Order.client_id == line.client_id, Order.kind == "renewal"))).scalar_one()
+            invoice = (await session.execute(select(Invoice).where(Invoice.order_id == renewal.id))).scalar_one()
+        assert (renewal.billing, renewal.status, invoice.status) == ("postpaid", "invoiced", "unpaid")
+        chased = ts_env.client.get_workflow_handle_for(InvoiceWorkflow.run, invoice_workflow_id(invoice.number))
+        assert (await until_state(chased, lambda s: s.status == "unpaid", "renewal invoice")).due_minor > 0
+    assert (await subscription(sessions, line.subscription_id)).status == "active"
+    subjects = [m["subject"] for m in mails_to(sandboxes, line.client_email)]
+    assert f"Invoice {invoice.number}: {Money(invoice.total_minor).display()} due" in subjects
+    assert not any("expire" in s.lower() for s in subjects), subjects     # no reminder digests on account
+    assert not any(s.startswith("Renewal of") for s in subjects)          # nor the prepaid renewal code
