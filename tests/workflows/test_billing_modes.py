@@ -66,12 +66,13 @@ async def test_postpaid_address_works_at_once_and_its_overdue_invoice_suspends_i
         async with sessions() as session:
             assert (await session.get(Client, line.client_id)).suspended_at is not None
 
+        cheque = unique("CHQ")
         with pytest.raises(WorkflowUpdateFailedError) as err:
             await invoice.execute_update(InvoiceWorkflow.record_payment, ManualPayment(
-                "cheque", 0, "USD", "CHQ-1", date.today(), "operator:1"))
+                "cheque", 0, "USD", cheque, date.today(), "operator:1"))
         assert err.value.cause.type == "amount_invalid"
         await invoice.execute_update(InvoiceWorkflow.record_payment, ManualPayment(
-            "cheque", inp.total_minor, "USD", "CHQ-1", date.today(), "operator:1"))
+            "cheque", inp.total_minor, "USD", cheque, date.today(), "operator:1"))
         final = await invoice.result()
     assert (final.status, final.suspended, final.reminders) == ("paid", False, 4)
     assert await forwarder_of(sandboxes, line.address) == ["pat@home.example"]
