@@ -115,7 +115,7 @@ async def build_activities(settings: Settings, temporal: Client | None = None):
             money.send_receipt,
             money.reserve_refund, money.refund_at_paypal, money.settle_refund,
             money.issue_custom_invoice, money.apply_invoice_payment, money.send_dunning_notice,
-            money.set_client_suspended, money.cancel_custom_invoice,
+            money.set_client_suspended, money.cancel_custom_invoice, money.record_invoice_paypal_order,
         ]
     finally:
         for client in (cpanel, enom, paypal):

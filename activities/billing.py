@@ -23,6 +23,7 @@ from workflows.contracts import (
     DunningNotice,
     InvoiceCredit,
     InvoicePayment,
+    InvoicePayPalOrder,
     IssueCustomInvoice,
     IssueInvoice,
     PaymentApplied,
@@ -165,6 +166,12 @@ class BillingActivities:
              if payment.amount_minor > payment.applied_minor else "",
              "due": money(due) if due else "", "invoices_url": f"{self._base}/invoices"},
             [attachment(document)])
+
+    @activity.defn(name="record_invoice_paypal_order")
+    @heartbeating
+    async def record_invoice_paypal_order(self, inp: InvoicePayPalOrder) -> None:
+        async with self._sessions.begin() as session:
+            await orders.record_invoice_paypal_order(session, inp.invoice_id, inp.paypal_order_id)
 
     @activity.defn(name="apply_invoice_payment")
     @heartbeating

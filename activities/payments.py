@@ -25,7 +25,7 @@ class PaymentActivities:
     async def create_paypal_order(self, inp: CreatePayPalOrder) -> PayPalCheckout:
         try:
             order = await self._payments.create_order(CheckoutRequest(
-                reference=str(inp.order_id), invoice_number=inp.invoice_number, description=inp.description,
+                reference=inp.reference or str(inp.order_id), invoice_number=inp.invoice_number, description=inp.description,
                 amount=Money(inp.amount_minor, inp.currency), return_url=inp.return_url,
                 cancel_url=inp.cancel_url, request_id=inp.request_id))
         except LogicalError as exc:

@@ -241,6 +241,8 @@ class Invoice(Base):
     paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     reminders_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")   # dunning notices
     created_by: Mapped[str] = mapped_column(String(120), default="system", server_default="system")
+    # the PayPal order paying an invoice chased by its own workflow (an order's is on the order)
+    paypal_order_id: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
     lines: Mapped[list[InvoiceLine]] = relationship(order_by="InvoiceLine.id")
 
 

@@ -137,6 +137,21 @@ async def order_by_paypal_id(session: AsyncSession, paypal_order_id: str) -> Ord
     return (await session.execute(select(Order).where(Order.paypal_order_id == paypal_order_id))).scalar_one_or_none()
 
 
+async def invoice_by_paypal_id(session: AsyncSession, paypal_order_id: str) -> Invoice | None:
+    return (await session.execute(select(Invoice).where(Invoice.paypal_order_id == paypal_order_id))
+            ).scalar_one_or_none()
+
+
+async def record_invoice_paypal_order(session: AsyncSession, invoice_id: int, paypal_order_id: str) -> None:
+    invoice = await session.get(Invoice, invoice_id)
+    if invoice is None:
+        raise LookupError(f"invoice {invoice_id} does not exist")
+    if invoice.paypal_order_id != paypal_order_id:
+        audit.record(session, "system", "invoice.paypal_created", "invoice", invoice.number,
+                     {"paypal_order_id": invoice.paypal_order_id}, {"paypal_order_id": paypal_order_id})
+        invoice.paypal_order_id = paypal_order_id
+
+
 async def pending_order_for(session: AsyncSession, client_id: int, address: str) -> Order | None:
     """The client's own unpaid order holding this address, so a double submit returns it."""
     return (await session.execute(

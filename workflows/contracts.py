@@ -46,6 +46,8 @@ INVOICE_WORKFLOW = "InvoiceWorkflow"     # an operator's own invoice: issue, dun
 RECORD_INVOICE_PAYMENT = "record_invoice_payment"   # update on InvoiceWorkflow -> InvoiceState
 CANCEL_INVOICE = "cancel_invoice"        # signal on InvoiceWorkflow (CancelRequest)
 PAY_INVOICE_WITH_CREDIT = "pay_invoice_with_credit"   # update on InvoiceWorkflow -> InvoiceState
+# InvoiceWorkflow also takes BEGIN_PAYPAL (-> PayPalCheckout), PAYPAL_APPROVED, CAPTURE_REPORTED and
+# CAPTURE_DENIED, as the order workflow does, for invoices chased by their own workflow
 # Order runs from here on email the invoice when it is issued (credit applied first), a receipt for
 # every payment, and take partial payments; runs started before keep their exact-amount path.
 BILLING_V4 = "billing-v4-invoices-receipts-partial-payments"
@@ -324,6 +326,7 @@ class CreatePayPalOrder:
     return_url: str
     cancel_url: str
     request_id: str
+    reference: str = ""          # PayPal's reference_id/custom_id; "" -> the order id (an invoice: its number)
 
 
 @dataclass
@@ -717,6 +720,8 @@ class InvoiceState:
     reminders: int = 0               # dunning emails sent
     suspended: bool = False          # the client's services, for this invoice
     message: str = ""
+    paypal_order_id: str = ""        # a PayPal checkout begun for it
+    approve_url: str = ""
 
 
 @dataclass
@@ -731,6 +736,12 @@ class InvoiceCredit:
     invoice_id: int
     key: str
     actor: str
+
+
+@dataclass
+class InvoicePayPalOrder:
+    invoice_id: int
+    paypal_order_id: str
 
 
 @dataclass

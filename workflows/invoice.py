@@ -1,7 +1,8 @@
-"""An operator's own invoice (`invoice:<number>`: support hours, setup work): issue it (credit first,
-then the invoice emailed), remind before it is due and at each overdue step, suspend the client's
-addresses after the configured days overdue, and lift that as soon as it is paid. Payments (whole or
-part) are recorded through it; an operator's cancellation issues the credit note."""
+"""An invoice chased by its own workflow (`invoice:<number>`: an operator's own, a postpaid order's):
+issue it (credit first, then the invoice emailed), remind before it is due and at each overdue step,
+suspend the client's addresses after the configured days overdue, and lift that as soon as it is
+paid. Payments (whole or part: cheque, wire, credit, PayPal) are recorded through it; an operator's
+cancellation issues the credit note."""
 from __future__ import annotations
 
 import asyncio
@@ -13,7 +14,21 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from core.money import Money
     from workflows.contracts import (
+        BEGIN_PAYPAL,
         CANCEL_INVOICE,
+        CAPTURE_DENIED,
+        CAPTURE_REPORTED,
+        PAYPAL_APPROVED,
+        BeginPayPal,
+        CaptureDenied,
+        CaptureReported,
+        CapturePayPalOrder,
+        CaptureResult,
+        CreatePayPalOrder,
+        InvoicePayPalOrder,
+        PayPalApproved,
+        PayPalCheckout,
+        Refusal,
         INVOICE_WORKFLOW,
         PAY_INVOICE_WITH_CREDIT,
         RECORD_INVOICE_PAYMENT,
@@ -65,6 +80,11 @@ class InvoiceWorkflow:
         self._references: set[str] = set()
         self._suspended: list[ServiceLine] = []
         self._credit_attempt = 0
+        self._issued = False                    # credit applied and the invoice emailed
+        self._checkout: PayPalCheckout | None = None
+        self._checkout_for = 0                 # what was due when that checkout began
+        self._paypal_attempt = 0
+        self._captures: set[str] = set()       # PayPal captures already applied
 
     @workflow.query(name=STATE)
     def state(self) -> InvoiceState:
@@ -112,6 +132,106 @@ class InvoiceWorkflow:
         if f"{payment.method}:{payment.reference.strip()}" in self._references:
             raise ApplicationError(f"{payment.method.capitalize()} {payment.reference.strip()} is already recorded "
                                    f"on invoice {self._inp.number}.", type="payment_reference_used")
+
+    # ---- PayPal ----------------------------------------------------------------------------
+
+    @workflow.update(name=BEGIN_PAYPAL)
+    async def begin_paypal(self, request: BeginPayPal) -> PayPalCheckout:
+        """A PayPal order for what is due now (a new one if a payment since changed that)."""
+        inp = self._inp
+        await workflow.wait_condition(lambda: self._issued)
+        if self._checkout is None or self._checkout_for != self._state.due_minor:
+            self._paypal_attempt += 1
+            due = self._state.due_minor
+            created: PayPalCheckout = await workflow.execute_activity(
+                "create_paypal_order", CreatePayPalOrder(
+                    0, inp.number, f"Invoice {inp.number}", due, inp.currency, request.return_url,
+                    request.cancel_url, f"{workflow.info().workflow_id}:{workflow.info().run_id}:create:"
+                    f"{self._paypal_attempt}", reference=inp.number),
+                result_type=PayPalCheckout, **STEP)
+            await workflow.execute_activity("record_invoice_paypal_order",
+                                            InvoicePayPalOrder(inp.invoice_id, created.paypal_order_id), **STEP)
+            self._checkout, self._checkout_for = created, due
+            self._state.paypal_order_id, self._state.approve_url = created.paypal_order_id, created.approve_url
+        return self._checkout
+
+    @begin_paypal.validator
+    def _validate_begin(self, request: BeginPayPal) -> None:
+        self._require_unpaid()
+
+    @workflow.signal(name=PAYPAL_APPROVED)
+    async def paypal_approved(self, approval: PayPalApproved) -> None:
+        """The payer approved at PayPal: capture (once per PayPal order) and record it."""
+        checkout = self._checkout
+        if checkout is None or approval.paypal_order_id != checkout.paypal_order_id or self._done():
+            return
+        await workflow.wait_condition(lambda: not self._recording)
+        if self._done() or self._checkout is not checkout:
+            return
+        self._recording = True
+        self._state.message = "Taking your PayPal payment…"
+        try:
+            capture: CaptureResult = await workflow.execute_activity(
+                "capture_paypal_order", CapturePayPalOrder(
+                    0, checkout.paypal_order_id,
+                    request_id=f"{workflow.info().workflow_id}:capture:{checkout.paypal_order_id}"),
+                result_type=CaptureResult, **STEP)
+        except ActivityError as err:
+            cause = err.cause
+            if isinstance(cause, ApplicationError) and cause.type in (Refusal.PAYMENT_DECLINED,
+                                                                       Refusal.PROVIDER_REFUSED):
+                self._recording = False
+                self._state.message = cause.message
+                self._checkout = None   # the payer starts again, perhaps with another card
+                return
+            raise
+        if capture.status == "PENDING":   # the money is in flight; PayPal's webhook says how it ends
+            self._recording = False
+            self._state.message = "PayPal is still processing the payment."
+            return
+        try:
+            await self._take_capture(capture.capture_id, capture.amount_minor, capture.currency)
+        finally:
+            self._recording = False
+
+    @workflow.signal(name=CAPTURE_REPORTED)
+    async def capture_reported(self, report: CaptureReported) -> None:
+        """A capture PayPal completed (our own, or a pending one settling), told by webhook."""
+        if self._checkout is None or report.paypal_order_id != self._checkout.paypal_order_id:
+            return
+        await workflow.wait_condition(lambda: not self._recording)
+        if report.capture_id in self._captures:
+            return
+        self._recording = True
+        try:
+            await self._take_capture(report.capture_id, report.amount_minor, report.currency)
+        finally:
+            self._recording = False
+
+    @workflow.signal(name=CAPTURE_DENIED)
+    def capture_denied(self, report: CaptureDenied) -> None:
+        if self._checkout is not None and report.paypal_order_id == self._checkout.paypal_order_id:
+            self._checkout = None
+            self._state.message = "PayPal did not complete the payment; please pay again."
+
+    async def _take_capture(self, capture_id: str, amount_minor: int, currency: str) -> None:
+        """Money PayPal captured, recorded on the invoice once (more than is due becomes credit)."""
+        if capture_id in self._captures:
+            return
+        self._captures.add(capture_id)
+        try:
+            applied: PaymentApplied = await workflow.execute_activity(
+                "apply_invoice_payment", InvoicePayment(self._inp.invoice_id, "paypal", amount_minor, currency,
+                                                        capture_id, workflow.now(), "paypal"),
+                result_type=PaymentApplied, **STEP)
+        except ActivityError as err:   # refused by the books: the money is at PayPal, an operator decides
+            self._state.message = (f"PayPal capture {capture_id} could not be recorded "
+                                   f"({getattr(err.cause, 'message', err)}); an operator will look at it.")
+            workflow.logger.warning("invoice %s: capture %s not recorded", self._inp.number, capture_id)
+            return
+        self._checkout = None
+        self._state.message = ""
+        await self._receipt(applied, "paypal")
 
     @workflow.update(name=PAY_INVOICE_WITH_CREDIT)
     async def pay_with_credit(self, request: PayWithCredit) -> InvoiceState:
@@ -163,6 +283,7 @@ class InvoiceWorkflow:
             "issue_custom_invoice", IssueCustomInvoice(inp.invoice_id, f"{workflow.info().workflow_id}:credit"),
             result_type=PaymentApplied, **STEP)
         await self._receipt(issued, "credit")
+        self._issued = True
         for when, step, level in dunning_steps(inp):
             if self._done():
                 break
@@ -184,6 +305,7 @@ class InvoiceWorkflow:
                     inp.invoice_id, step, level, inp.client_email, inp.client_id, inp.client_name,
                     self._state.reminders, suspend_on), **STEP)
         await workflow.wait_condition(self._done)
+        await workflow.wait_condition(lambda: not self._recording)   # a capture in flight settles first
         if self._cancel is not None and not self._paid:
             await workflow.execute_activity("cancel_custom_invoice", CancelCustomInvoice(
                 inp.invoice_id, self._cancel.reason, self._cancel.actor), **STEP)

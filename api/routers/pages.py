@@ -19,7 +19,7 @@ from api.services.renewals import Choice
 from api.routers.v1 import normalize_email
 from api.services import cart, payments
 from api.services.mailboxes import parse_when
-from workflows.contracts import Autoresponder
+from workflows.contracts import PAYPAL_APPROVED, Autoresponder, PayPalApproved
 from api.services.ordering import WantedAddress
 from api.views import addresses_view, grid_view, order_view, surname_initial
 from core.billing import BILLING_MODES, Line
@@ -400,8 +400,13 @@ async def operator_client_billing(request: Request, client: MaybeClient, session
 
 
 @router.get("/paypal/return")
-async def paypal_return(request: Request, checkout: CheckoutDep, client: MaybeClient, token: str = ""):
+async def paypal_return(request: Request, checkout: CheckoutDep, billing_service: BillingDep, client: MaybeClient,
+                        token: str = ""):
     order = await checkout.paypal_approved(token[:64]) if token else None
+    if order is None and token:   # an invoice paid on its own (support work, a postpaid order)
+        invoice = await billing_service.invoice_paypal_event(token[:64], PAYPAL_APPROVED, PayPalApproved(token[:64]))
+        if invoice is not None:
+            return RedirectResponse("/invoices", status_code=303)
     if order is None:
         raise BusinessError("paypal_unknown", "We could not match this PayPal payment to an order.", status=404)
     if client is None or client.id != order.client_id:   # paid from the renewal-code page, not signed in
@@ -428,6 +433,20 @@ async def _invoices_page(request: Request, client, sessions, settings, billing_s
                   balance=balance, entries=entries, chased=chased, error=error, payee_name=settings.payee_name,
                   payee_postal_address=settings.payee_postal_address, bank_details=settings.bank_details,
                   manual_methods=payments.offered_methods(settings))
+
+
+@router.post("/invoices/{number}/paypal", response_class=HTMLResponse)
+async def invoice_pay_with_paypal(request: Request, number: str, client: MaybeClient, sessions: SessionsDep,
+                                  settings: SettingsDep, billing_service: BillingDep,
+                                  csrf: Annotated[str, Form()] = ""):
+    signed_in(client)
+    check_form_csrf(request, csrf)
+    try:
+        checkout = await billing_service.begin_invoice_paypal(client, number)
+    except BusinessError as exc:
+        return await _invoices_page(request, client, sessions, settings, billing_service, error=exc,
+                                    status=exc.status)
+    return RedirectResponse(checkout.approve_url, status_code=303)
 
 
 @router.post("/invoices/{number}/credit", response_class=HTMLResponse)

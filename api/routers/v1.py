@@ -701,6 +701,14 @@ async def my_invoices(client: SignedIn, sessions: SessionsDep):
                           "pdf": f"/api/v1/invoices/{i.number}.pdf"} for i, paid, due, note in rows]}
 
 
+@router.post("/invoices/{number}/paypal", dependencies=[CsrfHeader])
+async def pay_invoice_with_paypal(number: str, client: SignedIn, billing: BillingDep):
+    """Pay one of your invoices that is not an order's (support work, a postpaid order) with PayPal: send
+    the payer to `approve_url`; PayPal brings them back to /paypal/return and the payment is recorded."""
+    checkout = await billing.begin_invoice_paypal(client, number)
+    return {"paypal_order_id": checkout.paypal_order_id, "approve_url": checkout.approve_url}
+
+
 @router.post("/invoices/{number}/credit", dependencies=[CsrfHeader])
 async def pay_invoice_with_credit(number: str, client: SignedIn, billing: BillingDep):
     """Pay one of your invoices that is not an order's (support work, a postpaid order) from your credit

@@ -87,6 +87,9 @@ async def _handle(request: Request, event_type: str, resource: dict) -> str:
     async with request.app.state.sessions() as session:
         order = await orders.order_by_paypal_id(session, paypal_order_id)
     if order is None:
+        invoice = await request.app.state.billing.invoice_paypal_event(paypal_order_id, *message)
+        if invoice is not None:
+            return f"relayed to invoice {invoice.number}"
         # Answer 200 so PayPal stops retrying; operators see it on their payments page.
         return "unknown_order"
     try:

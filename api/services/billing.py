@@ -30,7 +30,10 @@ from store import audit, billing, credit, dunning, exports, orders
 from store.invoicing import Item
 from store.models import Client, Invoice, Order
 from workflows.contracts import (
+    BEGIN_PAYPAL,
     CANCEL_INVOICE,
+    BeginPayPal,
+    PayPalCheckout,
     CANCEL_ORDER,
     INVOICE_WORKFLOW,
     RECORD_INVOICE_PAYMENT,
@@ -82,9 +85,9 @@ class Billing:
                                     closed=BusinessError("order_not_payable", "This order is no longer waiting for "
                                                          "payment.", status=409))
 
-    async def pay_invoice_with_credit(self, client: Client, number: str) -> InvoiceState:
-        """Pay one of the client's chased invoices (an operator's own, a postpaid order's) from credit;
-        an order's invoice is paid on its order's page instead."""
+    async def _own_chased(self, client: Client, number: str) -> Invoice:
+        """One of the client's invoices chased by its own workflow (an operator's own, a postpaid
+        order's); an order's invoice is paid on its order's page instead."""
         async with self.sessions() as session:
             invoice = await orders.invoice_by_number(session, (number or "").strip()[:32])
             if invoice is None or invoice.client_id != client.id or invoice.status == "draft":
@@ -94,8 +97,34 @@ class Billing:
         if not chased:
             raise BusinessError("invoice_paid_by_order", f"Invoice {invoice.number} is paid on its order's page.",
                                 "invoice", 409)
+        return invoice
+
+    async def pay_invoice_with_credit(self, client: Client, number: str) -> InvoiceState:
+        invoice = await self._own_chased(client, number)
         async with audit.refusals(self.sessions, f"client:{client.id}", "credit_payment", "invoice", invoice.number):
             return await self._invoice_update(invoice, PAY_INVOICE_WITH_CREDIT, PayWithCredit(f"client:{client.id}"))
+
+    async def begin_invoice_paypal(self, client: Client, number: str) -> PayPalCheckout:
+        """A PayPal checkout for what is due on one of the client's chased invoices; PayPal returns the
+        payer to /paypal/return, which hands the approval to the invoice's workflow."""
+        invoice = await self._own_chased(client, number)
+        base = self.settings.public_base_url.rstrip("/")
+        async with audit.refusals(self.sessions, f"client:{client.id}", "paypal_checkout", "invoice", invoice.number):
+            return await self._invoice_update(invoice, BEGIN_PAYPAL, BeginPayPal(f"{base}/paypal/return",
+                                                                                  f"{base}/invoices"), PayPalCheckout)
+
+    async def invoice_paypal_event(self, paypal_order_id: str, signal: str, arg) -> Invoice | None:
+        """Relay a PayPal approval or capture event to the invoice workflow whose checkout it is; None:
+        no invoice of ours has that PayPal order."""
+        async with self.sessions() as session:
+            invoice = await orders.invoice_by_paypal_id(session, paypal_order_id)
+        if invoice is None:
+            return None
+        try:
+            await self.temporal.get_workflow_handle(invoice_workflow_id(invoice.number)).signal(signal, arg)
+        except RPCError as exc:   # closed (paid or cancelled): the invoices page says which
+            log.info("PayPal %s for invoice %s not delivered: %s", signal, invoice.number, exc.message)
+        return invoice
 
     async def chased_invoices(self, invoices: list[Invoice]) -> set[str]:
         """Which of these invoices are paid through their own workflow (not on an order's page)."""
@@ -163,9 +192,9 @@ class Billing:
                                               received_on=row.received_on, today=today)
             return await self._invoice_update(invoice, RECORD_INVOICE_PAYMENT, payment)
 
-    async def _invoice_update(self, invoice: Invoice, name: str, arg) -> InvoiceState:
+    async def _invoice_update(self, invoice: Invoice, name: str, arg, result_type=InvoiceState):
         return await run_update(self.temporal.get_workflow_handle(invoice_workflow_id(invoice.number)), name, arg,
-                                InvoiceState, closed=BusinessError("invoice_not_payable", f"Invoice {invoice.number} "
+                                result_type, closed=BusinessError("invoice_not_payable", f"Invoice {invoice.number} "
                                                                    "is not waiting for payment.", "invoice", 409))
 
     def _due(self, due_on: str | None, now: datetime) -> datetime:

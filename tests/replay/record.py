@@ -128,7 +128,7 @@ async def record_custom_invoice(env, settings, sessions, client):
 
 async def on_account(label: str) -> None:
     """v5, clients billed on account: a postpaid order (its addresses start at once) and the invoice
-    workflow it hands its invoice to, paid partly from credit and the rest by cheque; an exempt order
+    workflow it hands its invoice to, paid partly from credit, partly by cheque, the rest with PayPal; an exempt order
     (no invoice). `python -m tests.replay.record v5 on-account`."""
     boxes = start_sandboxes()
     db = Path(tempfile.mkdtemp()) / "record.db"
@@ -162,7 +162,11 @@ async def on_account(label: str) -> None:
                                                 reason="record", actor="record", reference=f"record-{label}-pp")
                         await invoice.execute_update(PAY_INVOICE_WITH_CREDIT, PayWithCredit("record"))
                         await invoice.execute_update(RECORD_INVOICE_PAYMENT, ManualPayment(
-                            "cheque", inp.total_minor - 300, "USD", "REC-PP", date.today(), "record"))
+                            "cheque", 200, "USD", "REC-PP", date.today(), "record"))
+                        checkout = await invoice.execute_update(BEGIN_PAYPAL, BeginPayPal("http://r/ok", "http://r/no"),
+                                                                result_type=PayPalCheckout)
+                        await approve_at_paypal(boxes, checkout.approve_url)
+                        await invoice.signal(PAYPAL_APPROVED, PayPalApproved(checkout.paypal_order_id))
                         await invoice.result()
                         histories[f"invoice-{label}-postpaid"] = invoice
                 for name, handle in histories.items():

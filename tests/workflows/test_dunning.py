@@ -115,3 +115,50 @@ async def test_a_cancelled_custom_invoice_gets_a_credit_note_and_nothing_more(ts
         stored = await session.get(Invoice, invoice.id)
         assert stored.status == "cancelled"
     assert [m["subject"] for m in mails_to(sandboxes, client.email)] == [f"Invoice {invoice.number}: $99.00 due"]
+
+
+async def test_a_custom_invoice_is_paid_by_cheque_then_paypal_for_the_rest(ts_env, settings, sessions, sandboxes):
+    from sqlalchemy import func
+
+    from store.models import Payment
+    from tests.support import approve_at_paypal
+    from workflows.contracts import BeginPayPal, PayPalApproved
+
+    client = await make_client(sessions)
+    now = await ts_env.get_current_time()
+    async with sessions.begin() as session:
+        invoice = await dunning.create_custom_invoice(session, await session.merge(client),
+                                                      [Item(Line("Setup", 1, Money(9900)))], now=now,
+                                                      due_at=now + timedelta(days=14), terms=InvoiceTerms(),
+                                                      actor="operator:1")
+    inp = InvoiceInput(invoice.id, invoice.number, client.id, client.email, client.name, 9900, "USD", invoice.due_at)
+    begin = BeginPayPal("http://shop.test/return", "http://shop.test/invoices")
+    async with worker_for(ts_env, settings):
+        handle = await ts_env.client.start_workflow(InvoiceWorkflow.run, inp, id=invoice_workflow_id(invoice.number),
+                                                    task_queue=settings.task_queue)
+        first = await handle.execute_update(InvoiceWorkflow.begin_paypal, begin)
+        assert (await handle.execute_update(InvoiceWorkflow.begin_paypal, begin)) == first    # the same checkout
+        await handle.execute_update(InvoiceWorkflow.record_payment, ManualPayment(
+            "cheque", 2900, "USD", unique("CHQ"), date.today(), "operator:1"))
+        checkout = await handle.execute_update(InvoiceWorkflow.begin_paypal, begin)
+        assert checkout.paypal_order_id != first.paypal_order_id         # for the 70.00 now due, not 99.00
+        await approve_at_paypal(sandboxes, first.approve_url)
+        await handle.signal(InvoiceWorkflow.paypal_approved, PayPalApproved(first.paypal_order_id))   # stale: ignored
+        await approve_at_paypal(sandboxes, checkout.approve_url)
+        await handle.signal(InvoiceWorkflow.paypal_approved, PayPalApproved(checkout.paypal_order_id))
+        await handle.signal(InvoiceWorkflow.paypal_approved, PayPalApproved(checkout.paypal_order_id))  # twice
+        final = await handle.result()
+    assert (final.status, final.due_minor) == ("paid", 0)
+    async with sessions() as session:
+        paypal = (await session.execute(select(Payment).where(Payment.invoice_id == invoice.id,
+                                                              Payment.method == "paypal"))).scalars().all()
+        assert [(p.amount_minor, p.applied_minor) for p in paypal] == [(7000, 7000)]
+        assert (await session.get(Invoice, invoice.id)).status == "paid"
+        assert (await session.execute(select(func.count()).select_from(Payment).where(
+            Payment.invoice_id == invoice.id))).scalar_one() == 2
+    captures = (await sandbox_state(sandboxes.paypal))["captures"]
+    assert [c["amount"]["value"] for c in captures if c["order_id"] == checkout.paypal_order_id] == ["70.00"]
+    assert not [c for c in captures if c["order_id"] == first.paypal_order_id]   # the stale one never captured
+    subjects = [m["subject"] for m in mails_to(sandboxes, client.email)]
+    assert subjects[-2:] == [f"Receipt: $29.00 for invoice {invoice.number}",
+                             f"Receipt: $70.00 for invoice {invoice.number}"]
