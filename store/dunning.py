@@ -16,7 +16,7 @@ from core.billing import Line
 from core.errors import BusinessError
 from core.money import Money
 from store import audit, orders
-from store.billing import paid_per_invoice
+from store.billing import paid_column
 from store.db import for_update
 from store.invoicing import InvoiceTerms, Item, write_lines
 from store.models import Client, Invoice, InvoiceLine, Order, Subscription
@@ -129,9 +129,7 @@ async def delete_draft(session: AsyncSession, invoice_id: int, actor: str) -> st
 async def operator_invoices(session: AsyncSession, *, status: str = "", client_id: int | None = None,
                             limit: int = 100) -> list[tuple[Invoice, Client, int]]:
     """Invoices for the operators' list, newest first, each with its client and what is paid on it."""
-    paid = paid_per_invoice()
-    query = (select(Invoice, Client, func.coalesce(paid.c.paid, 0)).join(Client, Client.id == Invoice.client_id)
-             .outerjoin(paid, paid.c.invoice_id == Invoice.id)
+    query = (select(Invoice, Client, paid_column()).join(Client, Client.id == Invoice.client_id)
              .order_by(Invoice.issued_at.desc(), Invoice.id.desc()).limit(limit))
     if status:
         query = query.where(Invoice.status == status)
@@ -192,11 +190,10 @@ class Dunned:
 
 async def clients_in_arrears(session: AsyncSession, now: datetime, currency: str) -> list[Dunned]:
     """Clients with unpaid invoices past due, most reminded first, then most owed."""
-    paid = paid_per_invoice()
     rows = await session.execute(
         select(Client, func.count(Invoice.id), func.sum(Invoice.reminders_sent),
-               func.sum(Invoice.total_minor - func.coalesce(paid.c.paid, 0)), func.min(Invoice.due_at))
-        .join(Invoice, Invoice.client_id == Client.id).outerjoin(paid, paid.c.invoice_id == Invoice.id)
+               func.sum(Invoice.total_minor - paid_column()), func.min(Invoice.due_at))
+        .join(Invoice, Invoice.client_id == Client.id)
         .outerjoin(Order, Order.id == Invoice.order_id)
         # chased invoices: the operators' own and postpaid orders' (a prepaid order just lapses)
         .where(Invoice.status == "unpaid", Invoice.due_at < now,

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import BusinessError
 from core.money import Money
-from store.billing import paid_per_invoice
+from store.billing import paid_column
 from store.models import Client, CreditEntry, CreditNote, Invoice, Payment
 
 MAX_DAYS = 3 * 366
@@ -63,11 +63,9 @@ async def rows(session: AsyncSession, kind: str, first: date, last: date) -> lis
 
 
 async def _invoices(session: AsyncSession, lo: datetime, hi: datetime) -> list[dict[str, str]]:
-    paid = paid_per_invoice()
     result = await session.execute(
-        select(Invoice, Client, func.coalesce(paid.c.paid, 0), CreditNote.number)
+        select(Invoice, Client, paid_column(), CreditNote.number)
         .join(Client, Client.id == Invoice.client_id)
-        .outerjoin(paid, paid.c.invoice_id == Invoice.id)
         .outerjoin(CreditNote, CreditNote.invoice_id == Invoice.id)
         .where(Invoice.issued_at >= lo, Invoice.issued_at < hi, Invoice.status != "draft")
         .order_by(Invoice.issued_at, Invoice.id))

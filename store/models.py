@@ -226,6 +226,8 @@ class InvoiceSequence(Base):
 
 class Invoice(Base):
     __tablename__ = "invoices"
+    __table_args__ = (Index("ix_invoices_issued", "issued_at", "id"),              # newest first
+                      Index("ix_invoices_status_issued", "status", "issued_at", "id"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
@@ -271,7 +273,7 @@ class Payment(Base):
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     reference: Mapped[str] = mapped_column(String(120))
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     # what of the amount went to the invoice; the rest (an overpayment) became credit
     applied_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     actor: Mapped[str] = mapped_column(String(120), default="system", server_default="system")
@@ -473,4 +475,4 @@ class CreditEntry(Base):
     reason: Mapped[str] = mapped_column(String(300), default="")
     invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), nullable=True)
     actor: Mapped[str] = mapped_column(String(120), default="system")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now(), index=True)
