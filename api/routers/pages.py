@@ -435,27 +435,18 @@ async def _invoices_page(request: Request, client, sessions, settings, billing_s
                   manual_methods=payments.offered_methods(settings))
 
 
-@router.post("/invoices/{number}/paypal", response_class=HTMLResponse)
-async def invoice_pay_with_paypal(request: Request, number: str, client: MaybeClient, sessions: SessionsDep,
-                                  settings: SettingsDep, billing_service: BillingDep,
-                                  csrf: Annotated[str, Form()] = ""):
+@router.post("/invoices/{number}/{how}", response_class=HTMLResponse)
+async def invoice_pay(request: Request, number: str, how: str, client: MaybeClient, sessions: SessionsDep,
+                      settings: SettingsDep, billing_service: BillingDep, csrf: Annotated[str, Form()] = ""):
+    """Pay one of your chased invoices: `paypal` (off to PayPal's approval page) or `credit`."""
     signed_in(client)
     check_form_csrf(request, csrf)
     try:
-        checkout = await billing_service.begin_invoice_paypal(client, number)
-    except BusinessError as exc:
-        return await _invoices_page(request, client, sessions, settings, billing_service, error=exc,
-                                    status=exc.status)
-    return RedirectResponse(checkout.approve_url, status_code=303)
-
-
-@router.post("/invoices/{number}/credit", response_class=HTMLResponse)
-async def invoice_pay_with_credit(request: Request, number: str, client: MaybeClient, sessions: SessionsDep,
-                                  settings: SettingsDep, billing_service: BillingDep,
-                                  csrf: Annotated[str, Form()] = ""):
-    signed_in(client)
-    check_form_csrf(request, csrf)
-    try:
+        if how == "paypal":
+            checkout = await billing_service.begin_invoice_paypal(client, number)
+            return RedirectResponse(checkout.approve_url, status_code=303)
+        if how != "credit":
+            raise BusinessError("method_invalid", "Pay with PayPal or from your credit balance.", "how", 404)
         await billing_service.pay_invoice_with_credit(client, number)
     except BusinessError as exc:
         return await _invoices_page(request, client, sessions, settings, billing_service, error=exc,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from contextlib import asynccontextmanager
 import tempfile
 from datetime import date, timedelta
 from pathlib import Path
@@ -44,7 +45,9 @@ from workflows.contracts import (BEGIN_PAYPAL, PAY_INVOICE_WITH_CREDIT, PAYPAL_A
 OUT = Path(__file__).resolve().parent / "histories"
 
 
-async def main(label: str) -> None:
+@asynccontextmanager
+async def recording():
+    """Sandboxes, a scratch SQLite database, a time-skipping server and a worker on them."""
     boxes = start_sandboxes()
     db = Path(tempfile.mkdtemp()) / "record.db"
     upgrade(f"sqlite:///{db}")
@@ -56,54 +59,59 @@ async def main(label: str) -> None:
     try:
         async with build_activities(settings, env.client) as activities:
             async with Worker(env.client, task_queue=settings.task_queue, workflows=WORKFLOWS, activities=activities):
-                client = await make_client(sessions)
-                domain = await make_domain(sessions, boxes)
-                async with sessions.begin() as session:   # applied to the new invoice; PayPal takes the rest
-                    await credit.adjust(session, client_id=client.id, amount=Money(500, "USD"), reason="record",
-                                        actor="record", reference=f"record-{label}-first")
-                async with sessions.begin() as session:
-                    client = await session.merge(client)
-                    _, inp = await place(session, settings, client,
-                                         [WantedAddress("mark", domain.name, "forwarder", 1, "mark@home.example")], utcnow())
-                inp.search_attributes = False
-                order = await env.client.start_workflow("OrderWorkflow", inp, id=order_workflow_id(inp.order_id),
-                                                        task_queue=settings.task_queue)
-                checkout = await order.execute_update(BEGIN_PAYPAL, BeginPayPal("http://r/ok", "http://r/no"),
-                                                      result_type=PayPalCheckout)
-                await approve_at_paypal(boxes, checkout.approve_url)
-                await order.signal(PAYPAL_APPROVED, PayPalApproved(checkout.paypal_order_id))
-                await order.result()
-                refund = await env.client.start_workflow(
-                    "RefundWorkflow", RefundInput(f"record-{label}", inp.invoice_number, 100, "USD", "record", "record"),
-                    id=refund_workflow_id(inp.invoice_number, f"record-{label}"), task_queue=settings.task_queue)
-                await refund.result()
-                invoice_run = await record_custom_invoice(env, settings, sessions, client)
-                address = env.client.get_workflow_handle(address_workflow_id(inp.lines[0].address))
-                async with sessions.begin() as session:   # enough credit for one renewal
-                    await credit.adjust(session, client_id=client.id, amount=Money(1200, "USD"), reason="record",
-                                        actor="record", reference=f"record-{label}")
-                async with env.time_skipping_unlocked():
-                    await address.result()
-                histories = {"order": order, "address": address, "refund": refund, "invoice": invoice_run}
-                last = await address.fetch_history()
-                started = last.events[0].workflow_execution_started_event_attributes
-                if started.continued_execution_run_id:
-                    first = env.client.get_workflow_handle(address.id, run_id=started.continued_execution_run_id)
-                    histories = {"order": order, "refund": refund, "invoice": invoice_run,
-                                 "address-term1": first, "address": address,
-                                 "digest": env.client.get_workflow_handle(digest_workflow_id(client.id))}
-                    async with sessions() as session:
-                        renewal = (await session.execute(select(Order.id).where(
-                            Order.kind == "renewal", Order.client_id == client.id).order_by(Order.id))).scalars().first()
-                    histories["order-renewal"] = env.client.get_workflow_handle(order_workflow_id(renewal))
-                for name, handle in histories.items():
-                    kind, _, part = name.partition("-")
-                    history = await handle.fetch_history()
-                    (OUT / f"{kind}-{label}{'-' + part if part else ''}.json").write_text(history.to_json())
+                yield boxes, settings, sessions, env
     finally:
         await env.shutdown()
         await engine.dispose()
         boxes.stop()
+
+
+async def main(label: str) -> None:
+    async with recording() as (boxes, settings, sessions, env):
+        client = await make_client(sessions)
+        domain = await make_domain(sessions, boxes)
+        async with sessions.begin() as session:   # applied to the new invoice; PayPal takes the rest
+            await credit.adjust(session, client_id=client.id, amount=Money(500, "USD"), reason="record",
+                                actor="record", reference=f"record-{label}-first")
+        async with sessions.begin() as session:
+            client = await session.merge(client)
+            _, inp = await place(session, settings, client,
+                                 [WantedAddress("mark", domain.name, "forwarder", 1, "mark@home.example")], utcnow())
+        inp.search_attributes = False
+        order = await env.client.start_workflow("OrderWorkflow", inp, id=order_workflow_id(inp.order_id),
+                                                task_queue=settings.task_queue)
+        checkout = await order.execute_update(BEGIN_PAYPAL, BeginPayPal("http://r/ok", "http://r/no"),
+                                              result_type=PayPalCheckout)
+        await approve_at_paypal(boxes, checkout.approve_url)
+        await order.signal(PAYPAL_APPROVED, PayPalApproved(checkout.paypal_order_id))
+        await order.result()
+        refund = await env.client.start_workflow(
+            "RefundWorkflow", RefundInput(f"record-{label}", inp.invoice_number, 100, "USD", "record", "record"),
+            id=refund_workflow_id(inp.invoice_number, f"record-{label}"), task_queue=settings.task_queue)
+        await refund.result()
+        invoice_run = await record_custom_invoice(env, settings, sessions, client)
+        address = env.client.get_workflow_handle(address_workflow_id(inp.lines[0].address))
+        async with sessions.begin() as session:   # enough credit for one renewal
+            await credit.adjust(session, client_id=client.id, amount=Money(1200, "USD"), reason="record",
+                                actor="record", reference=f"record-{label}")
+        async with env.time_skipping_unlocked():
+            await address.result()
+        histories = {"order": order, "address": address, "refund": refund, "invoice": invoice_run}
+        last = await address.fetch_history()
+        started = last.events[0].workflow_execution_started_event_attributes
+        if started.continued_execution_run_id:
+            first = env.client.get_workflow_handle(address.id, run_id=started.continued_execution_run_id)
+            histories = {"order": order, "refund": refund, "invoice": invoice_run,
+                         "address-term1": first, "address": address,
+                         "digest": env.client.get_workflow_handle(digest_workflow_id(client.id))}
+            async with sessions() as session:
+                renewal = (await session.execute(select(Order.id).where(
+                    Order.kind == "renewal", Order.client_id == client.id).order_by(Order.id))).scalars().first()
+            histories["order-renewal"] = env.client.get_workflow_handle(order_workflow_id(renewal))
+        for name, handle in histories.items():
+            kind, _, part = name.partition("-")
+            history = await handle.fetch_history()
+            (OUT / f"{kind}-{label}{'-' + part if part else ''}.json").write_text(history.to_json())
 
 
 async def record_custom_invoice(env, settings, sessions, client):
@@ -128,53 +136,39 @@ async def record_custom_invoice(env, settings, sessions, client):
 
 async def on_account(label: str) -> None:
     """v5, clients billed on account: a postpaid order (its addresses start at once) and the invoice
-    workflow it hands its invoice to, paid partly from credit, partly by cheque, the rest with PayPal; an exempt order
-    (no invoice). `python -m tests.replay.record v5 on-account`."""
-    boxes = start_sandboxes()
-    db = Path(tempfile.mkdtemp()) / "record.db"
-    upgrade(f"sqlite:///{db}")
-    settings = settings_for(boxes, f"sqlite:///{db}")
-    engine = make_engine(settings.async_database_url)
-    sessions = make_sessionmaker(engine)
-    env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=str(TEST_SERVER),
-                                                        data_converter=pydantic_data_converter)
+    workflow it hands its invoice to, paid partly from credit, partly by cheque, the rest with PayPal;
+    an exempt order (no invoice). `python -m tests.replay.record v5 on-account`."""
     histories = {}
-    try:
-        async with build_activities(settings, env.client) as activities:
-            async with Worker(env.client, task_queue=settings.task_queue, workflows=WORKFLOWS, activities=activities):
-                domain = await make_domain(sessions, boxes)
-                for mode, name in (("postpaid", "paula"), ("exempt", "ezra")):
-                    client = await make_client(sessions)
-                    async with sessions.begin() as session:
-                        client = await session.merge(client)
-                        client.billing_mode, client.apply_credit = mode, False
-                        _, inp = await place(session, settings, client, [WantedAddress(
-                            name, domain.name, "forwarder", 1, f"{name}@home.example")], utcnow())
-                    inp.search_attributes = False
-                    order = await env.client.start_workflow("OrderWorkflow", inp, id=order_workflow_id(inp.order_id),
-                                                            task_queue=settings.task_queue)
-                    await order.result()
-                    histories[f"order-{label}-{mode}"] = order
-                    if mode == "postpaid":
-                        invoice = env.client.get_workflow_handle(invoice_workflow_id(inp.invoice_number))
-                        async with sessions.begin() as session:
-                            await credit.adjust(session, client_id=client.id, amount=Money(300, "USD"),
-                                                reason="record", actor="record", reference=f"record-{label}-pp")
-                        await invoice.execute_update(PAY_INVOICE_WITH_CREDIT, PayWithCredit("record"))
-                        await invoice.execute_update(RECORD_INVOICE_PAYMENT, ManualPayment(
-                            "cheque", 200, "USD", "REC-PP", date.today(), "record"))
-                        checkout = await invoice.execute_update(BEGIN_PAYPAL, BeginPayPal("http://r/ok", "http://r/no"),
-                                                                result_type=PayPalCheckout)
-                        await approve_at_paypal(boxes, checkout.approve_url)
-                        await invoice.signal(PAYPAL_APPROVED, PayPalApproved(checkout.paypal_order_id))
-                        await invoice.result()
-                        histories[f"invoice-{label}-postpaid"] = invoice
-                for name, handle in histories.items():
-                    (OUT / f"{name}.json").write_text((await handle.fetch_history()).to_json())
-    finally:
-        await env.shutdown()
-        await engine.dispose()
-        boxes.stop()
+    async with recording() as (boxes, settings, sessions, env):
+        domain = await make_domain(sessions, boxes)
+        for mode, name in (("postpaid", "paula"), ("exempt", "ezra")):
+            client = await make_client(sessions)
+            async with sessions.begin() as session:
+                client = await session.merge(client)
+                client.billing_mode, client.apply_credit = mode, False
+                _, inp = await place(session, settings, client, [WantedAddress(
+                    name, domain.name, "forwarder", 1, f"{name}@home.example")], utcnow())
+            inp.search_attributes = False
+            order = await env.client.start_workflow("OrderWorkflow", inp, id=order_workflow_id(inp.order_id),
+                                                    task_queue=settings.task_queue)
+            await order.result()
+            histories[f"order-{label}-{mode}"] = order
+            if mode == "postpaid":
+                invoice = env.client.get_workflow_handle(invoice_workflow_id(inp.invoice_number))
+                async with sessions.begin() as session:
+                    await credit.adjust(session, client_id=client.id, amount=Money(300, "USD"),
+                                        reason="record", actor="record", reference=f"record-{label}-pp")
+                await invoice.execute_update(PAY_INVOICE_WITH_CREDIT, PayWithCredit("record"))
+                await invoice.execute_update(RECORD_INVOICE_PAYMENT, ManualPayment(
+                    "cheque", 200, "USD", "REC-PP", date.today(), "record"))
+                checkout = await invoice.execute_update(BEGIN_PAYPAL, BeginPayPal("http://r/ok", "http://r/no"),
+                                                        result_type=PayPalCheckout)
+                await approve_at_paypal(boxes, checkout.approve_url)
+                await invoice.signal(PAYPAL_APPROVED, PayPalApproved(checkout.paypal_order_id))
+                await invoice.result()
+                histories[f"invoice-{label}-postpaid"] = invoice
+        for name, handle in histories.items():
+            (OUT / f"{name}.json").write_text((await handle.fetch_history()).to_json())
 
 
 if __name__ == "__main__":

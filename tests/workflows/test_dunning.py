@@ -7,7 +7,7 @@ import asyncio
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from temporalio.client import WorkflowUpdateFailedError
 
 from core.billing import Line
@@ -15,10 +15,11 @@ from core.money import Money
 from providers.cpanel.client import CpanelClient
 from store import dunning
 from store.invoicing import InvoiceTerms, Item
-from store.models import Client, Invoice, Subscription
-from tests.support import make_client, make_domain, mails_to, sandbox_state, unique
+from store.models import Client, Invoice, Payment, Subscription
+from tests.support import approve_at_paypal, make_client, make_domain, mails_to, sandbox_state, unique
 from tests.workflows.test_order_lifecycle import worker_for
-from workflows.contracts import CancelRequest, Dunning, InvoiceInput, InvoiceState, ManualPayment, invoice_workflow_id
+from workflows.contracts import (BeginPayPal, CancelRequest, Dunning, InvoiceInput, InvoiceState, ManualPayment,
+                                 PayPalApproved, invoice_workflow_id)
 from workflows.invoice import InvoiceWorkflow
 
 
@@ -95,7 +96,8 @@ async def test_an_overdue_invoice_is_chased_suspends_and_payment_lifts_it(ts_env
     assert "will be suspended" in third and (invoice.due_at + timedelta(days=45)).date().isoformat() in third
 
 
-async def test_a_cancelled_custom_invoice_gets_a_credit_note_and_nothing_more(ts_env, settings, sessions, sandboxes):
+async def setup_invoice(ts_env, sessions):
+    """A client and an operator's invoice of $99.00 for them, due in 14 days, with its workflow input."""
     client = await make_client(sessions)
     now = await ts_env.get_current_time()
     async with sessions.begin() as session:
@@ -103,7 +105,12 @@ async def test_a_cancelled_custom_invoice_gets_a_credit_note_and_nothing_more(ts
                                                       [Item(Line("Setup", 1, Money(9900)))], now=now,
                                                       due_at=now + timedelta(days=14), terms=InvoiceTerms(),
                                                       actor="operator:1")
-    inp = InvoiceInput(invoice.id, invoice.number, client.id, client.email, client.name, 9900, "USD", invoice.due_at)
+    return client, invoice, InvoiceInput(invoice.id, invoice.number, client.id, client.email, client.name, 9900,
+                                         "USD", invoice.due_at)
+
+
+async def test_a_cancelled_custom_invoice_gets_a_credit_note_and_nothing_more(ts_env, settings, sessions, sandboxes):
+    client, invoice, inp = await setup_invoice(ts_env, sessions)
     async with worker_for(ts_env, settings):
         handle = await ts_env.client.start_workflow(InvoiceWorkflow.run, inp, id=invoice_workflow_id(invoice.number),
                                                     task_queue=settings.task_queue)
@@ -118,20 +125,7 @@ async def test_a_cancelled_custom_invoice_gets_a_credit_note_and_nothing_more(ts
 
 
 async def test_a_custom_invoice_is_paid_by_cheque_then_paypal_for_the_rest(ts_env, settings, sessions, sandboxes):
-    from sqlalchemy import func
-
-    from store.models import Payment
-    from tests.support import approve_at_paypal
-    from workflows.contracts import BeginPayPal, PayPalApproved
-
-    client = await make_client(sessions)
-    now = await ts_env.get_current_time()
-    async with sessions.begin() as session:
-        invoice = await dunning.create_custom_invoice(session, await session.merge(client),
-                                                      [Item(Line("Setup", 1, Money(9900)))], now=now,
-                                                      due_at=now + timedelta(days=14), terms=InvoiceTerms(),
-                                                      actor="operator:1")
-    inp = InvoiceInput(invoice.id, invoice.number, client.id, client.email, client.name, 9900, "USD", invoice.due_at)
+    client, invoice, inp = await setup_invoice(ts_env, sessions)
     begin = BeginPayPal("http://shop.test/return", "http://shop.test/invoices")
     async with worker_for(ts_env, settings):
         handle = await ts_env.client.start_workflow(InvoiceWorkflow.run, inp, id=invoice_workflow_id(invoice.number),
