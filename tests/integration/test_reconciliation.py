@@ -1,8 +1,10 @@
 """A generated month of billing, reconciled as an accountant would: the CSV exports (over HTTP) against
 each other, against the credit ledger, against PayPal's own record of captures and refunds, and against
-the invoice PDFs, with no difference of a cent. Orders (some with a promo code), PayPal payments
-through the real client and sandbox, cheques short and over, credit applied, cancellations with credit
-notes, partial and full refunds, operator adjustments: drawn at random from a seed."""
+the invoice PDFs, with no difference of a cent. Orders (some with a promo code; some by a postpaid
+client, some by an exempt one, which write no invoice), operators' own invoices (some drafted first,
+some drafts never issued), PayPal payments through the real client and sandbox, cheques short and
+over, credit applied, cancellations with credit notes, partial and full refunds, operator
+adjustments: drawn at random from a seed. Invoice numbers of the year have no gap."""
 from __future__ import annotations
 
 import csv
@@ -21,7 +23,12 @@ from core.money import Money
 from core.promos import PromoRule
 from providers.paypal.client import PayPalClient
 from providers.paypal.protocol import CheckoutRequest, RefundRequest
-from store import billing, credit, invoice_pdf, orders, promos
+from sqlalchemy import select
+
+from core.billing import Line
+from store import billing, credit, dunning, invoice_pdf, orders, promos
+from store.invoicing import InvoiceTerms, Item
+from store.models import Invoice
 from tests.support import (approve_at_paypal, make_client, make_domain, sandbox_state, signed_in_operator, unique)
 
 
@@ -39,6 +46,8 @@ class Month:
         self.paypal = PayPalClient(settings.paypal_url, settings.paypal_client_id,
                                    settings.paypal_secret.get_secret_value())
         self.clients, self.invoices, self.paypal_orders = [], [], []
+        self.drafts: list[int] = []          # drafted invoices not issued (yet)
+        self.exempt_orders: list[int] = []
         self.clock = self.start
 
     def tick(self) -> datetime:
@@ -48,7 +57,8 @@ class Month:
         return self.clock
 
     async def order(self, domain, promo_code: str = "") -> None:
-        client = self.rng.choice(self.clients)
+        # an exempt client's order has no invoice to discount: codes go with the others
+        client = self.rng.choice([c for c in self.clients if not promo_code or c.billing_mode != "exempt"])
         wanted = [WantedAddress(unique("r"), domain.name, self.rng.choice(["forwarder", "mailbox"]),
                                 self.rng.choice([1, 2, 3]), "me@home.example", "Tango-Fjord-7-Quill")
                   for _ in range(self.rng.randint(1, 3))]
@@ -59,7 +69,35 @@ class Month:
             except BusinessError as exc:
                 assert exc.code.startswith("promo_"), exc   # a code past its limit: nothing was ordered
                 raise
-        self.invoices.append(inp.invoice_number)
+        if client.billing_mode == "exempt":
+            assert inp.invoice_number == "" and inp.invoice_id == 0
+            self.exempt_orders.append(order.id)
+        else:
+            self.invoices.append(inp.invoice_number)
+
+    async def custom(self) -> None:
+        """An operator's own invoice: issued now, or drafted (and perhaps issued by a later step)."""
+        client = self.rng.choice([c for c in self.clients if c.billing_mode != "exempt"])
+        items = [Item(Line(f"Support {unique('h')}", self.rng.randint(1, 4), Money(self.rng.choice([2500, 4500])),
+                           Money(self.rng.choice([0, 500]))))
+                 for _ in range(self.rng.randint(1, 3))]
+        draft = self.rng.random() < 0.5
+        when = self.tick()
+        async with self.sessions.begin() as session:
+            invoice = await dunning.create_custom_invoice(session, await session.merge(client), items, now=when,
+                                                          due_at=when + timedelta(days=14),
+                                                          terms=self.settings.invoice_terms(client),
+                                                          actor="operator:1", draft=draft)
+        (self.drafts if draft else self.invoices).append(invoice.id if draft else invoice.number)
+
+    async def issue(self) -> None:
+        if not self.drafts:
+            return
+        draft = self.drafts.pop(self.rng.randrange(len(self.drafts)))
+        async with self.sessions.begin() as session:
+            invoice = await dunning.issue_draft(session, draft, now=self.tick(), terms=InvoiceTerms(),
+                                                actor="operator:1")
+        self.invoices.append(invoice.number)
 
     async def unpaid(self):
         async with self.sessions() as session:
@@ -154,14 +192,18 @@ async def test_a_generated_month_reconciles_to_the_cent(seed, live, pg_settings,
     rng = random.Random(seed)
     month = Month(rng, pg_settings, pg_sessions, sandboxes)
     domain = await make_domain(pg_sessions, sandboxes)
-    month.clients = [await make_client(pg_sessions) for _ in range(4)]
+    month.clients = [await make_client(pg_sessions) for _ in range(6)]
+    async with pg_sessions.begin() as session:   # one client billed after the fact, one never
+        for client, mode in zip(month.clients[-2:], ("postpaid", "exempt")):
+            (await session.merge(client)).billing_mode = client.billing_mode = mode
     code = unique("MONTH").upper()[:30]
     async with pg_sessions.begin() as session:
         await promos.create(session, PromoRule(code, percent_bp=rng.choice([500, 1250, 3333]), max_uses=4), "USD",
                             "operator:1")
     for _ in range(8):
         await month.order(domain)
-    steps = [month.pay_paypal, month.pay_cheque, month.pay_credit, month.cancel, month.refund, month.adjust]
+    steps = [month.pay_paypal, month.pay_cheque, month.pay_credit, month.cancel, month.refund, month.adjust,
+             month.custom, month.issue]
     promo_uses = 0
     for _ in range(40):
         step = rng.choice(steps + [month.order])
@@ -186,7 +228,14 @@ async def test_a_generated_month_reconciles_to_the_cent(seed, live, pg_settings,
         exported[kind] = [row for row in csv.DictReader(io.StringIO(r.text)) if row["client_id"] in ours]
     await operator.aclose()
     invoices = {row["number"]: row for row in exported["invoices"]}
-    assert set(invoices) == set(month.invoices)
+    assert set(invoices) == set(month.invoices)          # no drafts, nothing for the exempt client
+    assert not [r for r in exported["invoices"] if r["client_id"] == str(month.clients[-1].id)]
+    assert not [n for n in invoices if n.startswith("DRAFT-")]
+    # numbering has no gap: every number of the year up to the last is taken, drafts included or not
+    async with pg_sessions() as session:
+        numbers = sorted(int(n.rsplit("-", 1)[1]) for n in (await session.execute(
+            select(Invoice.number).where(Invoice.number.like(f"{month.now.year}-%")))).scalars())
+    assert numbers == list(range(1, len(numbers) + 1))
 
     # each invoice adds up: lines to totals; payments to what is paid; notes to what is cancelled
     applied, refunds = defaultdict(int), defaultdict(int)
