@@ -209,14 +209,18 @@ class Renewals:
                 deadline = min(self.settings.calendar().at(item.subscription.term_end
                                                            + timedelta(days=self.settings.grace_days + 1))
                                for item in confirmed)
-                order, invoice = await renewals.place_renewal(session, client, confirmed, now=now, due_at=deadline,
+                # a client on account renews at once: postpaid, invoiced with the usual days to pay
+                due = (now + timedelta(days=self.settings.postpaid_due_days) if client.billing_mode == "postpaid"
+                       else deadline)
+                order, invoice = await renewals.place_renewal(session, client, confirmed, now=now, due_at=due,
                                                               actor=f"client:{client.id}",
-                                                              terms=self.settings.invoice_terms(client))
+                                                              terms=self.settings.invoice_terms(client),
+                                                              billing_mode=client.billing_mode)
                 inp = renewal_order_input(
                     order, invoice, client,
                     [address_line(i.subscription, client, i.years, self.settings.mailbox_quota_mb) for i in confirmed],
                     deadline_at=deadline, life=self.settings.lifecycle(), pay_from_balance=True,
-                    coverage_margin_days=self.settings.coverage_margin_days)
+                    coverage_margin_days=self.settings.coverage_margin_days, dunning=self.settings.dunning())
         for order_id in replaced:
             await self._signal_order(order_id, CANCEL_ORDER, CancelRequest("replaced by the client's renewal choices",
                                                                            f"client:{client.id}"))

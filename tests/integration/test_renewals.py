@@ -12,7 +12,7 @@ from datetime import date
 
 import httpx
 import pytest_asyncio
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from api.app import create_app
 from core.terms import add_years
@@ -227,3 +227,45 @@ async def test_invoices_carry_the_clients_tax_and_download_as_pdf(soon, pg_sessi
     assert page.status_code == 200 and first["number"] in page.text
     stranger, _ = await signed_in_http(soon.public_base_url)
     assert (await stranger.get(first["pdf"])).status_code == 404
+
+
+async def test_a_client_made_postpaid_renews_on_the_page_at_once_and_is_invoiced(soon, pg_sessions, sandboxes):
+    from store.models import Invoice, Order
+    from tests.support import signed_in_operator
+
+    domain = await make_domain(pg_sessions, sandboxes)
+    buyer, h = await signed_in_http(soon.public_base_url)
+    order, _ = await paid_order(buyer, h, domain, sandboxes)
+    await wait_active(buyer, order["id"])
+    address = order["lines"][0]["address"]
+    end = await term_end(buyer, address)
+    me = (await buyer.get("/api/v1/auth/session")).json()["client"]
+    await renewal_mail(sandboxes, me["email"], address)           # the prepaid renewal invoice, unpaid
+    prepaid_renewal = (await buyer.get("/api/v1/renewals")).json()["addresses"][0]["open_order"]["id"]
+    operator, oh = await signed_in_operator(soon.public_base_url, pg_sessions)
+    r = await operator.put(f"/api/v1/operator/clients/{me['id']}/billing", headers=oh, json={"mode": "postpaid"})
+    assert r.status_code == 200, r.text
+
+    r = await buyer.post("/api/v1/renewals", headers=h, json={"items": [
+        {"address": address, "action": "confirm", "years": 2}]})
+    assert r.status_code == 201, r.text
+    await eventually(lambda: _ended(buyer, address, add_years(end, 2)), "the renewal without payment")
+    async with pg_sessions() as session:
+        renewal = await session.get(Order, r.json()["order"]["id"])
+        invoice = (await session.execute(select(Invoice).where(Invoice.order_id == renewal.id))).scalar_one()
+        assert (renewal.billing, renewal.status, invoice.status) == ("postpaid", "invoiced", "unpaid")
+        assert (invoice.due_at - invoice.issued_at).days == soon.postpaid_due_days
+    replaced = await eventually(lambda: _order_status(pg_sessions, prepaid_renewal, "cancelled"), "replaced")
+    assert replaced
+    for http in (buyer, operator):
+        await http.aclose()
+
+
+async def _ended(http, address: str, end: date) -> bool:
+    return await term_end(http, address) == end
+
+
+async def _order_status(sessions, order_id: int, status: str) -> bool:
+    from store.models import Order
+    async with sessions() as session:
+        return (await session.get(Order, order_id)).status == status
