@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date
+import uuid
+from datetime import date, datetime, time, timezone
 from pathlib import Path
 from urllib.parse import urlencode
 from typing import Annotated
@@ -14,7 +15,7 @@ from fastapi.templating import Jinja2Templates
 from api.auth import csrf_ok, hash_password, sign_in, sign_out, verify_password
 from api.deps import (BillingDep, CheckoutDep, DestinationsDep, MailboxesDep, MaybeClient, RenewalsDep, SessionsDep,
                       SettingsDep)
-from api.services.billing import INVOICE_STATUSES, BulkRow
+from api.services.billing import INVOICE_STATUSES, BulkRow, promo_rule
 from api.services.renewals import Choice
 from api.routers.v1 import normalize_email
 from api.services import cart, payments
@@ -27,7 +28,7 @@ from core.errors import BusinessError
 from core.money import Money
 from core.addresses import display_domain, normalize_domain
 from store.invoicing import Item
-from store import billing, catalog, clients, credit, orders, reserved, webhooks
+from store import billing, catalog, clients, credit, orders, promos, reserved, webhooks
 from store.models import Domain, Subscription
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parents[2] / "templates" / "pages"))
@@ -272,10 +273,13 @@ def operator_only(request: Request, client, csrf: str | None = None) -> None:
 async def _billing_page(request: Request, client, billing_service, settings, status_filter: str = "", error=None,
                         done: str = "", status: int = 200, form: dict | None = None) -> HTMLResponse:
     rows = await billing_service.invoices(status_filter if status_filter in INVOICE_STATUSES else "")
+    codes = [(row, used, promos.rule_of(row).describe()) for row, used in await billing_service.promo_codes()]
     return render(request, "operator_billing.html", status=status, client=client, rows=rows, money=Money,
                   behind=await billing_service.arrears(), statuses=INVOICE_STATUSES, status_filter=status_filter,
                   error=error, done=done, today=date.today().isoformat(), form=form or {},
-                  modes=BILLING_MODES, currency=settings.currency)
+                  modes=BILLING_MODES, currency=settings.currency, codes=codes,
+                  # a refund form sent twice (a double click, a reload) is the same refund
+                  refund_key=f"page:{uuid.uuid4().hex}")
 
 
 def _billing_done(message: str) -> RedirectResponse:
@@ -307,11 +311,7 @@ async def operator_new_invoice(request: Request, client: MaybeClient, sessions: 
     operator_only(request, client, str(form.get("csrf", "")))
     fields = {k: str(v)[:400] for k, v in form.items()}
     try:
-        async with sessions() as session:
-            customer = await clients.client_by_email(session, normalize_email(fields.get("client_email", "")))
-        if customer is None:
-            raise BusinessError("client_unknown", f"There is no client {fields.get('client_email', '')[:254]!r}.",
-                                "client_email", 404)
+        customer = await _client_by_email(sessions, fields.get("client_email", ""))
         items = []
         for i in range(5):
             description = " ".join(fields.get(f"description_{i}", "").split())
@@ -359,9 +359,10 @@ async def operator_invoice_action(request: Request, number: str, client: MaybeCl
                                   amount: Annotated[str, Form(max_length=20)] = "",
                                   reference: Annotated[str, Form(max_length=100)] = "",
                                   received_on: Annotated[str, Form(max_length=10)] = "",
-                                  reason: Annotated[str, Form(max_length=300)] = ""):
-    """Record a cheque or wire against an invoice (any: its order's or its own workflow decides), or
-    cancel it with a credit note."""
+                                  reason: Annotated[str, Form(max_length=300)] = "",
+                                  key: Annotated[str, Form(max_length=80)] = ""):
+    """Record a cheque or wire against an invoice (any: its order's or its own workflow decides),
+    cancel it with a credit note, or refund (part of) its PayPal payment."""
     operator_only(request, client, csrf)
     try:
         if action == "pay":
@@ -373,12 +374,89 @@ async def operator_invoice_action(request: Request, number: str, client: MaybeCl
         elif action == "cancel":
             result = await billing_service.cancel_invoice(client, number, reason)
             done = f"Invoice {number}: {result['status']}."
+        elif action == "refund":
+            result = await billing_service.refund(client, number, amount, reason, f"{key}:{number}" if key else None)
+            done = f"Invoice {number}: refund of {amount.strip()} {result['status']}."
         else:
-            raise BusinessError("action_invalid", "Record a payment or cancel the invoice.", "action")
+            raise BusinessError("action_invalid", "Record a payment, refund or cancel the invoice.", "action")
     except BusinessError as exc:
         exc.message = f"Invoice {number[:32]}: {exc.message}"
         return await _billing_page(request, client, billing_service, settings, error=exc, status=exc.status)
     return _billing_done(done)
+
+
+async def _client_by_email(sessions, email: str):
+    async with sessions() as session:
+        customer = await clients.client_by_email(session, normalize_email(email))
+    if customer is None:
+        raise BusinessError("client_unknown", f"There is no client {email[:254]!r}.", "client_email", 404)
+    return customer
+
+
+@router.post("/operator/billing/credit", response_class=HTMLResponse)
+async def operator_adjust_credit(request: Request, client: MaybeClient, sessions: SessionsDep,
+                                 billing_service: BillingDep, settings: SettingsDep,
+                                 csrf: Annotated[str, Form()] = "",
+                                 client_email: Annotated[str, Form(max_length=254)] = "",
+                                 amount: Annotated[str, Form(max_length=20)] = "",
+                                 reason: Annotated[str, Form(max_length=300)] = ""):
+    operator_only(request, client, csrf)
+    try:
+        customer = await _client_by_email(sessions, client_email)
+        _, _, balance = await billing_service.adjust_credit(client, customer.id, amount, reason)
+    except BusinessError as exc:
+        return await _billing_page(request, client, billing_service, settings, error=exc, status=exc.status)
+    return _billing_done(f"{customer.email}'s credit balance is now {balance.display()}.")
+
+
+@router.post("/operator/billing/promo-codes", response_class=HTMLResponse)
+async def operator_new_promo(request: Request, client: MaybeClient, billing_service: BillingDep,
+                             settings: SettingsDep):
+    form = await request.form()
+    operator_only(request, client, str(form.get("csrf", "")))
+
+    def day(name: str, end: bool = False):
+        raw = str(form.get(name, "")).strip()
+        if not raw:
+            return None
+        try:
+            return datetime.combine(date.fromisoformat(raw), time(23, 59, 59) if end else time(0), timezone.utc)
+        except ValueError:
+            raise BusinessError("date_invalid", "Give dates as YYYY-MM-DD.", name) from None
+
+    def count(name: str):
+        raw = str(form.get(name, "")).strip()
+        if not raw:
+            return None
+        if not raw.isdigit():
+            raise BusinessError("promo_limit_invalid", "A limit of uses is a whole number.", name)
+        return int(raw)
+
+    try:
+        rule = promo_rule(code=str(form.get("code", ""))[:40], percent=str(form.get("percent", "")).strip() or None,
+                          amount=str(form.get("amount", "")).strip() or None, starts_at=day("starts_on"),
+                          ends_at=day("ends_on", end=True), max_uses=count("max_uses"),
+                          max_uses_per_client=count("max_uses_per_client"),
+                          kinds=[str(k) for k in form.getlist("kinds")][:2],
+                          domains=str(form.get("domains", ""))[:4000].replace(",", " ").split(),
+                          currency=settings.currency)
+        row = await billing_service.create_promo(client, rule)
+    except BusinessError as exc:
+        return await _billing_page(request, client, billing_service, settings, error=exc, status=exc.status,
+                                   form={k: str(v)[:400] for k, v in form.items()})
+    return _billing_done(f"Promo code {row.code} created.")
+
+
+@router.post("/operator/billing/promo-codes/{code}", response_class=HTMLResponse)
+async def operator_promo_active(request: Request, code: str, client: MaybeClient, billing_service: BillingDep,
+                                settings: SettingsDep, csrf: Annotated[str, Form()] = "",
+                                action: Annotated[str, Form(max_length=10)] = ""):
+    operator_only(request, client, csrf)
+    try:
+        row, _ = await billing_service.set_promo_active(client, code, action == "reinstate")
+    except BusinessError as exc:
+        return await _billing_page(request, client, billing_service, settings, error=exc, status=exc.status)
+    return _billing_done(f"Promo code {row.code} {'offered again' if row.active else 'withdrawn'}.")
 
 
 @router.post("/operator/billing/clients", response_class=HTMLResponse)
@@ -389,10 +467,7 @@ async def operator_client_billing(request: Request, client: MaybeClient, session
                                   mode: Annotated[str, Form(max_length=12)] = ""):
     operator_only(request, client, csrf)
     try:
-        async with sessions() as session:
-            customer = await clients.client_by_email(session, normalize_email(client_email))
-        if customer is None:
-            raise BusinessError("client_unknown", f"There is no client {client_email!r}.", "client_email", 404)
+        customer = await _client_by_email(sessions, client_email)
         changed = await billing_service.set_billing_mode(client, customer.id, mode)
     except BusinessError as exc:
         return await _billing_page(request, client, billing_service, settings, error=exc, status=exc.status)

@@ -1,8 +1,7 @@
 """The JSON API under /api/v1: session, catalog, availability, orders, PayPal checkout, addresses."""
 from __future__ import annotations
 
-import uuid
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request
@@ -12,7 +11,7 @@ from pydantic import BaseModel, Field
 from api.auth import hash_password, sign_in, sign_out, verify_password
 from api.deps import (BillingDep, CheckoutDep, CsrfHeader, DestinationsDep, MailboxesDep, MaybeClient, Operator, ReadSessionsDep,
                       RenewalsDep, SessionsDep, SettingsDep, SignedIn)
-from api.services.billing import BulkRow
+from api.services.billing import BulkRow, promo_rule
 from store.invoicing import Item
 from api.services.renewals import Choice
 from api.ratelimit import limit_checks
@@ -23,11 +22,10 @@ from api.services.ordering import WantedAddress
 from api.views import addresses_view, grid_view, order_view, surname_initial
 from core.errors import BusinessError
 from core.addresses import display_domain, normalize_destination, normalize_domain
-from core.billing import Line, parse_percent
+from core.billing import Line
 from core.money import Money
-from core.promos import PromoRule, normalize_code
 from store import billing as billing_store
-from store import audit, catalog, clients, credit, orders, promos, reserved
+from store import catalog, clients, credit, orders, promos, reserved
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 
@@ -443,37 +441,23 @@ async def refund_invoice(number: str, body: RefundIn, operator: Operator, billin
 
 
 @router.post("/operator/promo-codes", status_code=201, dependencies=[CsrfHeader])
-async def create_promo_code(body: PromoIn, operator: Operator, sessions: SessionsDep, settings: SettingsDep):
+async def create_promo_code(body: PromoIn, operator: Operator, billing: BillingDep, settings: SettingsDep):
     """Operators: a promo code, a percentage or a fixed amount off, in a window, with limits of uses
     overall and per client, for some kinds or domains only."""
-    rule = PromoRule(code=normalize_code(body.code, "code"),
-                     percent_bp=parse_percent(body.percent, "percent") if body.percent else 0,
-                     amount=Money.parse(body.amount, settings.currency) if body.amount else None,
-                     starts_at=_aware(body.starts_at), ends_at=_aware(body.ends_at), max_uses=body.max_uses,
-                     max_uses_per_client=body.max_uses_per_client,
-                     kinds=tuple(k.strip().lower() for k in body.kinds),
-                     domains=tuple(normalize_domain(d, "domains") for d in body.domains))
-    async with sessions.begin() as session:
-        row = await promos.create(session, rule, settings.currency, f"operator:{operator.id}")
-    return _promo_json(row, 0)
+    rule = promo_rule(code=body.code, percent=body.percent, amount=body.amount, starts_at=body.starts_at,
+                      ends_at=body.ends_at, max_uses=body.max_uses, max_uses_per_client=body.max_uses_per_client,
+                      kinds=body.kinds, domains=body.domains, currency=settings.currency)
+    return _promo_json(await billing.create_promo(operator, rule), 0)
 
 
 @router.get("/operator/promo-codes")
-async def list_promo_codes(operator: Operator, sessions: SessionsDep):
-    async with sessions() as session:
-        return {"promo_codes": [_promo_json(row, used) for row, used in await promos.listing(session)]}
+async def list_promo_codes(operator: Operator, billing: BillingDep):
+    return {"promo_codes": [_promo_json(row, used) for row, used in await billing.promo_codes()]}
 
 
 @router.post("/operator/promo-codes/{code}/active", dependencies=[CsrfHeader])
-async def set_promo_active(code: str, body: PromoActiveIn, operator: Operator, sessions: SessionsDep):
-    async with sessions.begin() as session:
-        row = await promos.set_active(session, normalize_code(code, "code"), body.active, f"operator:{operator.id}")
-        used = await promos.uses(session, row.id)
-    return _promo_json(row, used)
-
-
-def _aware(when: datetime | None) -> datetime | None:
-    return when.replace(tzinfo=timezone.utc) if when is not None and when.tzinfo is None else when
+async def set_promo_active(code: str, body: PromoActiveIn, operator: Operator, billing: BillingDep):
+    return _promo_json(*await billing.set_promo_active(operator, code, body.active))
 
 
 def _promo_json(row, used: int) -> dict:
@@ -657,25 +641,11 @@ async def set_apply_credit(body: ApplyCreditIn, client: SignedIn, billing: Billi
 
 
 @router.post("/operator/clients/{client_id}/credit", status_code=201, dependencies=[CsrfHeader])
-async def adjust_credit(client_id: int, body: CreditIn, operator: Operator, sessions: SessionsDep,
-                        settings: SettingsDep):
+async def adjust_credit(client_id: int, body: CreditIn, operator: Operator, billing: BillingDep):
     """Operators: add (or take back) credit with a reason the client sees; never below zero."""
-    async with audit.refusals(sessions, f"operator:{operator.id}", "credit.adjust", "client", client_id,
-                              amount=body.amount, reason=body.reason):
-        amount = parse_signed_amount(body.amount, settings.currency)
-        reference = body.reference.strip() or f"adj:{uuid.uuid4()}"
-        async with sessions.begin() as session:
-            entry = await credit.adjust(session, client_id=client_id, amount=amount, reason=body.reason,
-                                        actor=f"operator:{operator.id}", reference=reference)
-            balance = await credit.balance(session, client_id, settings.currency)
-    return {"entry": entry.id, "reference": entry.reference, "balance": balance.amount()}
-
-
-def parse_signed_amount(raw: str, currency: str) -> Money:
-    text = (raw or "").strip()
-    negative = text.startswith("-")
-    amount = Money.parse(text[1:] if negative else text, currency)
-    return Money(-amount.minor if negative else amount.minor, currency)
+    entry, reference, balance = await billing.adjust_credit(operator, client_id, body.amount, body.reason,
+                                                            body.reference)
+    return {"entry": entry, "reference": reference, "balance": balance.amount()}
 
 
 def _own_document(document, client, number: str):

@@ -21,12 +21,14 @@ from temporalio.service import RPCError
 from api.services import payments
 from api.services.checkout import Checkout
 from api.services.updates import run_update
-from core.billing import parse_billing_mode
+from core.addresses import normalize_domain
+from core.billing import parse_billing_mode, parse_percent
 from core.clock import utc
+from core.promos import PromoRule, normalize_code
 from core.errors import BusinessError
 from core.money import Money
 from settings import Settings
-from store import audit, billing, credit, dunning, exports, orders
+from store import audit, billing, credit, dunning, exports, orders, promos
 from store.invoicing import Item
 from store.models import Client, Invoice, Order
 from workflows.contracts import (
@@ -56,6 +58,27 @@ log = logging.getLogger("mailmarket.billing")
 MAX_BULK = 200
 INVOICE_STATUSES = ("draft", "unpaid", "paid", "cancelled", "refunded")
 REFUND_WAIT = timedelta(seconds=20)
+
+
+def parse_signed_amount(raw: str, currency: str) -> Money:
+    """'12.50' or '-12.50': a credit adjustment either way."""
+    text = (raw or "").strip()
+    negative = text.startswith("-")
+    amount = Money.parse(text[1:] if negative else text, currency)
+    return Money(-amount.minor if negative else amount.minor, currency)
+
+
+def promo_rule(*, code: str, percent: str | None, amount: str | None, starts_at: datetime | None,
+               ends_at: datetime | None, max_uses: int | None, max_uses_per_client: int | None, kinds: list[str],
+               domains: list[str], currency: str) -> PromoRule:
+    """A promo code as an operator types it, each field checked (the rule itself checks the rest)."""
+    return PromoRule(code=normalize_code(code, "code"),
+                     percent_bp=parse_percent(percent, "percent") if percent else 0,
+                     amount=Money.parse(amount, currency) if amount else None,
+                     starts_at=utc(starts_at) if starts_at else None, ends_at=utc(ends_at) if ends_at else None,
+                     max_uses=max_uses, max_uses_per_client=max_uses_per_client,
+                     kinds=tuple(k.strip().lower() for k in kinds if k.strip()),
+                     domains=tuple(normalize_domain(d, "domains") for d in domains if d.strip()))
 
 
 @dataclass(frozen=True)
@@ -265,6 +288,33 @@ class Billing:
                                              reason="not issued: workflow service unavailable")
             raise BusinessError("service_unavailable", "The invoice could not be issued just now (it was cancelled "
                                 "with a credit note); please try again.", status=503) from None
+
+    async def adjust_credit(self, operator: Client, client_id: int, amount: str, reason: str,
+                            reference: str = "") -> tuple[int, str, Money]:
+        """Add (or, with a minus sign, take back) credit with a reason the client sees; never below
+        zero. Returns the entry's id and reference and the new balance."""
+        async with audit.refusals(self.sessions, f"operator:{operator.id}", "credit.adjust", "client", client_id,
+                                  amount=amount, reason=reason):
+            money = parse_signed_amount(amount, self.settings.currency)
+            async with self.sessions.begin() as session:
+                entry = await credit.adjust(session, client_id=client_id, amount=money, reason=reason,
+                                            actor=f"operator:{operator.id}",
+                                            reference=reference.strip() or f"adj:{uuid.uuid4()}")
+                await session.flush()
+                return entry.id, entry.reference, await credit.balance(session, client_id, self.settings.currency)
+
+    async def create_promo(self, operator: Client, rule: PromoRule):
+        async with self.sessions.begin() as session:
+            return await promos.create(session, rule, self.settings.currency, f"operator:{operator.id}")
+
+    async def set_promo_active(self, operator: Client, code: str, active: bool):
+        async with self.sessions.begin() as session:
+            row = await promos.set_active(session, normalize_code(code, "code"), active, f"operator:{operator.id}")
+            return row, await promos.uses(session, row.id)
+
+    async def promo_codes(self):
+        async with self.sessions() as session:
+            return await promos.listing(session)
 
     async def set_billing_mode(self, operator: Client, client_id: int, mode: str) -> Client:
         async with self.sessions.begin() as session:

@@ -161,7 +161,7 @@ async def test_a_client_pays_an_operators_invoice_with_paypal_and_part_is_refund
     invoice = (await operator.post("/api/v1/operator/invoices", headers=oh,
                                    json={"client_id": client_id, "lines": LINES})).json()
     page = (await buyer.get("/invoices")).text
-    assert f"Pay $80.00 with PayPal" in page
+    assert "Pay $80.00 with PayPal" in page
     pay = await buyer.post(f"/api/v1/invoices/{invoice['number']}/paypal", headers=bh)
     assert pay.status_code == 200, pay.text
     await approve_at_paypal(sandboxes, pay.json()["approve_url"])
