@@ -62,6 +62,15 @@ def paid_column():
                          .correlate(Invoice).scalar_subquery(), 0)
 
 
+async def chased(session: AsyncSession, invoices: list[Invoice]) -> set[str]:
+    """The numbers of those invoices whose money moves through their own invoice workflow (an
+    operator's own, a postpaid order's) rather than through their order's; one query."""
+    order_ids = {i.order_id for i in invoices if i.order_id is not None}
+    postpaid = set((await session.execute(select(Order.id).where(
+        Order.id.in_(order_ids), Order.billing == "postpaid"))).scalars()) if order_ids else set()
+    return {i.number for i in invoices if i.order_id is None or i.order_id in postpaid}
+
+
 async def payment(session: AsyncSession, payment_id: int) -> Payment:
     row = await session.get(Payment, payment_id)
     if row is None:

@@ -152,7 +152,7 @@ class Billing:
     async def chased_invoices(self, invoices: list[Invoice]) -> set[str]:
         """Which of these invoices are paid through their own workflow (not on an order's page)."""
         async with self.sessions() as session:
-            return {i.number for i in invoices if await self._chased(session, i)}
+            return await billing.chased(session, invoices)
 
     async def set_apply_credit(self, client: Client, enabled: bool) -> None:
         async with self.sessions.begin() as session:
@@ -200,10 +200,7 @@ class Billing:
     async def _chased(session: AsyncSession, invoice: Invoice) -> bool:
         """Whether the invoice's money moves through its own invoice workflow (an operator's own
         invoice, a postpaid order's) rather than through its order's."""
-        if invoice.order_id is None:
-            return True
-        order = await session.get(Order, invoice.order_id)
-        return order is not None and order.billing == "postpaid"
+        return invoice.number in await billing.chased(session, [invoice])
 
     async def record_invoice_payment(self, operator: Client, invoice: Invoice, row: BulkRow, today: date):
         """A cheque or wire for an invoice chased by its own workflow."""

@@ -17,10 +17,10 @@ from sqlalchemy import select, update
 from api.app import create_app
 from core.terms import add_years
 from providers.sandbox_kit import ServerThread, free_port
-from store.models import Client
+from store.models import Client, Invoice, Order
 from tests.integration.test_destination_change import wait_active
 from tests.integration.test_paypal_webhooks import paid_order
-from tests.support import approve_at_paypal, make_domain, mails_to, signed_in_http
+from tests.support import approve_at_paypal, make_domain, mails_to, signed_in_http, signed_in_operator
 
 
 @pytest_asyncio.fixture(scope="module")
@@ -59,15 +59,21 @@ async def term_end(http, address: str) -> date | None:
     return date.fromisoformat(row["term_end"]) if row["term_end"] else None
 
 
-async def test_renewal_code_confirms_and_pays_without_signing_in(soon, pg_sessions, sandboxes):
+async def renewing(soon, pg_sessions, sandboxes):
+    """A client with a paid, active address whose renewal invoice has just gone out: (http, headers,
+    the client, the address, its term end, the renewal invoice email)."""
     domain = await make_domain(pg_sessions, sandboxes)
     buyer, h = await signed_in_http(soon.public_base_url)
     order, _ = await paid_order(buyer, h, domain, sandboxes)
     await wait_active(buyer, order["id"])
     address = order["lines"][0]["address"]
     end = await term_end(buyer, address)
-    me = (await buyer.get("/api/v1/auth/session")).json()["client"]["email"]
-    mail = await renewal_mail(sandboxes, me, address)
+    me = (await buyer.get("/api/v1/auth/session")).json()["client"]
+    return buyer, h, me, address, end, await renewal_mail(sandboxes, me["email"], address)
+
+
+async def test_renewal_code_confirms_and_pays_without_signing_in(soon, pg_sessions, sandboxes):
+    buyer, h, _, address, end, mail = await renewing(soon, pg_sessions, sandboxes)
     code = code_in(mail)
     assert len(mail["attachments"]) == 1 and mail["attachments"][0].startswith("invoice-")   # the PDF
 
@@ -230,17 +236,7 @@ async def test_invoices_carry_the_clients_tax_and_download_as_pdf(soon, pg_sessi
 
 
 async def test_a_client_made_postpaid_renews_on_the_page_at_once_and_is_invoiced(soon, pg_sessions, sandboxes):
-    from store.models import Invoice, Order
-    from tests.support import signed_in_operator
-
-    domain = await make_domain(pg_sessions, sandboxes)
-    buyer, h = await signed_in_http(soon.public_base_url)
-    order, _ = await paid_order(buyer, h, domain, sandboxes)
-    await wait_active(buyer, order["id"])
-    address = order["lines"][0]["address"]
-    end = await term_end(buyer, address)
-    me = (await buyer.get("/api/v1/auth/session")).json()["client"]
-    await renewal_mail(sandboxes, me["email"], address)           # the prepaid renewal invoice, unpaid
+    buyer, h, me, address, end, _ = await renewing(soon, pg_sessions, sandboxes)   # renewal invoice out, unpaid
     prepaid_renewal = (await buyer.get("/api/v1/renewals")).json()["addresses"][0]["open_order"]["id"]
     operator, oh = await signed_in_operator(soon.public_base_url, pg_sessions)
     r = await operator.put(f"/api/v1/operator/clients/{me['id']}/billing", headers=oh, json={"mode": "postpaid"})
@@ -266,6 +262,5 @@ async def _ended(http, address: str, end: date) -> bool:
 
 
 async def _order_status(sessions, order_id: int, status: str) -> bool:
-    from store.models import Order
     async with sessions() as session:
         return (await session.get(Order, order_id)).status == status
