@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import threading
+import time
 from urllib.parse import quote
 
 from starlette.applications import Starlette
@@ -222,16 +223,36 @@ def list_pops_with_disk(state: CpanelState, p: dict) -> JSONResponse:
     return _ok(rows, transformed=True)
 
 
+def _whole(p: dict, name: str) -> int | str:
+    """The parameter as a whole number, or cPanel's refusal sentence."""
+    try:
+        return int(p[name])
+    except (KeyError, ValueError):
+        return f"The “{name}” parameter must be a whole number."
+
+
 def add_auto_responder(state: CpanelState, p: dict) -> JSONResponse:
-    if (err := _need(p, "email", "domain", "from", "subject", "body")):
+    """As strict as cPanel: every parameter but `charset` required, whole numbers where numbers go,
+    `stop` after `start` and not already past (an autoresponder that would never run)."""
+    if (err := _need(p, "email", "domain", "from", "subject", "body", "is_html", "interval", "start", "stop")):
         return _fail(err)
-    address = _pop_address(p)
-    start, stop = int(p.get("start") or 0), int(p.get("stop") or 0)
-    if stop and stop <= start:
+    numbers = {name: _whole(p, name) for name in ("is_html", "interval", "start", "stop")}
+    for value in numbers.values():
+        if isinstance(value, str):
+            return _fail(value)
+    if numbers["is_html"] not in (0, 1):
+        return _fail("The “is_html” parameter must be 0 or 1.")
+    if numbers["interval"] < 0:
+        return _fail("The “interval” parameter must be a non-negative whole number.")
+    start, stop = numbers["start"], numbers["stop"]
+    if stop <= start:
         return _fail("The stop time must be after the start time.")
+    if stop <= time.time():
+        return _fail("The stop time is in the past.")
+    address = _pop_address(p)
     state.responders[address] = {"subject": p["subject"], "body": p["body"], "from": p["from"],
-                                 "interval": int(p.get("interval") or 0), "start": start, "stop": stop,
-                                 "is_html": int(p.get("is_html") or 0)}
+                                 "interval": numbers["interval"], "start": start, "stop": stop,
+                                 "is_html": numbers["is_html"]}
     return _ok(None)
 
 
