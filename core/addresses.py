@@ -119,12 +119,33 @@ def forwarding_loop(address: str, destination: str, next_hop, limit: int = 50) -
     """The chain `address -> destination -> ...` through addresses we host, if it comes back to
     `address` (or cycles); None when it leaves our system or ends in a mailbox. `next_hop(a)` gives
     where a hosted forwarder `a` delivers, or None."""
-    chain, seen, hop = [address, destination], {address}, destination
-    while hop is not None and len(chain) <= limit:
-        if hop in seen:
-            return chain
-        seen.add(hop)
-        hop = next_hop(hop)
-        if hop is not None:
-            chain.append(hop)
-    return chain if len(chain) > limit else None
+    return forwarding_circle(address, destination, lambda a: [h] if (h := next_hop(a)) is not None else [], limit)
+
+
+def forwarding_circle(address: str, destination: str, next_hops, limit: int = 50) -> list[str] | None:
+    """As `forwarding_loop`, where a hosted address may deliver to several places at once (cPanel
+    keeps one line per destination; a confirmed change adds its new one before the old goes):
+    `next_hops(a)` gives every destination of `a`. The first circle found, spelled out, or None."""
+    done: set[str] = set()          # explored without finding a circle
+
+    def walk(path: list[str]) -> list[str] | None:
+        if len(path) > limit:
+            return path
+        for hop in next_hops(path[-1]):
+            if hop in path:
+                return [*path, hop]
+            if hop not in done:
+                found = walk([*path, hop])
+                if found:
+                    return found
+        done.add(path[-1])
+        return None
+
+    if destination == address:
+        return [address, address]
+    return walk([address, destination])
+
+
+def circle_sentence(loop: list[str]) -> str:
+    """The refusal a customer reads for a circle `forwarding_circle` found."""
+    return "That would send mail round in a circle: " + " → ".join(loop) + "."
