@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.cpanel_changes import change_at_cpanel, refused
 from activities.heartbeat import heartbeating
 
 from providers.cpanel.lookup import forwarders_of, mailbox_of
@@ -65,10 +66,15 @@ class ProvisioningActivities:
             pending = await secrets.pending_password(session, self._box, inp.subscription_id)
         if pending is None:
             return  # applied by an earlier attempt (and forgotten)
-        try:
+
+        async def forget_refused(session: AsyncSession, code: str, _message: str) -> None:
+            if code == Refusal.PROVIDER_REFUSED:   # cPanel will never take this one; the customer sets another
+                await secrets.forget(session, [inp.subscription_id])
+
+        async with change_at_cpanel(self._sessions, actor=inp.actor, action="mailbox.password",
+                                    address=inp.address, what="new password",
+                                    on_failure=forget_refused):
             await self._cpanel.passwd_pop(inp.address, pending.password)
-        except LogicalError as exc:
-            raise ApplicationError(exc.message, type=Refusal.PROVIDER_REFUSED, non_retryable=True) from exc
         async with self._sessions.begin() as session:
             await secrets.forget(session, [inp.subscription_id])
             audit.record(session, inp.actor, "mailbox.password_changed", "subscription", inp.address)
@@ -76,14 +82,18 @@ class ProvisioningActivities:
     @activity.defn(name="apply_autoresponder")
     @heartbeating
     async def apply_autoresponder(self, inp: ApplyAutoresponder) -> None:
+        """The workflow's validator has checked the reply against its clock; cPanel may still refuse
+        (a feature switched off, a clock that disagrees), which is final."""
         reply = inp.reply
-        if reply.enabled:
-            start = int(reply.start.timestamp()) if reply.start else int(datetime.now(timezone.utc).timestamp())
-            stop = int(reply.stop.timestamp()) if reply.stop else start + 10 * 366 * 86400
-            await self._cpanel.add_auto_responder(inp.address, inp.from_name, AutoResponder(
-                reply.subject, reply.body, reply.interval_hours, start, stop))
-        else:
-            await self._cpanel.delete_auto_responder(inp.address)
+        async with change_at_cpanel(self._sessions, actor=reply.actor, action="mailbox.autoresponder",
+                                    address=inp.address, what="automatic reply"):
+            if reply.enabled:
+                start = int(reply.start.timestamp()) if reply.start else int(datetime.now(timezone.utc).timestamp())
+                stop = int(reply.stop.timestamp()) if reply.stop else start + 10 * 366 * 86400
+                await self._cpanel.add_auto_responder(inp.address, inp.from_name, AutoResponder(
+                    reply.subject, reply.body, reply.interval_hours, start, stop))
+            else:
+                await self._cpanel.delete_auto_responder(inp.address)
         async with self._sessions.begin() as session:
             audit.record(session, reply.actor or "system", "mailbox.autoresponder_" + ("set" if reply.enabled
                                                                                        else "cleared"),
@@ -92,8 +102,12 @@ class ProvisioningActivities:
     @activity.defn(name="mailbox_usage")
     @heartbeating
     async def mailbox_usage(self, inp: MailboxRef) -> MailboxUsageState:
-        usage = await self._cpanel.mailbox_usage(inp.address)
-        reply = await self._cpanel.get_auto_responder(inp.address)
+        try:
+            usage = await self._cpanel.mailbox_usage(inp.address)
+            reply = await self._cpanel.get_auto_responder(inp.address)
+        except LogicalError as exc:
+            raise ApplicationError(f"The mail server would not say: {refused(exc.message)}",
+                                   type=Refusal.PROVIDER_REFUSED, non_retryable=True) from exc
         return MailboxUsageState(usage.used_mb if usage else 0.0, usage.quota_mb if usage else None,
                                  reply.subject if reply else "")
 

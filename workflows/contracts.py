@@ -312,6 +312,23 @@ class AddressState:
     grace_until: date | None = None
     quarantine_until: date | None = None
     renewal_order_id: int | None = None
+    last_change: "ChangeOutcome | None" = None    # the latest customer change at cPanel, and how it went
+
+
+@dataclass
+class ChangeOutcome:
+    """How a customer's change at cPanel ended: `what` is autoresponder, password or destination;
+    a failure keeps its refusal code and the sentence the customer is shown."""
+    what: str
+    ok: bool
+    code: str = ""
+    message: str = ""
+    at: datetime | None = None
+
+
+# A customer's change at cPanel is tried this many times on a technical fault, then given up as
+# failed (and said so): nothing queued behind it waits for ever.
+CHANGE_ATTEMPTS = 5
 
 
 # ---- activity payloads -----------------------------------------------------------------------
@@ -619,8 +636,10 @@ class Refusal:
     ORDER_NOT_PAYABLE = "order_not_payable"
     ADDRESS_EXISTS_ON_SERVER = "address_exists_on_server"
     COVERAGE_IMPOSSIBLE = "coverage_impossible"
-    PROVIDER_REFUSED = "provider_refused"
+    PROVIDER_REFUSED = "provider_refused"          # cPanel answered UAPI status 0
+    PROVIDER_UNAVAILABLE = "provider_unavailable"  # cPanel did not answer, attempt after attempt
     PASSWORD_MISSING = "password_missing"
+    DESTINATION_LOOP = "destination_loop"          # a switch that would now send mail round in a circle
 
 
 # ---- billing (v4) ---------------------------------------------------------------------------

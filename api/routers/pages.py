@@ -677,7 +677,8 @@ async def _mailbox_page(request: Request, client, mailboxes, address: str, statu
     except BusinessError as exc:
         usage, usage_error = None, exc
     return render(request, "mailbox.html", status=status, client=client, address=sub.address, usage=usage,
-                  usage_error=usage_error, error=error, notice=notice, entered=entered or {})
+                  usage_error=usage_error, error=error, notice=notice, entered=entered or {},
+                  last_change=await mailboxes.last_change(client, address))
 
 
 @router.post("/addresses/{address}/mailbox", response_class=HTMLResponse)

@@ -2,10 +2,11 @@
 history), an automatic reply, and how full it is. Each goes through the address's workflow."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import logging
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from temporalio.client import Client as TemporalClient
+from temporalio.client import Client as TemporalClient, WorkflowQueryFailedError
 from temporalio.service import RPCError
 
 from api.services.updates import run_update
@@ -18,13 +19,17 @@ from workflows.contracts import (
     MAILBOX_PASSWORD,
     MAILBOX_USAGE,
     SET_AUTORESPONDER,
+    STATE,
+    AddressState,
     Autoresponder,
+    ChangeOutcome,
     MailboxPasswordChanged,
     MailboxRef,
     MailboxUsageState,
     address_workflow_id,
 )
 
+log = logging.getLogger(__name__)
 CLOSED = BusinessError("address_not_active", "This mailbox is not active.", status=409)
 
 
@@ -54,6 +59,18 @@ class Mailboxes:
         reply.actor = f"client:{client.id}"
         return await run_update(self.temporal.get_workflow_handle(address_workflow_id(sub.address)),
                                 SET_AUTORESPONDER, reply, Autoresponder, closed=CLOSED)
+
+    async def last_change(self, client: Client, address: str) -> ChangeOutcome | None:
+        """How the latest change at cPanel ended (a query: reading writes no history); None when the
+        workflow cannot say just now."""
+        sub = await self.mailbox(client, address)
+        try:
+            state = await self.temporal.get_workflow_handle(address_workflow_id(sub.address)).query(
+                STATE, result_type=AddressState, rpc_timeout=timedelta(seconds=5))
+        except (RPCError, WorkflowQueryFailedError) as exc:
+            log.warning("state of %s not available: %s", sub.address, exc)
+            return None
+        return state.last_change
 
     async def usage(self, client: Client, address: str) -> MailboxUsageState:
         sub = await self.mailbox(client, address)
