@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import BusinessError
 from store import audit
-from store.models import LIVE_STATUSES, DestinationChange, Domain, Subscription
+from store.models import LIVE_STATUSES, AuditEntry, DestinationChange, Domain, Subscription
 
 
 async def live_subscription(session: AsyncSession, address: str) -> Subscription | None:
@@ -38,17 +38,34 @@ async def is_our_domain(session: AsyncSession, domain: str) -> bool:
     return (await session.execute(select(Domain.id).where(Domain.name == domain))).first() is not None
 
 
-async def hops_from(session: AsyncSession, start: str, limit: int = 50) -> dict[str, str]:
-    """Follow hosted forwarders from `start`: {address: where it forwards} for each one met."""
-    hops: dict[str, str] = {}
-    current = start
-    while current not in hops and len(hops) < limit:
+async def hops_from(session: AsyncSession, start: str, limit: int = 50) -> dict[str, list[str]]:
+    """Follow hosted forwarders from `start`: {address: everywhere it forwards} for each one met.
+    A change confirmed but not yet applied counts as forwarding to both, old and new: it soon will."""
+    hops: dict[str, list[str]] = {}
+    todo = [start]
+    while todo and len(hops) < limit:
+        current = todo.pop()
+        if current in hops:
+            continue
         sub = await live_subscription(session, current)
-        if sub is None or sub.kind != "forwarder" or not sub.destination:
-            break
-        hops[current] = sub.destination.lower()
-        current = hops[current]
+        if sub is None or sub.kind != "forwarder":
+            continue
+        targets = [sub.destination.lower()] if sub.destination else []
+        targets += [d.lower() for d in (await session.execute(select(DestinationChange.new_destination).where(
+            DestinationChange.subscription_id == sub.id, DestinationChange.status == "confirmed"))).scalars()]
+        hops[current] = list(dict.fromkeys(targets))
+        todo += hops[current]
     return hops
+
+
+async def lock_forwarding(session: AsyncSession) -> None:
+    """Serialise every check-then-switch of where our forwarders deliver (to the transaction's end):
+    two changes checked at once could each be fine alone and close a circle together."""
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": FORWARDING_LOCK})
+
+
+FORWARDING_LOCK = 0x6D61696C  # "mail": one advisory lock for the whole forwarding graph
 
 
 async def request_change(session: AsyncSession, sub: Subscription, new_destination: str, *, now: datetime,
@@ -68,6 +85,33 @@ async def request_change(session: AsyncSession, sub: Subscription, new_destinati
 
 async def change(session: AsyncSession, change_id: int) -> DestinationChange | None:
     return await session.get(DestinationChange, change_id)
+
+
+async def confirm_change(session: AsyncSession, change_id: int) -> None:
+    """The new destination followed the link and the check passed: applied next by the workflow."""
+    await session.execute(update(DestinationChange).where(
+        DestinationChange.id == change_id, DestinationChange.status == "pending").values(status="confirmed"))
+
+
+async def refuse_change(session: AsyncSession, change_id: int, actor: str, code: str, message: str) -> None:
+    """The change will not be made (the old destination stays); the reason is on the audit log."""
+    row = await session.get(DestinationChange, change_id)
+    if row is None or row.status in ("applied", "refused"):
+        return
+    row.status = "refused"
+    sub = await session.get(Subscription, row.subscription_id)
+    audit.record(session, actor, "destination.refused", "subscription", sub.address if sub else row.subscription_id,
+                 {"destination": row.old_destination},
+                 {"requested": row.new_destination, "change": change_id, "code": code, "message": message})
+
+
+async def refusal(session: AsyncSession, change: DestinationChange) -> str:
+    """Why a refused change was not made, as the customer was told."""
+    sub = await session.get(Subscription, change.subscription_id)
+    entries = (await session.execute(select(AuditEntry.after).where(
+        AuditEntry.entity_id == (sub.address if sub else ""), AuditEntry.action == "destination.refused")
+        .order_by(AuditEntry.id.desc()))).scalars()
+    return next((e.get("message", "") for e in entries if e and e.get("change") == change.id), "")
 
 
 async def apply_change(session: AsyncSession, change_id: int, now: datetime) -> Subscription:

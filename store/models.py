@@ -419,7 +419,7 @@ class DestinationChange(Base):
     subscription_id: Mapped[int] = mapped_column(ForeignKey("address_subscriptions.id"), index=True)
     old_destination: Mapped[str] = mapped_column(String(320))
     new_destination: Mapped[str] = mapped_column(String(320))
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|applied|superseded|expired
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|confirmed|applied|refused|superseded|expired
     requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     applied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

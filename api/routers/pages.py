@@ -724,23 +724,37 @@ async def mailbox_change(request: Request, address: str, client: MaybeClient, ma
 async def confirm_destination_page(request: Request, change_id: int, token: str, changes: DestinationsDep,
                                    sessions: SessionsDep):
     """No sign-in: the link is the proof. A button, not the link itself, confirms (mail scanners
-    open links)."""
+    open links). Once followed, the page says how it ended: applied, being applied, or refused and why."""
     change = await changes.pending(change_id, token[:80])
+    refused = await changes.refusal(change) if change.status == "refused" else ""
+    return await _confirm_page(request, sessions, change, token, refused=refused)
+
+
+async def _confirm_page(request: Request, sessions, change, token: str, status: int = 200,
+                        refused: str = "") -> HTMLResponse:
     async with sessions() as session:
         sub = await session.get(Subscription, change.subscription_id)
-    return render(request, "destination_confirm.html", change=change, address=sub.address, token=token[:80],
-                  done=change.status == "applied")
+    return render(request, "destination_confirm.html", status=status, change=change, address=sub.address,
+                  token=token[:80], done=change.status in ("applied", "confirmed"), refused=refused,
+                  old=change.old_destination)
 
 
 @router.post("/destination/confirm/{change_id}/{token}", response_class=HTMLResponse)
 async def confirm_destination(request: Request, change_id: int, token: str, changes: DestinationsDep,
                               sessions: SessionsDep, csrf: Annotated[str, Form()] = ""):
+    """Checked again now (a circle another confirmed change would close is refused here, the reason
+    on the page), then applied by the workflow, whose outcome the page waits a few seconds for."""
     check_form_csrf(request, csrf)
-    change = await changes.confirm(change_id, token[:80])
-    async with sessions() as session:
-        sub = await session.get(Subscription, change.subscription_id)
-    return render(request, "destination_confirm.html", change=change, address=sub.address, token=token[:80],
-                  done=True)
+    try:
+        change = await changes.confirm(change_id, token[:80])
+    except BusinessError as exc:
+        if exc.status != 409:
+            raise
+        change = await changes.pending(change_id, token[:80])
+        return await _confirm_page(request, sessions, change, token, 409, refused=exc.message)
+    change = await changes.outcome(change.id)
+    refused = await changes.refusal(change) if change.status == "refused" else ""
+    return await _confirm_page(request, sessions, change, token, 409 if refused else 200, refused=refused)
 
 
 @router.get("/signup", response_class=HTMLResponse)

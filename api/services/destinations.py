@@ -4,13 +4,14 @@ domains that is not in use. The change is asked of the address's workflow, which
 after the new destination confirms."""
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client as TemporalClient
 from temporalio.service import RPCError
 
-from core.addresses import forwarding_loop, normalize_destination
+from core.addresses import circle_sentence, forwarding_circle, normalize_destination
 from core.errors import BusinessError
 from core.tokens import DESTINATION_LINK, token_ok
 from store import destinations
@@ -20,6 +21,7 @@ from workflows.contracts import (
     DESTINATION_REQUESTED,
     DestinationConfirmation,
     DestinationRequest,
+    Refusal,
     address_workflow_id,
 )
 
@@ -36,10 +38,9 @@ async def check_destination(session: AsyncSession, address: str, raw: str, field
             raise BusinessError("destination_not_in_use", f"{destination} is not an address in use here; mail "
                                 "forwarded to it would bounce.", field)
         hops = await destinations.hops_from(session, destination)
-        loop = forwarding_loop(address, destination, hops.get)
+        loop = forwarding_circle(address, destination, lambda a: hops.get(a, []))
         if loop:
-            raise BusinessError("destination_loop", "That would send mail round in a circle: "
-                                + " → ".join(loop) + ".", field)
+            raise BusinessError("destination_loop", circle_sentence(loop), field)
     return destination
 
 
@@ -66,12 +67,13 @@ class DestinationChanges:
         return change
 
     async def pending(self, change_id: int, token: str) -> DestinationChange:
-        """The change a confirmation link stands for, if the link is genuine and still good."""
+        """The change a confirmation link stands for, if the link is genuine and still good (or its
+        outcome: applied, being applied, refused)."""
         async with self.sessions() as session:
             change = await destinations.change(session, change_id)
         if change is None or not token_ok(self.secret, DESTINATION_LINK, change_id, token):
             raise BusinessError("link_invalid", "This confirmation link is not valid.", status=404)
-        if change.status == "applied":
+        if change.status in ("applied", "confirmed", "refused"):
             return change
         if change.status != "pending":
             raise BusinessError("link_superseded", "A newer change was asked for since; this link no longer "
@@ -81,15 +83,47 @@ class DestinationChanges:
                                 status=410)
         return change
 
+    async def refusal(self, change: DestinationChange) -> str:
+        async with self.sessions() as session:
+            return await destinations.refusal(session, change)
+
     async def confirm(self, change_id: int, token: str) -> DestinationChange:
+        """Check again, now: since the change was asked for, another may have been confirmed that
+        closes a circle with this one (each fine alone). Checked and marked under the forwarding
+        lock, so two confirmations cannot pass each other; the workflow checks once more at cPanel."""
         change = await self.pending(change_id, token)
+        if change.status == "refused":
+            raise BusinessError(Refusal.DESTINATION_LOOP, await self.refusal(change), status=409)
         if change.status == "applied":
             return change
-        async with self.sessions() as session:
+        async with self.sessions.begin() as session:
+            await destinations.lock_forwarding(session)
             sub = await session.get(Subscription, change.subscription_id)
+            try:
+                await check_destination(session, sub.address, change.new_destination)
+            except BusinessError as exc:
+                refused = exc
+                await destinations.refuse_change(session, change_id, "destination-owner", exc.code, exc.message)
+            else:
+                refused = None
+                await destinations.confirm_change(session, change_id)
+        if refused is not None:
+            refused.status, refused.field = 409, None
+            raise refused
         try:
             await self.temporal.get_workflow_handle(address_workflow_id(sub.address)).signal(
                 DESTINATION_CONFIRMED, DestinationConfirmation(change_id))
         except RPCError:
             raise BusinessError("address_closed", "This address is no longer active.", status=410) from None
-        return change
+        async with self.sessions() as session:
+            return await destinations.change(session, change_id)
+
+    async def outcome(self, change_id: int, wait: float = 5.0) -> DestinationChange:
+        """The change once the workflow has applied or refused it, waiting a few seconds at most."""
+        deadline = asyncio.get_running_loop().time() + wait
+        while True:
+            async with self.sessions() as session:
+                change = await destinations.change(session, change_id)
+            if change.status not in ("pending", "confirmed") or asyncio.get_running_loop().time() > deadline:
+                return change
+            await asyncio.sleep(0.25)
