@@ -14,6 +14,7 @@ replace one that running subscriptions still depend on.
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 from contextlib import asynccontextmanager
 import tempfile
@@ -24,20 +25,25 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+import httpx
 from sqlalchemy import select
+from temporalio.client import WorkflowUpdateFailedError
 
 from api.services.ordering import WantedAddress, place
 from core.billing import Line
 from core.money import Money
-from store import credit, dunning
+from store import credit, destinations, dunning, secrets
+from store.secrets import SecretBox
 from store.invoicing import InvoiceTerms, Item
-from store.models import Order
+from store.models import Order, Subscription
 from store.db import make_engine, make_sessionmaker
 from store.migrate import upgrade
 from tests.support import TEST_SERVER, approve_at_paypal, make_client, make_domain, settings_for, start_sandboxes, utcnow
 from worker import WORKFLOWS, build_activities
-from workflows.contracts import (BEGIN_PAYPAL, PAY_INVOICE_WITH_CREDIT, PAYPAL_APPROVED, RECORD_INVOICE_PAYMENT,
-                                 BeginPayPal, Dunning, InvoiceInput, ManualPayment, PayPalApproved, PayPalCheckout,
+from workflows.contracts import (BEGIN_PAYPAL, DESTINATION_CONFIRMED, DESTINATION_REQUESTED, MAILBOX_PASSWORD,
+                                 PAY_INVOICE_WITH_CREDIT, PAYPAL_APPROVED, RECORD_INVOICE_PAYMENT, SET_AUTORESPONDER,
+                                 STATE, AddressState, Autoresponder, DestinationConfirmation, DestinationRequest,
+                                 MailboxPasswordChanged, BeginPayPal, Dunning, InvoiceInput, ManualPayment, PayPalApproved, PayPalCheckout,
                                  PayWithCredit, RefundInput,
                                  invoice_workflow_id, address_workflow_id, digest_workflow_id, order_workflow_id,
                                  refund_workflow_id)
@@ -171,8 +177,73 @@ async def on_account(label: str) -> None:
             (OUT / f"{name}.json").write_text((await handle.fetch_history()).to_json())
 
 
+async def _until(handle, done, tries: int = 300) -> AddressState:
+    for _ in range(tries):
+        state = await handle.query(STATE, result_type=AddressState)
+        if done(state):
+            return state
+        await asyncio.sleep(0.1)
+    raise AssertionError(state)
+
+
+async def changes(label: str) -> None:
+    """v6, changes at cPanel that fail for good (patch change-outcomes-v1): a mailbox whose automatic
+    reply cPanel refuses, then a new password that goes through; a forwarder whose confirmed change
+    of destination is refused when applied, as it would close a circle with a forwarder pointing at
+    it. Both runs are recorded while still active. `python -m tests.replay.record v6 changes`."""
+    async with recording() as (boxes, settings, sessions, env):
+        domain = await make_domain(sessions, boxes)
+        client = await make_client(sessions)
+        d = domain.name
+        for wanted in ([WantedAddress("mona", d, "mailbox", 1, "", "Tango-Fjord-7-Quill"),
+                        WantedAddress("fred", d, "forwarder", 1, "fred@home.example")],
+                       [WantedAddress("gina", d, "forwarder", 1, f"fred@{d}")]):   # once fred is in use
+            async with sessions.begin() as session:
+                client = await session.merge(client)
+                client.billing_mode = "exempt"
+                _, inp = await place(session, settings, client, wanted, utcnow())
+            inp.search_attributes = False
+            order = await env.client.start_workflow("OrderWorkflow", inp, id=order_workflow_id(inp.order_id),
+                                                    task_queue=settings.task_queue)
+            await order.result()
+            for line in inp.lines:
+                await _until(env.client.get_workflow_handle(address_workflow_id(line.address)),
+                             lambda s: s.status == "active")
+        mona, fred = (env.client.get_workflow_handle(address_workflow_id(f"{n}@{d}")) for n in ("mona", "fred"))
+
+        refusal = {"status": 0, "errors": ["You do not have the feature \u201cautoresponders\u201d."], "data": None}
+        async with httpx.AsyncClient() as admin:
+            await admin.post(f"{boxes.cpanel.url}/__sandbox/faults", json=[{
+                "match": "add_auto_responder", "times": 1, "status": 200, "body": json.dumps(refusal)}])
+        try:
+            await mona.execute_update(SET_AUTORESPONDER, Autoresponder(True, "Away", "I am away.", 24,
+                                                                       actor="record"), result_type=Autoresponder)
+            raise AssertionError("cPanel's refusal did not reach the update")
+        except WorkflowUpdateFailedError:
+            pass
+        async with sessions.begin() as session:
+            sub = (await session.execute(select(Subscription).where(Subscription.address == f"mona@{d}"))).scalar_one()
+            await secrets.keep_mailbox_password(session, SecretBox(settings.secrets_key.get_secret_value()), sub.id,
+                                                "Violet-Harbor-42-Kite")
+        await mona.signal(MAILBOX_PASSWORD, MailboxPasswordChanged("record"))
+        await _until(mona, lambda s: s.last_change is not None and s.last_change.what == "password")
+
+        async with sessions.begin() as session:
+            sub = (await session.execute(select(Subscription).where(Subscription.address == f"fred@{d}"))).scalar_one()
+            change = await destinations.request_change(session, sub, f"gina@{d}", now=utcnow(),
+                                                       ttl=timedelta(hours=48), actor="record")
+        await fred.signal(DESTINATION_REQUESTED, DestinationRequest(change.id, f"gina@{d}"))
+        await fred.signal(DESTINATION_CONFIRMED, DestinationConfirmation(change.id))
+        state = await _until(fred, lambda s: s.last_change is not None)
+        assert not state.last_change.ok and state.destination == "fred@home.example", state
+        for name, handle in (("mailbox-refused", mona), ("destination-refused", fred)):
+            (OUT / f"address-{label}-{name}.json").write_text((await handle.fetch_history()).to_json())
+
+
 if __name__ == "__main__":
     if sys.argv[2:] == ["on-account"]:
         asyncio.run(on_account(sys.argv[1]))
+    elif sys.argv[2:] == ["changes"]:
+        asyncio.run(changes(sys.argv[1]))
     else:
         asyncio.run(main(sys.argv[1] if len(sys.argv) > 1 else "v1"))
