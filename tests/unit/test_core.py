@@ -138,3 +138,16 @@ def test_forwarding_loop_follows_hosted_forwarders_across_customers():
     cyclic = {"p@ours.org": "q@ours.org", "q@ours.org": "p@ours.org"}
     assert forwarding_loop("x@ours.org", "p@ours.org", cyclic.get) == ["x@ours.org", "p@ours.org", "q@ours.org",
                                                                       "p@ours.org"]   # a cycle further on
+
+
+def test_forwarding_circle_follows_every_destination_of_a_forwarder():
+    from core.addresses import circle_sentence, forwarding_circle
+
+    # mike forwards to me@home and, once its confirmed change is applied, to mark: mark -> mike closes a circle.
+    hops = {"mike@ours.org": ["me@home.example", "mark@ours.org"], "mark@ours.org": ["me@home.example"]}
+    loop = forwarding_circle("mark@ours.org", "mike@ours.org", lambda a: hops.get(a, []))
+    assert loop == ["mark@ours.org", "mike@ours.org", "mark@ours.org"]
+    assert circle_sentence(loop) == ("That would send mail round in a circle: mark@ours.org → mike@ours.org → "
+                                     "mark@ours.org.")
+    assert forwarding_circle("x@ours.org", "mike@ours.org", lambda a: hops.get(a, [])) is None
+    assert forwarding_circle("x@ours.org", "x@ours.org", lambda a: []) == ["x@ours.org", "x@ours.org"]

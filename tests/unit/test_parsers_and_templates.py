@@ -102,3 +102,24 @@ def test_manual_methods_are_offered_only_when_the_operator_set_them_up():
     with pytest.raises(BusinessError) as err:
         customer_method("wire", cheque_only)
     assert err.value.code == "method_unavailable"
+
+
+async def test_cpanel_sandbox_refuses_an_auto_reply_that_could_never_run_as_cpanel_does():
+    import time
+
+    import httpx
+    import pytest
+
+    from providers.cpanel.client import CpanelClient
+    from providers.cpanel.protocol import AutoResponder
+    from providers.cpanel.sandbox import create_app
+    from providers.errors import LogicalError
+
+    client = CpanelClient("http://cpanel.test", "mailmkt", "T", transport=httpx.ASGITransport(app=create_app(token="T")))
+    now = int(time.time())
+    for start, stop, words in ((now - 86400, now - 3600, "in the past"), (now, now - 60, "after the start")):
+        with pytest.raises(LogicalError, match=words):
+            await client.add_auto_responder("box@ours.org", "Box", AutoResponder("Away", "Gone.", 24, start, stop))
+    await client.add_auto_responder("box@ours.org", "Box", AutoResponder("Away", "Gone.", 24, now, now + 3600))
+    assert (await client.get_auto_responder("box@ours.org")).subject == "Away"
+    await client.aclose()
