@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import BusinessError
@@ -112,6 +112,21 @@ async def refusal(session: AsyncSession, change: DestinationChange) -> str:
         AuditEntry.entity_id == (sub.address if sub else ""), AuditEntry.action == "destination.refused")
         .order_by(AuditEntry.id.desc()))).scalars()
     return next((e.get("message", "") for e in entries if e and e.get("change") == change.id), "")
+
+
+async def refused_last(session: AsyncSession, client_id: int) -> dict[str, tuple[str, str]]:
+    """{address: (destination asked for, why not)} for the client's forwarders whose latest change
+    was refused, so the owner learns of it where they asked."""
+    latest = (select(DestinationChange.subscription_id, func.max(DestinationChange.id).label("id"))
+              .join(Subscription, Subscription.id == DestinationChange.subscription_id)
+              .where(Subscription.client_id == client_id).group_by(DestinationChange.subscription_id).subquery())
+    rows = (await session.execute(select(DestinationChange).join(latest, latest.c.id == DestinationChange.id)
+                                  .where(DestinationChange.status == "refused"))).scalars().all()
+    out = {}
+    for row in rows:
+        sub = await session.get(Subscription, row.subscription_id)
+        out[sub.address] = (row.new_destination, await refusal(session, row))
+    return out
 
 
 async def apply_change(session: AsyncSession, change_id: int, now: datetime) -> Subscription:

@@ -28,7 +28,7 @@ from core.errors import BusinessError
 from core.money import Money
 from core.addresses import display_domain, normalize_domain
 from store.invoicing import Item
-from store import billing, catalog, clients, credit, orders, promos, reserved, webhooks
+from store import billing, catalog, clients, credit, destinations, orders, promos, reserved, webhooks
 from store.models import Domain, Subscription
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parents[2] / "templates" / "pages"))
@@ -641,8 +641,9 @@ async def _addresses_page(request: Request, client, sessions, status: int = 200,
                           entered: dict | None = None) -> HTMLResponse:
     async with sessions() as session:
         rows = await addresses_view(session, client.id)
+        refused = await destinations.refused_last(session, client.id)
     return render(request, "addresses.html", status=status, client=client, addresses=rows, error=error,
-                  notice=notice, entered=entered or {})
+                  notice=notice, entered=entered or {}, refused=refused)
 
 
 @router.post("/addresses/{address}/destination", response_class=HTMLResponse)

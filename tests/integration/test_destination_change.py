@@ -158,6 +158,9 @@ async def test_two_pending_changes_cannot_close_a_circle_when_confirmed(live, pg
             AuditEntry.entity_id == mark, AuditEntry.action.like("destination.%")).order_by(AuditEntry.id))).scalars().all()
     assert sub.destination == "me@home.example"
     assert trail == ["destination.requested", "destination.refused"]
+    mine = await mark_http.get("/addresses")                                     # and so does Mark's own list
+    told = re.search(r'class="error refused-change">([^<]+)<', mine.text)
+    assert told and f"{mark} → {mike} → {mark}" in told.group(1)
     for http in (mike_http, mark_http):
         await http.aclose()
 
