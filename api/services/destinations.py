@@ -99,14 +99,15 @@ class DestinationChanges:
         async with self.sessions.begin() as session:
             await destinations.lock_forwarding(session)
             sub = await session.get(Subscription, change.subscription_id)
-            try:
-                await check_destination(session, sub.address, change.new_destination)
-            except BusinessError as exc:
-                refused = exc
-                await destinations.refuse_change(session, change_id, "destination-owner", exc.code, exc.message)
-            else:
-                refused = None
-                await destinations.confirm_change(session, change_id)
+            refused = None
+            if change.status == "pending":     # confirmed before: checked then, only told again below
+                try:
+                    await check_destination(session, sub.address, change.new_destination)
+                except BusinessError as exc:
+                    refused = exc
+                    await destinations.refuse_change(session, change_id, "destination-owner", exc.code, exc.message)
+                else:
+                    await destinations.confirm_change(session, change_id)
         if refused is not None:
             refused.status, refused.field = 409, None
             raise refused
