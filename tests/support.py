@@ -53,6 +53,9 @@ def settings_for(sandboxes: Sandboxes, database_url: str, **overrides) -> Settin
     overrides.setdefault("payee_name", "Test Payee Ltd")
     overrides.setdefault("payee_postal_address", "PO Box 1, Testville")
     overrides.setdefault("bank_details", "IBAN TEST 0001")
+    # production mode, as deployed: keys of the test's own (the built-in ones are refused there)
+    overrides.setdefault("session_secret", secrets.token_urlsafe(48))
+    overrides.setdefault("secrets_key", secrets.token_urlsafe(48))
     return Settings(
         database_url=database_url,
         task_queue=f"tq-{secrets.token_hex(4)}",

@@ -30,7 +30,7 @@ def test_over_the_limit_is_429_with_retry_after(tmp_path):
 
     url = f"sqlite:///{tmp_path / 'db.sqlite'}"
     upgrade(url)
-    app = create_app(Settings(database_url=url, checks_per_minute_per_ip=2), temporal=MagicMock())
+    app = create_app(Settings(database_url=url, environment="development", checks_per_minute_per_ip=2), temporal=MagicMock())
     with TestClient(app) as http:
         params = {"names": "mark", "domains": "nowhere.org"}
         assert [http.get("/api/v1/availability", params=params).status_code for _ in range(2)] == [422, 422]
