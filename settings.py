@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     checks_per_minute_per_ip: int = 30
     checks_per_minute_per_client: int = 60
     trust_forwarded_for: bool = False   # true only behind a proxy that sets X-Forwarded-For
+    # failed sign-ins allowed within the window, per address tried and per network (IP)
+    sign_in_failures_per_account: int = 5
+    sign_in_failures_per_ip: int = 30
+    sign_in_window_minutes: int = 15
     portfolio_cache_seconds: float = 30.0
     grid_max_names: int = 10
     grid_max_domains: int = 20

@@ -18,6 +18,7 @@ from api.auth import SessionMiddleware
 from api.ratelimit import CheckLimiter
 from api.security import SecurityHeadersMiddleware, docs_csp, script_hashes
 from api.routers import pages, v1, webhooks
+from api.services.accounts import Accounts
 from api.services.availability import Portfolio
 from api.services.billing import Billing
 from api.services.checkout import Checkout
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None, temporal: TemporalClient | None
         client = temporal or await TemporalClient.connect(
             settings.temporal_address, namespace=settings.temporal_namespace, data_converter=pydantic_data_converter)
         app.state.checkout = Checkout(settings, app.state.sessions, client)
+        app.state.accounts = Accounts(settings, app.state.sessions, client)
         app.state.mailboxes = Mailboxes(app.state.sessions, client, SecretBox(settings.secrets_key.get_secret_value()))
         app.state.destinations = DestinationChanges(app.state.sessions, client,
                                                     settings.secrets_key.get_secret_value())
