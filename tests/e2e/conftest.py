@@ -33,6 +33,7 @@ def stack(tmp_path_factory):
                                             "enom", "paypal", "smtp", "mail")}
     env = {
         **os.environ,
+        "ENVIRONMENT": "development",   # as `make run` sets for itself; the cli commands run beside it need it too
         "DATABASE_URL": f"sqlite:///{tmp / 'mailmarket.db'}",
         "TEMPORAL_DB_FILE": str(tmp / "temporal.db"),
         "TEMPORAL_ADDRESS": f"127.0.0.1:{ports['temporal']}",
