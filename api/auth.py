@@ -112,7 +112,10 @@ async def sign_in(request: Request, client_id: int) -> None:
     """A new session for the client. A fresh CSRF token too, so a token seen before sign-in is worth
     nothing after; the cart a visitor filled before signing in stays."""
     cart = request.state.session.get("cart")
+    previous = request.state.session.get("sid")
     async with request.app.state.sessions.begin() as session:
+        if previous:   # signing in again (as anyone) ends the session this browser had
+            await web_sessions.revoke(session, previous, datetime.now(timezone.utc))
         token = await web_sessions.open_session(
             session, client_id, now=datetime.now(timezone.utc),
             user_agent=request.headers.get("user-agent", ""), ip=request.app.state.limiter.client_ip(request))

@@ -107,6 +107,16 @@ async def test_the_sign_out_button_ends_the_session_for_a_saved_cookie_too(site)
     await http.aclose()
 
 
+async def test_signing_in_again_ends_the_session_the_browser_had(site):
+    email, http = await account(site)
+    before = http.cookies[COOKIE]
+    assert (await log_in(http, email)).status_code == 200 and await signed_in(http)
+    async with browser(site) as copy:
+        copy.cookies.set(COOKIE, before)
+        assert await signed_in(copy) is False
+    await http.aclose()
+
+
 async def test_sign_out_everywhere_ends_the_other_browsers_sessions(site):
     email, laptop = await account(site)
     async with browser(site) as phone:
