@@ -74,8 +74,21 @@ def demo_epoch(settings: Settings) -> str:
     return path.read_text().strip()
 
 
+def temporal_command(settings: Settings) -> list[str]:
+    """The dev server with every port it opens given (gRPC, Web UI, HTTP API, metrics): left out,
+    the HTTP and metrics ports are random, and a second copy of the stack could not be told apart."""
+    sa_args = [arg for key in SEARCH_ATTRIBUTES for arg in ("--search-attribute", f"{key.name}=Keyword")]
+    return [str(BIN / "temporal"), "server", "start-dev", "--ip", "127.0.0.1",
+            "--port", str(port_of(settings.temporal_address)), "--ui-port", str(port_of(settings.temporal_ui_url)),
+            "--http-port", str(settings.temporal_http_port), "--metrics-port", str(settings.temporal_metrics_port),
+            "--db-filename", settings.temporal_db_file, "--log-level", "warn", *sa_args]
+
+
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # `make run` is a developer's machine: the built-in keys are allowed here (and in the processes
+    # it starts), nowhere else
+    os.environ.setdefault("ENVIRONMENT", "development")
     settings = get_settings()
     env = {**DEMO_PAYEE, **os.environ, "PYTHONUNBUFFERED": "1"}
     demo: list[str] = []
@@ -106,12 +119,8 @@ def main() -> None:
     signal.signal(signal.SIGTERM, stop)
     try:
         Path(settings.temporal_db_file).parent.mkdir(parents=True, exist_ok=True)
-        temporal_port, ui_port = port_of(settings.temporal_address), port_of(settings.temporal_ui_url)
-        sa_args = [arg for key in SEARCH_ATTRIBUTES for arg in ("--search-attribute", f"{key.name}=Keyword")]
-        start("Temporal dev server", [str(BIN / "temporal"), "server", "start-dev", "--ip", "127.0.0.1",
-                                      "--port", str(temporal_port), "--ui-port", str(ui_port),
-                                      "--db-filename", settings.temporal_db_file, "--log-level", "warn",
-                                      *sa_args], temporal_port)
+        temporal_port = port_of(settings.temporal_address)
+        start("Temporal dev server", temporal_command(settings), temporal_port)
 
         upgrade(settings.sync_database_url)
         domains = asyncio.run(seed(settings))

@@ -5,7 +5,9 @@ from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.clock import Calendar
@@ -17,6 +19,10 @@ from store.invoicing import InvoiceTerms, Seller
 from workflows.contracts import Dunning, Lifecycle
 
 ROOT = Path(__file__).resolve().parent
+# Published in this repository, so they protect nothing: accepted only with ENVIRONMENT=development.
+DEV_SESSION_SECRET = "dev-only-change-me-0123456789abcdef"
+DEV_SECRETS_KEY = "dev-only-secrets-key-change-me-0123456789"
+SECRET_MIN_BYTES = 32
 
 
 class Settings(BaseSettings):
@@ -28,11 +34,15 @@ class Settings(BaseSettings):
     temporal_namespace: str = "default"
     task_queue: str = "mailmarket"
 
+    # "development" (set by `make run`) accepts the built-in keys; anything else is production and
+    # refuses to start without SESSION_SECRET and SECRETS_KEY of its own
+    environment: Literal["development", "production"] = "production"
+
     # the public site
     public_base_url: str = "http://127.0.0.1:8000"
-    session_secret: SecretStr = SecretStr("dev-only-change-me-0123456789abcdef")
+    session_secret: SecretStr = SecretStr(DEV_SESSION_SECRET)
     # seals mailbox passwords between checkout and provisioning; API and worker must share it
-    secrets_key: SecretStr = SecretStr("dev-only-secrets-key-change-me-0123456789")
+    secrets_key: SecretStr = SecretStr(DEV_SECRETS_KEY)
     cookie_secure: bool = False
     operator_emails: list[str] = Field(default_factory=lambda: ["operator@mailmarket.test"])
 
@@ -48,6 +58,10 @@ class Settings(BaseSettings):
     checks_per_minute_per_ip: int = 30
     checks_per_minute_per_client: int = 60
     trust_forwarded_for: bool = False   # true only behind a proxy that sets X-Forwarded-For
+    # failed sign-ins allowed within the window, per address tried and per network (IP)
+    sign_in_failures_per_account: int = 5
+    sign_in_failures_per_ip: int = 30
+    sign_in_window_minutes: int = 15
     portfolio_cache_seconds: float = 30.0
     grid_max_names: int = 10
     grid_max_domains: int = 20
@@ -119,6 +133,23 @@ class Settings(BaseSettings):
     temporal_db_file: str = str(ROOT / "var" / "temporal.db")
     sandbox_mail_viewer_url: str = "http://127.0.0.1:8105"
     temporal_ui_url: str = "http://127.0.0.1:8233"
+    temporal_http_port: int = 7243       # the dev server's HTTP API (it would pick a random port)
+    temporal_metrics_port: int = 7235    # the dev server's /metrics (it would pick a random port)
+
+    @model_validator(mode="after")
+    def _secrets_fit_the_environment(self) -> "Settings":
+        if self.environment == "development":
+            return self
+        for name, value, published in (("SESSION_SECRET", self.session_secret, DEV_SESSION_SECRET),
+                                       ("SECRETS_KEY", self.secrets_key, DEV_SECRETS_KEY)):
+            secret = value.get_secret_value()
+            if secret == published:
+                raise ValueError(f"{name} is the published development key; set a random one of at least "
+                                 f"{SECRET_MIN_BYTES} bytes (python -c 'import secrets; print(secrets.token_urlsafe(48))'), "
+                                 "or ENVIRONMENT=development on a developer's machine")
+            if len(secret.encode()) < SECRET_MIN_BYTES:
+                raise ValueError(f"{name} must be at least {SECRET_MIN_BYTES} bytes in production")
+        return self
 
     def lifecycle(self) -> Lifecycle:
         parse_ladder(self.reminder_ladder)   # a bad ladder fails at start-up, not on a reminder day

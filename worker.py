@@ -37,6 +37,7 @@ from providers.paypal.client import PayPalClient
 from settings import Settings, get_settings
 from store.db import make_engine, make_sessionmaker
 from store.secrets import SecretBox
+from workflows.account import AccountEmailWorkflow
 from workflows.address import AddressWorkflow
 from workflows.billing import RefundWorkflow
 from workflows.invoice import InvoiceWorkflow
@@ -47,7 +48,7 @@ from workflows.reminders import ReminderDigestWorkflow
 
 log = logging.getLogger("mailmarket.worker")
 WORKFLOWS = [OrderWorkflow, AddressWorkflow, CpanelInventorySyncWorkflow, ReminderDigestWorkflow, RefundWorkflow,
-             InvoiceWorkflow]
+             InvoiceWorkflow, AccountEmailWorkflow]
 
 
 async def connect(settings: Settings) -> Client:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from temporalio.client import Client as TemporalClient
@@ -15,7 +16,9 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from api.auth import SessionMiddleware
 from api.ratelimit import CheckLimiter
+from api.security import SecurityHeadersMiddleware, docs_csp, script_hashes
 from api.routers import pages, v1, webhooks
+from api.services.accounts import Accounts
 from api.services.availability import Portfolio
 from api.services.billing import Billing
 from api.services.checkout import Checkout
@@ -44,6 +47,7 @@ def create_app(settings: Settings | None = None, temporal: TemporalClient | None
         client = temporal or await TemporalClient.connect(
             settings.temporal_address, namespace=settings.temporal_namespace, data_converter=pydantic_data_converter)
         app.state.checkout = Checkout(settings, app.state.sessions, client)
+        app.state.accounts = Accounts(settings, app.state.sessions, client)
         app.state.mailboxes = Mailboxes(app.state.sessions, client, SecretBox(settings.secrets_key.get_secret_value()))
         app.state.destinations = DestinationChanges(app.state.sessions, client,
                                                     settings.secrets_key.get_secret_value())
@@ -65,6 +69,9 @@ def create_app(settings: Settings | None = None, temporal: TemporalClient | None
                                      settings.trust_forwarded_for)
     app.add_middleware(SessionMiddleware, secret=settings.session_secret.get_secret_value(),
                        secure=settings.cookie_secure)
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.cookie_secure,
+                       docs_paths=tuple(p for p in (app.docs_url, app.swagger_ui_oauth2_redirect_url, app.redoc_url) if p),
+                       docs_policy=docs_csp(_docs_script_hashes(app)))
 
     @app.exception_handler(BusinessError)
     async def business_error(request: Request, exc: BusinessError):
@@ -92,3 +99,11 @@ def create_app(settings: Settings | None = None, temporal: TemporalClient | None
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
+
+
+def _docs_script_hashes(app: FastAPI) -> list[str]:
+    """The inline scripts of the Swagger UI pages, rendered as FastAPI serves them (no root path)."""
+    swagger = get_swagger_ui_html(openapi_url=app.openapi_url or "", title=f"{app.title} - Swagger UI",
+                                  oauth2_redirect_url=app.swagger_ui_oauth2_redirect_url,
+                                  init_oauth=app.swagger_ui_init_oauth, swagger_ui_parameters=app.swagger_ui_parameters)
+    return script_hashes(swagger.body.decode()) + script_hashes(get_swagger_ui_oauth2_redirect_html().body.decode())

@@ -8,6 +8,7 @@ from fastapi import Depends, Header, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.auth import csrf_ok
+from api.services.accounts import Accounts
 from api.services.billing import Billing
 from api.services.checkout import Checkout
 from api.services.destinations import DestinationChanges
@@ -30,6 +31,10 @@ async def get_sessions(request: Request) -> async_sessionmaker[AsyncSession]:
 async def get_read_sessions(request: Request) -> async_sessionmaker[AsyncSession]:
     """Sessions for reads that need no transaction (availability checks): each statement commits."""
     return request.app.state.read_sessions
+
+
+async def get_accounts(request: Request) -> Accounts:
+    return request.app.state.accounts
 
 
 async def get_checkout(request: Request) -> Checkout:
@@ -90,3 +95,4 @@ SignedIn = Annotated[Client, Depends(require_client)]
 Operator = Annotated[Client, Depends(require_operator)]
 CsrfHeader = Depends(require_csrf_header)
 BillingDep = Annotated[Billing, Depends(get_billing)]
+AccountsDep = Annotated[Accounts, Depends(get_accounts)]

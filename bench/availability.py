@@ -47,7 +47,7 @@ class NoTemporal:
 
 
 def bench_app():
-    settings = Settings(database_url=URL, checks_per_minute_per_ip=10**9, checks_per_minute_per_client=10**9)
+    settings = Settings(database_url=URL, environment="development", checks_per_minute_per_ip=10**9, checks_per_minute_per_client=10**9)
     return create_app(settings, temporal=NoTemporal())  # type: ignore[arg-type]
 
 

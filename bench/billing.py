@@ -113,7 +113,7 @@ def loaded() -> bool:
 
 async def measure() -> str:
     upgrade(URL)   # a reused database gets today's migrations (indexes) too
-    settings = Settings(database_url=URL)
+    settings = Settings(database_url=URL, environment="development")
     engine = make_engine(settings.async_database_url)
     sessions = make_sessionmaker(engine)
     billing = Billing(settings, sessions, temporal=None, checkout=None)  # type: ignore[arg-type]

@@ -1,5 +1,5 @@
-"""Token buckets for the enumeration guard: `capacity` checks at once, refilled at `per_minute`.
-Pure arithmetic; the caller keeps the buckets and passes the clock in."""
+"""Token buckets for the enumeration guard (`capacity` checks at once, refilled at `per_minute`) and
+the sliding window of failed sign-ins. Pure arithmetic; the caller keeps the counts and passes the clock in."""
 from __future__ import annotations
 
 import math
@@ -33,3 +33,12 @@ class TokenBuckets:
             bucket.tokens -= 1
             return 0.0
         return (1 - bucket.tokens) / self.rate if self.rate else math.inf
+
+
+def window_wait(times: list[float], limit: int, window: float, now: float) -> float:
+    """Failures in a sliding window: 0 while fewer than `limit` of `times` fall within `window`
+    seconds before `now`; otherwise the seconds until enough of them have aged out."""
+    recent = sorted(t for t in times if now - window < t <= now)
+    if len(recent) < limit:
+        return 0.0
+    return recent[len(recent) - limit] + window - now

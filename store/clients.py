@@ -1,7 +1,9 @@
 """Client accounts: sign-up and look-up. Password hashing happens in the caller (api.auth)."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,3 +34,12 @@ async def client_by_email(session: AsyncSession, email: str) -> Client | None:
 
 async def client_by_id(session: AsyncSession, client_id: int) -> Client | None:
     return await session.get(Client, client_id)
+
+
+async def confirm_email(session: AsyncSession, client_id: int, at: datetime) -> bool:
+    """Mark the address confirmed; False if it was already (a sign-up link works once)."""
+    result = await session.execute(update(Client).where(Client.id == client_id, Client.email_confirmed_at.is_(None))
+                                   .values(email_confirmed_at=at))
+    if result.rowcount:
+        audit.record(session, f"client:{client_id}", "client.email_confirmed", "client", client_id, after={})
+    return bool(result.rowcount)

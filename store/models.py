@@ -70,6 +70,8 @@ class Client(Base):
     suspended_reason: Mapped[str] = mapped_column(String(200), default="", server_default="")
     # prepaid: services start once paid; postpaid: at once, the invoice chased by dunning; exempt: no invoices
     billing_mode: Mapped[str] = mapped_column(String(12), default="prepaid", server_default="prepaid")
+    # set when the owner followed the link in the sign-up email (NULL: not yet)
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
 
 
@@ -476,3 +478,30 @@ class CreditEntry(Base):
     invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), nullable=True)
     actor: Mapped[str] = mapped_column(String(120), default="system")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now(), index=True)
+
+
+class WebSession(Base):
+    """A signed-in browser or API client. The cookie carries a random token; the row is keyed by its
+    SHA-256, so the table alone signs nobody in. Revoked (sign-out, sign out everywhere, password
+    change) or past `expires_at` (absolute) or idle too long, it signs nobody in either."""
+
+    __tablename__ = "sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    ip: Mapped[str] = mapped_column(String(64), default="")
+
+
+class SignInFailure(Base):
+    """One failed sign-in, counted against the address tried (`email:<address>`, known or not) and
+    the network it came from (`ip:<address>`); rows older than the window are deleted as new ones come."""
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (Index("ix_sign_in_failures_key_at", "key", "at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(300))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

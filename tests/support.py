@@ -53,6 +53,9 @@ def settings_for(sandboxes: Sandboxes, database_url: str, **overrides) -> Settin
     overrides.setdefault("payee_name", "Test Payee Ltd")
     overrides.setdefault("payee_postal_address", "PO Box 1, Testville")
     overrides.setdefault("bank_details", "IBAN TEST 0001")
+    # production mode, as deployed: keys of the test's own (the built-in ones are refused there)
+    overrides.setdefault("session_secret", secrets.token_urlsafe(48))
+    overrides.setdefault("secrets_key", secrets.token_urlsafe(48))
     return Settings(
         database_url=database_url,
         task_queue=f"tq-{secrets.token_hex(4)}",
@@ -118,15 +121,25 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-async def signed_in_http(base: str, email: str | None = None) -> tuple[httpx.AsyncClient, dict]:
-    """A new customer signed up over the JSON API: the client and the CSRF header for writes."""
-    http = httpx.AsyncClient(base_url=base, timeout=30)
+async def sign_up_and_in(http: httpx.AsyncClient, email: str, password: str = "a long passphrase",
+                         name: str = "Buyer") -> dict:
+    """Sign up over the JSON API (which signs nobody in: the answer is "check your email"), then
+    sign in with the password. Returns the CSRF header for writes."""
     csrf = (await http.get("/api/v1/auth/session")).json()["csrf_token"]
     r = await http.post("/api/v1/auth/signup", headers={"X-CSRF-Token": csrf},
-                        json={"email": email or f"{unique('buyer')}@example.net", "password": "a long passphrase",
-                              "name": "Buyer"})
-    assert r.status_code == 201, r.text
-    return http, {"X-CSRF-Token": r.json()["csrf_token"]}
+                        json={"email": email, "password": password, "name": name})
+    assert r.status_code == 202, r.text
+    r = await http.post("/api/v1/auth/login", headers={"X-CSRF-Token": csrf},
+                        json={"email": email, "password": password})
+    assert r.status_code == 200, r.text
+    return {"X-CSRF-Token": r.json()["csrf_token"]}
+
+
+async def signed_in_http(base: str, email: str | None = None) -> tuple[httpx.AsyncClient, dict]:
+    """A new customer signed up and in over the JSON API: the client and the CSRF header for writes."""
+    http = httpx.AsyncClient(base_url=base, timeout=30)
+    headers = await sign_up_and_in(http, email or f"{unique('buyer')}@example.net")
+    return http, headers
 
 
 async def signed_in_operator(base: str, sessions: async_sessionmaker[AsyncSession]) -> tuple[httpx.AsyncClient, dict]:

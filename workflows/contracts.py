@@ -54,11 +54,16 @@ BILLING_V4 = "billing-v4-invoices-receipts-partial-payments"
 DIGEST_WORKFLOW = "ReminderDigestWorkflow"
 REMINDER_QUEUED = "reminder_queued"    # signal on ReminderDigestWorkflow (signal-with-start)
 INVENTORY_WORKFLOW = "CpanelInventorySyncWorkflow"
+ACCOUNT_EMAIL_WORKFLOW = "AccountEmailWorkflow"   # one email about an account (sign-up), sent once per key
 INVENTORY_SCHEDULE_ID = "cpanel-inventory-sync"
 
 
 def address_workflow_id(address: str) -> str:
     return f"address:{address}"
+
+
+def account_email_workflow_id(key: str) -> str:
+    return f"account-email:{key}"
 
 
 def order_workflow_id(order_id: int) -> str:

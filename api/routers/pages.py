@@ -12,12 +12,12 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
-from api.auth import csrf_ok, hash_password, sign_in, sign_out, verify_password
-from api.deps import (BillingDep, CheckoutDep, DestinationsDep, MailboxesDep, MaybeClient, RenewalsDep, SessionsDep,
+from api.auth import csrf_ok
+from api.deps import (AccountsDep, BillingDep, CheckoutDep, DestinationsDep, MailboxesDep, MaybeClient, RenewalsDep, SessionsDep,
                       SettingsDep)
 from api.services.billing import INVOICE_STATUSES, BulkRow, promo_rule
 from api.services.renewals import Choice
-from api.routers.v1 import normalize_email
+from api.services.accounts import normalize_email
 from api.services import cart, payments
 from api.services.mailboxes import parse_when
 from workflows.contracts import PAYPAL_APPROVED, Autoresponder, PayPalApproved
@@ -764,21 +764,31 @@ async def signup_form(request: Request, next: str = "/"):
 
 
 @router.post("/signup", response_class=HTMLResponse)
-async def signup_submit(request: Request, sessions: SessionsDep, csrf: Annotated[str, Form()] = "",
+async def signup_submit(request: Request, accounts: AccountsDep, csrf: Annotated[str, Form()] = "",
                         email: Annotated[str, Form(max_length=254)] = "", name: Annotated[str, Form(max_length=200)] = "",
                         password: Annotated[str, Form(max_length=1024)] = "", next: Annotated[str, Form()] = "/"):
     check_form_csrf(request, csrf)
     try:
-        if not name.strip():
-            raise BusinessError("name_empty", "Tell us your name.", "name")
-        address = normalize_email(email)
-        password_hash = hash_password(password)
-        async with sessions.begin() as session:
-            client = await clients.create_client(session, email=address, password_hash=password_hash, name=name.strip())
+        message = await accounts.sign_up(email, password, name)
     except BusinessError as exc:
         return render(request, "signup.html", status=exc.status, error=exc, email=email, name=name, next=_safe_next(next))
-    sign_in(request, client.id)
-    return RedirectResponse(_safe_next(next), status_code=303)
+    # the same page whether or not the address has an account
+    return render(request, "signup.html", status=202, error=None, sent=message, email="", name="",
+                  next=_safe_next(next))
+
+
+@router.get("/signup/confirm/{token}", response_class=HTMLResponse)
+async def signup_confirm_form(request: Request, token: str, accounts: AccountsDep):
+    # a page with a button, not a sign-in on GET: mail scanners that open links would use it up
+    client = await accounts.pending_confirmation(token)
+    return render(request, "signup_confirm.html", email=client.email, token=token[:200])
+
+
+@router.post("/signup/confirm/{token}")
+async def signup_confirm(request: Request, token: str, accounts: AccountsDep, csrf: Annotated[str, Form()] = ""):
+    check_form_csrf(request, csrf)
+    await accounts.confirm(request, token[:200])
+    return RedirectResponse("/addresses", status_code=303)
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -787,24 +797,34 @@ async def login_form(request: Request, next: str = "/"):
 
 
 @router.post("/login", response_class=HTMLResponse)
-async def login_submit(request: Request, sessions: SessionsDep, csrf: Annotated[str, Form()] = "",
+async def login_submit(request: Request, accounts: AccountsDep, csrf: Annotated[str, Form()] = "",
                        email: Annotated[str, Form(max_length=254)] = "",
                        password: Annotated[str, Form(max_length=1024)] = "", next: Annotated[str, Form()] = "/"):
     check_form_csrf(request, csrf)
-    async with sessions() as session:
-        client = await clients.client_by_email(session, email.strip().lower())
-    if client is None or not verify_password(client.password_hash, password):
-        error = BusinessError("login_failed", "That email and password do not match an account.", "email", 401)
-        return render(request, "login.html", status=401, error=error, email=email, next=_safe_next(next))
-    sign_in(request, client.id)
+    try:
+        await accounts.sign_in(request, email, password)
+    except BusinessError as exc:
+        response = render(request, "login.html", status=exc.status, error=exc, email=email, next=_safe_next(next))
+        if exc.retry_after:
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
 @router.post("/logout")
-async def logout(request: Request, csrf: Annotated[str, Form()] = ""):
+async def logout(request: Request, accounts: AccountsDep, csrf: Annotated[str, Form()] = ""):
     check_form_csrf(request, csrf)
-    sign_out(request)
+    await accounts.sign_out(request)
     return RedirectResponse("/", status_code=303)
+
+
+@router.post("/logout/everywhere")
+async def logout_everywhere(request: Request, client: MaybeClient, accounts: AccountsDep,
+                            csrf: Annotated[str, Form()] = ""):
+    check_form_csrf(request, csrf)
+    signed_in(client)
+    await accounts.sign_out_everywhere(request, client)
+    return RedirectResponse("/login", status_code=303)
 
 
 def _safe_next(target: str) -> str:

@@ -8,8 +8,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from api.auth import hash_password, sign_in, sign_out, verify_password
-from api.deps import (BillingDep, CheckoutDep, CsrfHeader, DestinationsDep, MailboxesDep, MaybeClient, Operator, ReadSessionsDep,
+from api.deps import (AccountsDep, BillingDep, CheckoutDep, CsrfHeader, DestinationsDep, MailboxesDep, MaybeClient, Operator, ReadSessionsDep,
                       RenewalsDep, SessionsDep, SettingsDep, SignedIn)
 from api.services.billing import BulkRow, promo_rule
 from store.invoicing import Item
@@ -21,11 +20,11 @@ from workflows.contracts import Autoresponder
 from api.services.ordering import WantedAddress
 from api.views import addresses_view, grid_view, order_view, surname_initial
 from core.errors import BusinessError
-from core.addresses import display_domain, normalize_destination, normalize_domain
+from core.addresses import display_domain, normalize_domain
 from core.billing import Line
 from core.money import Money
 from store import billing as billing_store
-from store import catalog, clients, credit, orders, promos, reserved
+from store import catalog, credit, orders, promos, reserved
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 
@@ -188,10 +187,6 @@ def _client_json(client) -> dict:
     return {"id": client.id, "email": client.email, "name": client.name}
 
 
-def normalize_email(raw: str) -> str:
-    return normalize_destination(raw, "email").lower()
-
-
 @router.get("/auth/session")
 async def session_info(request: Request, client: MaybeClient):
     """The CSRF token to send as X-CSRF-Token on every write, and who is signed in."""
@@ -199,30 +194,33 @@ async def session_info(request: Request, client: MaybeClient):
             "csrf_token": request.state.session["csrf"]}
 
 
-@router.post("/auth/signup", status_code=201, dependencies=[CsrfHeader])
-async def signup(request: Request, body: SignUp, sessions: SessionsDep):
-    email = normalize_email(body.email)
-    password_hash = hash_password(body.password)
-    async with sessions.begin() as session:
-        client = await clients.create_client(session, email=email, password_hash=password_hash, name=body.name.strip())
-    sign_in(request, client.id)
-    return {"client": _client_json(client), "csrf_token": request.state.session["csrf"]}
+@router.post("/auth/signup", status_code=202, dependencies=[CsrfHeader])
+async def signup(request: Request, body: SignUp, accounts: AccountsDep):
+    """The same answer whether or not the address has an account: the next step is in an email
+    (a new account's sign-in link; for an existing one, a note to its owner). Nobody is signed in."""
+    message = await accounts.sign_up(body.email, body.password, body.name)
+    return {"status": "check_email", "message": message, "csrf_token": request.state.session["csrf"]}
 
 
 @router.post("/auth/login", dependencies=[CsrfHeader])
-async def login(request: Request, body: SignIn, sessions: SessionsDep):
-    async with sessions() as session:
-        client = await clients.client_by_email(session, body.email.strip().lower())
-    if client is None or not verify_password(client.password_hash, body.password):
-        raise BusinessError("login_failed", "That email and password do not match an account.", "email", 401)
-    sign_in(request, client.id)
+async def login(request: Request, body: SignIn, accounts: AccountsDep):
+    """Refused with 429 `too_many_attempts` after repeated failures for the address or from the network."""
+    client = await accounts.sign_in(request, body.email, body.password)
     return {"client": _client_json(client), "csrf_token": request.state.session["csrf"]}
 
 
 @router.post("/auth/logout", dependencies=[CsrfHeader])
-async def logout(request: Request):
-    sign_out(request)
+async def logout(request: Request, accounts: AccountsDep):
+    """Ends this session on the server: the cookie signs nobody in again, wherever it was copied."""
+    await accounts.sign_out(request)
     return {"signed_in": False, "csrf_token": request.state.session["csrf"]}
+
+
+@router.post("/auth/logout-everywhere", dependencies=[CsrfHeader])
+async def logout_everywhere(request: Request, client: SignedIn, accounts: AccountsDep):
+    """Ends every session of the signed-in client: every browser and API client, this one included."""
+    ended = await accounts.sign_out_everywhere(request, client)
+    return {"signed_in": False, "sessions_ended": ended, "csrf_token": request.state.session["csrf"]}
 
 
 @router.get("/catalog")

@@ -29,13 +29,17 @@ class Stack:
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("stack")
-    ports = {name: free_port() for name in ("api", "temporal", "ui", "cpanel", "enom", "paypal", "smtp", "mail")}
+    ports = {name: free_port() for name in ("api", "temporal", "ui", "temporal_http", "temporal_metrics", "cpanel",
+                                            "enom", "paypal", "smtp", "mail")}
     env = {
         **os.environ,
+        "ENVIRONMENT": "development",   # as `make run` sets for itself; the cli commands run beside it need it too
         "DATABASE_URL": f"sqlite:///{tmp / 'mailmarket.db'}",
         "TEMPORAL_DB_FILE": str(tmp / "temporal.db"),
         "TEMPORAL_ADDRESS": f"127.0.0.1:{ports['temporal']}",
         "TEMPORAL_UI_URL": f"http://127.0.0.1:{ports['ui']}",
+        "TEMPORAL_HTTP_PORT": str(ports["temporal_http"]),
+        "TEMPORAL_METRICS_PORT": str(ports["temporal_metrics"]),
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{ports['api']}",
         "CPANEL_URL": f"http://127.0.0.1:{ports['cpanel']}",
         "ENOM_URL": f"http://127.0.0.1:{ports['enom']}/interface.asp",

@@ -7,7 +7,7 @@ import re
 from sqlalchemy import select
 
 from store.models import MailboxSecret, Subscription
-from tests.support import make_domain, signed_in_http, unique
+from tests.support import make_domain, sign_up_and_in, signed_in_http, unique
 
 
 async def test_cart_to_order_with_a_forwarder_and_a_mailbox(live, pg_settings, pg_sessions, sandboxes):
@@ -62,8 +62,5 @@ async def test_cart_filled_before_sign_in_survives_it(live, pg_settings, pg_sess
         assert (await http.post("/api/v1/cart", headers={"X-CSRF-Token": csrf},
                                 json={"picks": [{"address": wanted}]})).status_code == 200
         assert "Sign in to place the order" in (await http.get("/cart")).text
-        r = await http.post("/api/v1/auth/signup", headers={"X-CSRF-Token": csrf},
-                            json={"email": f"{unique('c')}@example.net", "password": "a long passphrase",
-                                  "name": "Late Signer"})
-        assert r.status_code == 201
+        await sign_up_and_in(http, f"{unique('c')}@example.net", name="Late Signer")
         assert [l["address"] for l in (await http.get("/api/v1/cart")).json()["lines"]] == [wanted]

@@ -13,7 +13,7 @@ from tests.support import ROOT, unique
 
 def run_cli(pg_url: str, path) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "cli", "import-portfolio", str(path)], cwd=ROOT,
-                          env={**os.environ, "DATABASE_URL": pg_url}, capture_output=True, text=True, timeout=60)
+                          env={**os.environ, "DATABASE_URL": pg_url, "ENVIRONMENT": "development"}, capture_output=True, text=True, timeout=60)
 
 
 async def test_import_is_idempotent_and_refuses_bad_files_whole(pg_url, pg_sessions, tmp_path):

@@ -240,10 +240,28 @@ async def changes(label: str) -> None:
             (OUT / f"address-{label}-{name}.json").write_text((await handle.fetch_history()).to_json())
 
 
+async def account_email(label: str) -> None:
+    """v6, the account email workflow (the sign-up link). `python -m tests.replay.record v6 account-email`."""
+    from workflows.contracts import ACCOUNT_EMAIL_WORKFLOW, SendNotification, account_email_workflow_id
+
+    async with recording() as (boxes, settings, sessions, env):
+        client = await make_client(sessions)
+        note = SendNotification(key=f"signup:{client.id}", template="account_confirm", to=client.email,
+                                client_id=client.id, context={"name": client.name, "email": client.email,
+                                                              "link": "http://r/signup/confirm/x",
+                                                              "login_url": "http://r/login"})
+        handle = await env.client.start_workflow(ACCOUNT_EMAIL_WORKFLOW, note,
+                                                 id=account_email_workflow_id(note.key), task_queue=settings.task_queue)
+        await handle.result()
+        (OUT / f"account-{label}.json").write_text((await handle.fetch_history()).to_json())
+
+
 if __name__ == "__main__":
     if sys.argv[2:] == ["on-account"]:
         asyncio.run(on_account(sys.argv[1]))
     elif sys.argv[2:] == ["changes"]:
         asyncio.run(changes(sys.argv[1]))
+    elif sys.argv[2:] == ["account-email"]:
+        asyncio.run(account_email(sys.argv[1]))
     else:
         asyncio.run(main(sys.argv[1] if len(sys.argv) > 1 else "v1"))

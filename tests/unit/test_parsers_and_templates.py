@@ -92,12 +92,12 @@ def test_manual_methods_are_offered_only_when_the_operator_set_them_up():
     from core.errors import BusinessError
     from settings import Settings
 
-    bare = Settings(payee_name="", payee_postal_address="", bank_details="")
+    bare = Settings(environment="development", payee_name="", payee_postal_address="", bank_details="")
     assert offered_methods(bare) == []
     with pytest.raises(BusinessError) as err:
         customer_method("wire", bare)
     assert err.value.code == "method_unavailable"
-    cheque_only = Settings(payee_name="Acme Hosting", payee_postal_address="PO Box 9", bank_details="")
+    cheque_only = Settings(environment="development", payee_name="Acme Hosting", payee_postal_address="PO Box 9", bank_details="")
     assert offered_methods(cheque_only) == ["cheque"] and customer_method("Cheque ", cheque_only) == "cheque"
     with pytest.raises(BusinessError) as err:
         customer_method("wire", cheque_only)

@@ -30,10 +30,20 @@ def test_over_the_limit_is_429_with_retry_after(tmp_path):
 
     url = f"sqlite:///{tmp_path / 'db.sqlite'}"
     upgrade(url)
-    app = create_app(Settings(database_url=url, checks_per_minute_per_ip=2), temporal=MagicMock())
+    app = create_app(Settings(database_url=url, environment="development", checks_per_minute_per_ip=2), temporal=MagicMock())
     with TestClient(app) as http:
         params = {"names": "mark", "domains": "nowhere.org"}
         assert [http.get("/api/v1/availability", params=params).status_code for _ in range(2)] == [422, 422]
         limited = http.get("/api/v1/availability", params=params)
         assert limited.status_code == 429 and limited.json()["code"] == "rate_limited"
         assert int(limited.headers["Retry-After"]) >= 1
+
+
+def test_failures_window_counts_only_recent_ones_and_says_when_the_oldest_ages_out():
+    from core.ratelimit import window_wait
+
+    window = 900.0
+    assert window_wait([10, 20, 30, 40], 5, window, 100) == 0            # four of five allowed
+    assert window_wait([10, 20, 30, 40, 50], 5, window, 100) == 810      # until the first is 15 minutes old
+    assert window_wait([10, 20, 30, 40, 50, 60], 5, window, 100) == 820  # one more must age out
+    assert window_wait([10, 20, 30, 40, 50], 5, window, 910) == 0        # the first has aged out
