@@ -9,9 +9,10 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from temporalio.client import Client as TemporalClient
+from swagger_ui_bundle import swagger_ui_path
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from api.auth import SessionMiddleware
@@ -33,6 +34,7 @@ from store.db import make_engine, make_sessionmaker
 
 log = logging.getLogger("mailmarket.api")
 STATIC = Path(__file__).resolve().parent.parent / "templates" / "static"
+DOCS_URL, OAUTH2_REDIRECT_URL, SWAGGER_ASSETS = "/docs", "/docs/oauth2-redirect", "/static/swagger-ui"
 
 
 def create_app(settings: Settings | None = None, temporal: TemporalClient | None = None) -> FastAPI:
@@ -60,7 +62,10 @@ def create_app(settings: Settings | None = None, temporal: TemporalClient | None
             await app.state.verifier.aclose()
             await engine.dispose()
 
-    app = FastAPI(title="mailmarket", version="0.1.0", lifespan=lifespan,
+    # The API docs are served from our own copy of Swagger UI (swagger-ui-bundle-v2), never a CDN;
+    # ReDoc is not offered, as no package ships it for us to serve.
+    app = FastAPI(title="mailmarket", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
+                  swagger_ui_oauth2_redirect_url=OAUTH2_REDIRECT_URL,
                   description="Email addresses in a portfolio of vanity domains: catalog, availability, "
                               "orders and PayPal checkout. Write calls need the X-CSRF-Token from /auth/session.")
     app.state.settings = settings
@@ -70,7 +75,7 @@ def create_app(settings: Settings | None = None, temporal: TemporalClient | None
     app.add_middleware(SessionMiddleware, secret=settings.session_secret.get_secret_value(),
                        secure=settings.cookie_secure)
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.cookie_secure,
-                       docs_paths=tuple(p for p in (app.docs_url, app.swagger_ui_oauth2_redirect_url, app.redoc_url) if p),
+                       docs_paths=(DOCS_URL, OAUTH2_REDIRECT_URL),
                        docs_policy=docs_csp(_docs_script_hashes(app)))
 
     @app.exception_handler(BusinessError)
@@ -97,13 +102,32 @@ def create_app(settings: Settings | None = None, temporal: TemporalClient | None
     app.include_router(v1.router)
     app.include_router(webhooks.router)
     app.include_router(pages.router)
+    _add_docs(app)
+    app.mount(SWAGGER_ASSETS, StaticFiles(directory=str(swagger_ui_path)), name="swagger-ui")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 
 
+def _swagger_page(app: FastAPI) -> HTMLResponse:
+    return get_swagger_ui_html(openapi_url=app.openapi_url or "", title=f"{app.title} - API docs",
+                               swagger_js_url=f"{SWAGGER_ASSETS}/swagger-ui-bundle.js",
+                               swagger_css_url=f"{SWAGGER_ASSETS}/swagger-ui.css",
+                               swagger_favicon_url=f"{SWAGGER_ASSETS}/favicon-32x32.png",
+                               oauth2_redirect_url=OAUTH2_REDIRECT_URL, init_oauth=app.swagger_ui_init_oauth,
+                               swagger_ui_parameters=app.swagger_ui_parameters)
+
+
+def _add_docs(app: FastAPI) -> None:
+    @app.get(DOCS_URL, include_in_schema=False)
+    async def swagger_ui() -> HTMLResponse:
+        return _swagger_page(app)
+
+    @app.get(OAUTH2_REDIRECT_URL, include_in_schema=False)
+    async def swagger_ui_redirect() -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()
+
+
 def _docs_script_hashes(app: FastAPI) -> list[str]:
     """The inline scripts of the Swagger UI pages, rendered as FastAPI serves them (no root path)."""
-    swagger = get_swagger_ui_html(openapi_url=app.openapi_url or "", title=f"{app.title} - Swagger UI",
-                                  oauth2_redirect_url=app.swagger_ui_oauth2_redirect_url,
-                                  init_oauth=app.swagger_ui_init_oauth, swagger_ui_parameters=app.swagger_ui_parameters)
-    return script_hashes(swagger.body.decode()) + script_hashes(get_swagger_ui_oauth2_redirect_html().body.decode())
+    return (script_hashes(_swagger_page(app).body.decode())
+            + script_hashes(get_swagger_ui_oauth2_redirect_html().body.decode()))

@@ -2,8 +2,8 @@
 the referrer policy, no framing, and HSTS when cookies are Secure (the site is served over HTTPS).
 
 Plain ASGI, like SessionMiddleware: it wraps every request, availability checks included. The
-pages load only /static; the API docs (/docs, /redoc) load Swagger UI / ReDoc from their CDN and
-run one inline script, so they get a policy of their own that names the CDN and that script's hash.
+pages load only /static; the API docs (/docs) load our own copy of Swagger UI and run one inline
+script, so they get a policy of their own with that script's hash and Swagger UI's inline styles.
 """
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ import re
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-DOCS_CDN = "https://cdn.jsdelivr.net"
 PAGES_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
              "object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
 HSTS = "max-age=31536000; includeSubDomains"
@@ -28,12 +27,11 @@ def script_hashes(html: str) -> list[str]:
 
 
 def docs_csp(inline_hashes: list[str]) -> str:
-    # Swagger UI and ReDoc set inline styles and ReDoc runs a blob: worker; this policy is only
-    # sent with the docs pages, which show no customer data.
-    return (f"default-src 'self'; script-src 'self' {DOCS_CDN} {' '.join(inline_hashes)}; "
-            f"style-src 'self' 'unsafe-inline' {DOCS_CDN} https://fonts.googleapis.com; "
-            "font-src 'self' https://fonts.gstatic.com; img-src 'self' data: https://fastapi.tiangolo.com "
-            f"{DOCS_CDN}; worker-src 'self' blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
+    # Swagger UI sets inline styles; this policy is only sent with the docs pages, which show no
+    # customer data. Everything they load comes from this site.
+    return (f"default-src 'self'; script-src 'self' {' '.join(inline_hashes)}; "
+            "style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+            "object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
 
 
 class SecurityHeadersMiddleware:

@@ -69,3 +69,14 @@ def test_page_templates_hold_no_inline_script_or_style():
         assert "<style" not in html and " style=" not in html, template.name
         assert not re.search(r"\son[a-z]+=", html), template.name
         assert "javascript:" not in html, template.name
+
+
+def test_the_api_docs_load_swagger_ui_from_this_site_only(db_url):
+    """No CDN: every script, stylesheet and icon the docs page names is served by the app itself."""
+    with TestClient(app_for(db_url)) as http:
+        page = http.get("/docs")
+        assets = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+        assert assets and all(a.startswith("/") for a in assets), assets
+        for asset in assets:
+            assert http.get(asset).status_code == 200, asset
+        assert "http" not in page.headers["content-security-policy"]
