@@ -395,6 +395,14 @@ class OutboundEmail(Base):
     message_id: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # pending -> sending (committed right before DATA) -> sent | failed (a 5yz reply: never retried);
+    # see store.outbox (migration 0016)
+    state: Mapped[str] = mapped_column(String(10), server_default="pending", default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0", default=0)   # times it reached DATA
+    sending_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    reply_code: Mapped[int | None] = mapped_column(Integer, nullable=True)     # the server's last refusal
+    reply_text: Mapped[str | None] = mapped_column(String(500), nullable=True)
 
 
 class MailboxSecret(Base):
