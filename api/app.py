@@ -15,7 +15,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from api.auth import SessionMiddleware
 from api.ratelimit import CheckLimiter
-from api.routers import pages, v1, webhooks
+from api.routers import operator_mail, pages, v1, webhooks
 from api.services.availability import Portfolio
 from api.services.billing import Billing
 from api.services.checkout import Checkout
@@ -90,5 +90,6 @@ def create_app(settings: Settings | None = None, temporal: TemporalClient | None
     app.include_router(v1.router)
     app.include_router(webhooks.router)
     app.include_router(pages.router)
+    app.include_router(operator_mail.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
