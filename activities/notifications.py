@@ -124,6 +124,8 @@ class NotificationActivities:
                                          f"{refused.stage}: {refused.reply_code} {refused.reply_text}")
             return outbox.FAILED
         except TechnicalError as trouble:
+            if getattr(trouble, "stage", "") == "outbox":   # another attempt holds the row: leave it be
+                raise
             code = getattr(trouble, "reply_code", None)
             if _now() - first_attempt > self._give_up_after:
                 activity.logger.error("%s to %s: giving up after %s: %s", key, to, self._give_up_after, trouble.message)
