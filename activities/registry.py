@@ -4,10 +4,12 @@ Technical failures (our credentials, the IP allow-list, the balance, Enom's own 
 for Temporal to retry, and staff are emailed (at most once an hour per kind); only the registry
 refusing the domain parks the address in attention. A renewal is never repeated: `Extend` is sent
 without `OverrideOrder=1`, so Enom refuses a second one within 24 hours, and after a refusal the
-expiry is read back — a held earlier Extend of ours that landed late counts as done."""
+expiry is read back — a held earlier Extend of ours that landed late counts as done. Each Extend is
+on record (`registry_renewals`) before it goes; a refusal while our own renewal of the domain is
+less than 24 hours old leaves the registration short, to be topped up later, instead of parking."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
@@ -17,7 +19,7 @@ from activities.heartbeat import heartbeating
 from core.terms import Extension, plan_extension
 from providers.enom.protocol import RegistrarAPI
 from providers.errors import LogicalError, TechnicalError
-from store import orders
+from store import orders, registry
 from workflows.contracts import CoverageResult, EnsureCoverage, Refusal
 
 # What each kind of technical trouble means to staff, and what fixes it.
@@ -36,6 +38,8 @@ ALERTS = {
     "timeout": ("Enom is not answering in time", "Check the network from the worker to Enom."),
     "unreachable": ("Enom cannot be reached", "Check the network from the worker to Enom and ENOM_URL."),
 }
+# Enom refuses a second renewal of a domain this soon after the first (unless OverrideOrder=1).
+RENEWAL_GUARD = timedelta(hours=24)
 # Timeouts and an unreachable Enom pass on their own often enough: alert from this attempt on.
 QUIET_ATTEMPTS = {"timeout": 3, "unreachable": 3}
 
@@ -67,12 +71,17 @@ class RegistryActivities:
         return CoverageResult(expiry=expiry, covered=expiry >= inp.required_until, extended_years=plan.years)
 
     async def _extend(self, domain: str, before: date, plan: Extension) -> date:
+        async with self._sessions.begin() as session:   # on record before it goes: a lost answer too
+            renewal = await registry.record_request(session, domain, plan.years, before, _now())
         try:
             await self._registrar.extend(domain, plan.years)
         except LogicalError as refused:
             # Enom refuses a second renewal within 24 hours (and we never override that): an Extend
             # of ours that timed out may have landed after we read the expiry. What it says now decides.
             after = await self._registrar.get_expiry(domain)
+            async with self._sessions.begin() as session:
+                await registry.settle(session, renewal, registry.REFUSED, after)
+                recent = await registry.extended_since(session, domain, _now() - RENEWAL_GUARD)
             if after >= plan.new_expiry:
                 activity.logger.warning("Enom refused extending %s (%s) but it already runs to %s: an earlier "
                                         "attempt's Extend landed; nothing more to do", domain, refused.message, after)
@@ -80,8 +89,18 @@ class RegistryActivities:
             if after != before:
                 raise TechnicalError(f"the registration of {domain} moved to {after} while extending it; "
                                      "planning again", provider="enom", kind="moved") from refused
+            if recent is not None:
+                # another address's renewal of this domain went through less than 24 hours ago: the
+                # registration stays short for now, and the address tops it up later as it does
+                # when the 10-year cap bites (CoverageResult.covered is False)
+                activity.logger.warning("Enom refused extending %s again within 24 hours of %s; it stays at %s "
+                                        "and is topped up later", domain, recent.requested_at, after)
+                return after
             raise
-        return await self._registrar.get_expiry(domain)
+        after = await self._registrar.get_expiry(domain)
+        async with self._sessions.begin() as session:
+            await registry.settle(session, renewal, registry.EXTENDED, after)
+        return after
 
     async def _alert(self, exc: TechnicalError) -> None:
         kind = exc.kind or "unknown"
@@ -95,3 +114,7 @@ class RegistryActivities:
                                            datetime.now(timezone.utc))
         except Exception:  # noqa: BLE001 - telling staff must never hide the failure being retried
             activity.logger.exception("could not alert staff about Enom (%s)", kind)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)

@@ -484,3 +484,18 @@ class CreditEntry(Base):
     invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), nullable=True)
     actor: Mapped[str] = mapped_column(String(120), default="system")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now(), index=True)
+
+
+class RegistryRenewal(Base):
+    """Every `Extend` we send to the registrar, before it goes, and what came of it: `sent` (no
+    answer yet, or none ever: a lost answer), `extended`, `refused`. Enom refuses a second renewal
+    of a domain within 24 hours; this record tells that refusal from the others (migration 0016)."""
+
+    __tablename__ = "registry_renewals"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    domain: Mapped[str] = mapped_column(String(253), index=True)   # the registrar's name, not domains.id
+    years: Mapped[int] = mapped_column(Integer)
+    expiry_before: Mapped[date] = mapped_column(Date)
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    outcome: Mapped[str] = mapped_column(String(10), default="sent")
+    expiry_after: Mapped[date | None] = mapped_column(Date, nullable=True)

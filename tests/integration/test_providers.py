@@ -266,3 +266,23 @@ async def test_held_extend_landing_between_reread_and_retry_counts_as_done(sandb
     assert [e["years"] for e in state["extensions"] if e["domain"] == domain] == [2]
     assert [r["reason"] for r in state["refused"] if r["domain"] == domain] == ["renewed within 24 hours"]
     await enom.aclose()
+
+
+async def test_second_address_on_a_domain_within_24_hours_waits_for_its_top_up(sandboxes, sessions):
+    """Two sales on one domain within 24 hours each need a renewal: Enom refuses the second, which
+    leaves the registration short (covered False: the address tops it up later) instead of parking;
+    once a day has passed at the registry, the same step extends it."""
+    enom = EnomClient(sandboxes.enom.url + "/interface.asp", "mailmkt", "sandbox-enom-token")
+    domain = await enom_domain(sandboxes)
+    first = await _coverage(sandboxes, sessions, enom, domain, 1)
+    assert (first.expiry, first.covered) == (date(2028, 3, 1), True)
+    second = await _coverage(sandboxes, sessions, enom, domain, 3)
+    assert (second.expiry, second.covered) == (date(2028, 3, 1), False)
+    await enom_admin(sandboxes, "clock", {"today": (date.today() + timedelta(days=2)).isoformat()})
+    try:
+        later = await _coverage(sandboxes, sessions, enom, domain, 3)
+    finally:
+        await enom_admin(sandboxes, "clock", {"today": None})
+        await enom.aclose()
+    assert (later.expiry, later.covered) == (date(2030, 3, 1), True)
+    assert [e["years"] for e in (await sandbox_state(sandboxes.enom))["extensions"] if e["domain"] == domain] == [1, 2]
