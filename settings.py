@@ -101,6 +101,10 @@ class Settings(BaseSettings):
     demo_day_seconds: float = 0.0
     demo_epoch: datetime | None = None
 
+    # a notification refused for a technical reason (4yz, SMTP down) is retried this long from its
+    # first attempt, then recorded failed on /operator/mail so the workflow that sent it goes on
+    mail_give_up_hours: float = 24.0
+
     # cPanel (UAPI over https://host:2083/execute)
     cpanel_url: str = "http://127.0.0.1:8102"
     cpanel_user: str = "mailmkt"

@@ -73,11 +73,12 @@ async def build_activities(settings: Settings, temporal: Client | None = None):
     ledger = LedgerActivities(sessions)
     payments = PaymentActivities(paypal)
     provisioning = ProvisioningActivities(cpanel, sessions, SecretBox(settings.secrets_key.get_secret_value()))
-    registry = RegistryActivities(enom, sessions)
     stock = InventoryActivities(cpanel, sessions)
     notifications = NotificationActivities(mailer, sessions, renderer,
                                            mail_domain=urlsplit(settings.public_base_url).hostname or "mailmarket",
-                                           staff=settings.operator_emails)
+                                           staff=settings.operator_emails,
+                                           give_up_after=timedelta(hours=settings.mail_give_up_hours))
+    registry = RegistryActivities(enom, sessions, alerts=notifications)
 
     def temporal_client() -> Client:
         if temporal is None:

@@ -18,7 +18,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from api.auth import SessionMiddleware
 from api.ratelimit import CheckLimiter
 from api.security import SecurityHeadersMiddleware, docs_csp, script_hashes
-from api.routers import pages, v1, webhooks
+from api.routers import operator_mail, pages, v1, webhooks
 from api.services.accounts import Accounts
 from api.services.availability import Portfolio
 from api.services.billing import Billing
@@ -102,6 +102,7 @@ def create_app(settings: Settings | None = None, temporal: TemporalClient | None
     app.include_router(v1.router)
     app.include_router(webhooks.router)
     app.include_router(pages.router)
+    app.include_router(operator_mail.router)
     _add_docs(app)
     app.mount(SWAGGER_ASSETS, StaticFiles(directory=str(swagger_ui_path)), name="swagger-ui")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -397,6 +397,14 @@ class OutboundEmail(Base):
     message_id: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # pending -> sending (committed right before DATA) -> sent | failed (a 5yz reply: never retried);
+    # see store.outbox (migration 0016)
+    state: Mapped[str] = mapped_column(String(10), server_default="pending", default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0", default=0)   # times it reached DATA
+    sending_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    reply_code: Mapped[int | None] = mapped_column(Integer, nullable=True)     # the server's last refusal
+    reply_text: Mapped[str | None] = mapped_column(String(500), nullable=True)
 
 
 class MailboxSecret(Base):
@@ -505,3 +513,18 @@ class SignInFailure(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(300))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class RegistryRenewal(Base):
+    """Every `Extend` we send to the registrar, before it goes, and what came of it: `sent` (no
+    answer yet, or none ever: a lost answer), `extended`, `refused`. Enom refuses a second renewal
+    of a domain within 24 hours; this record tells that refusal from the others (migration 0016)."""
+
+    __tablename__ = "registry_renewals"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    domain: Mapped[str] = mapped_column(String(253), index=True)   # the registrar's name, not domains.id
+    years: Mapped[int] = mapped_column(Integer)
+    expiry_before: Mapped[date] = mapped_column(Date)
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    outcome: Mapped[str] = mapped_column(String(10), default="sent")
+    expiry_after: Mapped[date | None] = mapped_column(Date, nullable=True)

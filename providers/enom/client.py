@@ -1,4 +1,9 @@
-"""The real Enom client: `GET interface.asp?command=...&uid=...&pw=...&responsetype=xml`."""
+"""The real Enom client: `GET interface.asp?command=...&uid=...&pw=...&responsetype=xml`.
+
+An answer with `ErrCount` > 0 is classified by its `ResponseNumber` (`classify_enom_error`): our
+account's trouble (credentials, IP allow-list, balance) and Enom's (system, connection, maintenance)
+are technical; the registry refusing the domain is logical. `Extend` never sends `OverrideOrder=1`:
+Enom's refusal of a second renewal within 24 hours is what keeps a retried Extend from renewing twice."""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
@@ -6,7 +11,7 @@ from datetime import date, datetime
 
 import httpx
 
-from providers.enom.protocol import ExtendResult, split_domain
+from providers.enom.protocol import ExtendResult, classify_enom_error, split_domain
 from providers.errors import LogicalError, TechnicalError
 
 _DATE_FORMATS = ("%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y", "%Y-%m-%d", "%Y-%m-%dT%H:%M:%S")
@@ -37,21 +42,31 @@ class EnomClient:
         try:
             response = await self._http.get(self._url, params=query)
         except httpx.TimeoutException as exc:
-            raise TechnicalError(f"Enom {command} timed out", provider="enom") from exc
+            raise TechnicalError(f"Enom {command} timed out", provider="enom", kind="timeout") from exc
         except httpx.TransportError as exc:
-            raise TechnicalError(f"Enom {command} unreachable: {exc}", provider="enom") from exc
+            raise TechnicalError(f"Enom {command} unreachable: {exc.__class__.__name__}", provider="enom",
+                                 kind="unreachable") from exc
         if response.status_code != 200:
-            raise TechnicalError(f"Enom {command} answered HTTP {response.status_code}", provider="enom")
+            raise TechnicalError(f"Enom {command} answered HTTP {response.status_code}", provider="enom",
+                                 kind="unreachable")
         try:
             root = ET.fromstring(response.content)
         except ET.ParseError as exc:
             raise TechnicalError(f"Enom {command} answered something that is not XML", provider="enom") from exc
         if root.tag != "interface-response":
             raise TechnicalError(f"Enom {command} answered an unexpected document", provider="enom")
-        if int(root.findtext("ErrCount", "0") or 0) > 0:
+        try:
+            failed = int(root.findtext("ErrCount", "0") or 0) > 0
+        except ValueError as exc:
+            raise TechnicalError(f"Enom {command} answered an unreadable ErrCount", provider="enom") from exc
+        if failed:
             errors = [e.text or "" for e in (root.find("errors") or [])]
-            raise LogicalError(f"Enom {command}: {'; '.join(errors) or 'error'}", provider="enom",
-                               code=root.findtext("responses/response/ResponseNumber", ""))
+            number = (root.findtext("responses/response/ResponseNumber", "") or "").strip()
+            verdict = classify_enom_error(number, errors)
+            text = f"Enom {command}: {'; '.join(errors) or 'error'}" + (f" ({number})" if number else "")
+            if verdict.technical:
+                raise TechnicalError(text, provider="enom", code=number, kind=verdict.kind)
+            raise LogicalError(text, provider="enom", code=number, kind=verdict.kind)
         return root
 
     async def check(self, domain: str) -> bool:

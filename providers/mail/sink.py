@@ -1,10 +1,16 @@
 """An SMTP sink for dev and tests: aiosmtpd stores every message; a small web page shows them
-(`/`), and `/api/messages` returns them as JSON. Run: `python -m providers.mail.sink`."""
+(`/`), and `/api/messages` returns them as JSON. Run: `python -m providers.mail.sink`.
+
+Replies can be injected at MAIL FROM, RCPT TO and DATA: `POST /api/faults` with a list of rules,
+each `{"stage": "rcpt", "code": 550, "text": "5.1.1 no such user", "match": "ann@", "times": 1}`
+(`match` is a substring of the recipient, of the sender at MAIL, and of "recipients subject" at
+DATA; `times` counts down, -1 is forever); `DELETE /api/faults` clears them. `MailSink.inject(...)` does the same in-process."""
 from __future__ import annotations
 
 import argparse
 import html
 import threading
+from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 
@@ -17,13 +23,54 @@ from starlette.routing import Route
 from providers.sandbox_kit import ServerThread
 
 
+@dataclass
+class ReplyFault:
+    stage: str                 # mail | rcpt | data
+    code: int                  # e.g. 451 or 550
+    text: str = "injected by the sandbox sink"
+    match: str = ""
+    times: int = 1
+
+
 class MailStore:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.messages: list[dict] = []
+        self.faults: list[ReplyFault] = []
+        self.refused: list[dict] = []      # every injected reply given, for tests to read
+
+    def _fault(self, stage: str, subject: str) -> str | None:
+        with self.lock:
+            for rule in self.faults:
+                if rule.stage == stage and rule.times != 0 and rule.match in subject:
+                    if rule.times > 0:
+                        rule.times -= 1
+                    self.refused.append({"stage": stage, "code": rule.code, "subject": subject})
+                    return f"{rule.code} {rule.text}"
+        return None
+
+    def set_faults(self, rules: list[dict]) -> None:
+        with self.lock:
+            self.faults = [ReplyFault(**r) for r in rules]
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):  # aiosmtpd hook
+        if reply := self._fault("mail", address):
+            return reply
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # aiosmtpd hook
+        if reply := self._fault("rcpt", address):
+            return reply
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # aiosmtpd handler hook
         parsed: EmailMessage = message_from_bytes(envelope.content, policy=policy.default)  # type: ignore[assignment]
+        if reply := self._fault("data", f"{','.join(envelope.rcpt_tos)} {parsed['Subject'] or ''}"):
+            return reply
         text = parsed.get_body(("plain",))
         body_html = parsed.get_body(("html",))
         attachments = [part.get_filename() for part in parsed.iter_attachments()]
@@ -73,9 +120,18 @@ def create_viewer(store: MailStore) -> Starlette:
             store.messages.clear()
         return JSONResponse({"cleared": True})
 
+    async def faults(request: Request) -> Response:
+        if request.method == "DELETE":
+            store.set_faults([])
+        else:
+            body = await request.json()
+            store.set_faults(body if isinstance(body, list) else [body])
+        return JSONResponse({"rules": len(store.faults)})
+
     return Starlette(routes=[Route("/", index), Route("/messages/{mid:int}", show),
                              Route("/api/messages", api, methods=["GET"]),
-                             Route("/api/messages", clear, methods=["DELETE"])])
+                             Route("/api/messages", clear, methods=["DELETE"]),
+                             Route("/api/faults", faults, methods=["POST", "DELETE"])])
 
 
 class MailSink:
@@ -88,6 +144,13 @@ class MailSink:
         self.smtp_port = smtp_port or free_port()
         self.controller = Controller(self.store, hostname="127.0.0.1", port=self.smtp_port)
         self.viewer = ServerThread(create_viewer(self.store), port=http_port)
+
+    def inject(self, stage: str, code: int, text: str = "injected by the sandbox sink", *, match: str = "",
+               times: int = 1) -> None:
+        """Answer `code text` at `stage` (mail, rcpt or data) for messages matching `match`; adds to
+        the rules already set."""
+        with self.store.lock:
+            self.store.faults.append(ReplyFault(stage, code, text, match, times))
 
     def start(self) -> "MailSink":
         self.controller.start()

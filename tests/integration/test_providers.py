@@ -1,7 +1,8 @@
 """The real provider clients against their sandboxes over HTTP, faults included."""
 from __future__ import annotations
 
-from datetime import date
+import asyncio
+from datetime import date, timedelta
 
 import httpx
 import pytest
@@ -17,7 +18,7 @@ from providers.paypal.protocol import CheckoutRequest
 from temporalio.testing import ActivityEnvironment
 
 from activities.lifecycle import ExpiryActivities
-from tests.support import approve_at_paypal, mails_to, unique
+from tests.support import approve_at_paypal, mails_to, sandbox_state, unique
 from workflows.contracts import RemoveAddress, RestoreAddress, SuspendAddress
 
 
@@ -103,8 +104,9 @@ async def test_enom_expiry_and_extend(sandboxes):
     with pytest.raises(LogicalError, match="not found"):
         await enom.get_expiry("nobody-here.com")
     bad = EnomClient(sandboxes.enom.url + "/interface.asp", "mailmkt", "wrong")
-    with pytest.raises(LogicalError, match="unauthorized"):
+    with pytest.raises(TechnicalError, match="password") as refused:   # our token, not the domain: retried
         await bad.get_expiry(domain)
+    assert (refused.value.code, refused.value.kind) == ("304156", "credentials")
     await enom.aclose(); await bad.aclose()
 
 
@@ -138,3 +140,149 @@ async def test_smtp_client_delivers_multipart(sandboxes):
     [message] = mails_to(sandboxes, to)
     assert (message["subject"], message["text"].strip(), message["message_id"]) == ("Hello", "plain body", "<abc@mailmarket.test>")
     assert "html body" in message["html"]
+
+
+# ---- Enom: account trouble is technical, a renewal never happens twice ------------------------
+
+async def enom_admin(sandboxes, path: str, body) -> None:
+    async with httpx.AsyncClient() as http:
+        (await http.post(f"{sandboxes.enom.url}/__sandbox/{path}", json=body)).raise_for_status()
+
+
+async def enom_domain(sandboxes, expiry: str = "2027-03-01") -> str:
+    domain = f"{unique('en')}.com"
+    await enom_admin(sandboxes, "domains", [{"name": domain, "expiry": expiry}])
+    return domain
+
+
+async def test_enom_account_trouble_is_technical_and_domain_refusals_logical(sandboxes):
+    """A revoked token, a caller outside the IP allow-list, an empty balance, a system error and
+    maintenance come back as HTTP 200 with ErrCount > 0: all technical, each with its kind."""
+    enom = EnomClient(sandboxes.enom.url + "/interface.asp", "mailmkt", "sandbox-enom-token")
+    domain = await enom_domain(sandboxes)
+    try:
+        await enom_admin(sandboxes, "account", {"pw": "rotated-token"})
+        with pytest.raises(TechnicalError) as err:
+            await enom.get_expiry(domain)
+        assert (err.value.code, err.value.kind) == ("304156", "credentials")
+        await enom_admin(sandboxes, "account", {"pw": "sandbox-enom-token", "uid": "someone-else"})
+        with pytest.raises(TechnicalError) as err:
+            await enom.get_expiry(domain)
+        assert (err.value.code, err.value.kind) == ("304155", "credentials")
+        await enom_admin(sandboxes, "account", {"uid": "mailmkt", "allowed_ips": ["203.0.113.7"]})
+        with pytest.raises(TechnicalError, match="not permitted from this IP") as err:
+            await enom.extend(domain, 1)
+        assert (err.value.code, err.value.kind) == ("713254", "ip_not_allowed")
+        await enom_admin(sandboxes, "account", {"allowed_ips": [], "balance": "5.00"})
+        with pytest.raises(TechnicalError) as err:
+            await enom.extend(domain, 1)
+        assert (err.value.code, err.value.kind) == ("524181", "balance")
+        assert await enom.get_expiry(domain) == date(2027, 3, 1)   # nothing was renewed
+        await enom_admin(sandboxes, "account", {"balance": None})
+        await enom_admin(sandboxes, "errors", [{"match": "GetDomainExp", "times": 1, "number": "620397",
+                                               "text": "System error"},
+                                              {"match": "GetDomainExp", "times": 1, "number": "218153",
+                                               "text": "Registry down for maintenance"}])
+        with pytest.raises(TechnicalError) as err:
+            await enom.get_expiry(domain)
+        assert err.value.kind == "system"
+        with pytest.raises(TechnicalError) as err:
+            await enom.get_expiry(domain)
+        assert err.value.kind == "maintenance"
+        assert await enom.get_expiry(domain) == date(2027, 3, 1)
+        with pytest.raises(LogicalError, match="not found"):      # the registry about the domain: logical
+            await enom.get_expiry(f"{unique('nobody')}.com")
+    finally:
+        await enom_admin(sandboxes, "account", {"uid": "mailmkt", "pw": "sandbox-enom-token", "allowed_ips": [],
+                                                "balance": None})
+        await enom_admin(sandboxes, "errors", [])
+        await enom.aclose()
+
+
+async def test_enom_refuses_a_second_renewal_within_24_hours_unless_overridden(sandboxes):
+    enom = EnomClient(sandboxes.enom.url + "/interface.asp", "mailmkt", "sandbox-enom-token")
+    domain = await enom_domain(sandboxes)
+    await enom.extend(domain, 1)
+    with pytest.raises(LogicalError, match="24 hours"):
+        await enom.extend(domain, 1)
+    assert await enom.get_expiry(domain) == date(2028, 3, 1)
+    async with httpx.AsyncClient() as http:   # as Enom documents it: OverrideOrder=1 renews again
+        r = await http.get(f"{sandboxes.enom.url}/interface.asp", params={
+            "command": "Extend", "uid": "mailmkt", "pw": "sandbox-enom-token", "responsetype": "xml",
+            "sld": domain.split(".")[0], "tld": "com", "NumYears": 1, "OverrideOrder": 1})
+        assert "<ErrCount>0</ErrCount>" in r.text
+    assert await enom.get_expiry(domain) == date(2029, 3, 1)
+    await enom_admin(sandboxes, "clock", {"today": (date.today() + timedelta(days=2)).isoformat()})
+    try:   # two days on, the guard has lapsed
+        await enom.extend(domain, 1)
+        assert await enom.get_expiry(domain) == date(2030, 3, 1)
+    finally:
+        await enom_admin(sandboxes, "clock", {"today": None})
+        await enom.aclose()
+
+
+async def _coverage(sandboxes, sessions, enom: EnomClient, domain: str, years: int):
+    from activities.registry import RegistryActivities
+    from workflows.contracts import EnsureCoverage
+
+    registry = RegistryActivities(enom, sessions)
+    today = date.today()
+    return await ActivityEnvironment().run(registry.ensure_domain_coverage, EnsureCoverage(
+        domain, date(2027 + years, 3, 1), today))
+
+
+async def test_held_extend_landing_after_the_retry_renews_once(sandboxes, sessions):
+    """The first Extend is held past the client's timeout and lands after the retry has read the
+    expiry and extended: Enom's 24-hour rule refuses the late one, so the domain is renewed once."""
+    enom = EnomClient(sandboxes.enom.url + "/interface.asp", "mailmkt", "sandbox-enom-token", timeout=1.0)
+    domain = await enom_domain(sandboxes)
+    await fault(sandboxes.enom, [{"match": f"sld={domain.split('.')[0]}&tld=com&NumYears", "times": 1,
+                                  "latency_ms": 2500}])
+    with pytest.raises(TechnicalError, match="timed out"):        # attempt 1: the answer is lost
+        await _coverage(sandboxes, sessions, enom, domain, 2)
+    result = await _coverage(sandboxes, sessions, enom, domain, 2)  # attempt 2: reads 2027, extends
+    assert (result.expiry, result.covered) == (date(2029, 3, 1), True)
+    await asyncio.sleep(2.0)                                       # the held request lands now
+    state = await sandbox_state(sandboxes.enom)
+    assert [e["years"] for e in state["extensions"] if e["domain"] == domain] == [2]
+    assert [r["reason"] for r in state["refused"] if r["domain"] == domain] == ["renewed within 24 hours"]
+    assert state["domains"][domain] == "2029-03-01"
+    await enom.aclose()
+
+
+async def test_held_extend_landing_between_reread_and_retry_counts_as_done(sandboxes, sessions):
+    """The held Extend lands after the retry read the old expiry but before the retry's own Extend:
+    that one is refused (24 hours), the expiry is read back, covered, and the step is done."""
+    enom = EnomClient(sandboxes.enom.url + "/interface.asp", "mailmkt", "sandbox-enom-token", timeout=3.0)
+    domain = await enom_domain(sandboxes)
+    extend = f"sld={domain.split('.')[0]}&tld=com&NumYears"
+    await fault(sandboxes.enom, [{"match": extend, "times": 1, "latency_ms": 4000},
+                                 {"match": extend, "times": 1, "latency_ms": 2000}])
+    with pytest.raises(TechnicalError, match="timed out"):        # t=0..3: attempt 1, its Extend held to t=4
+        await _coverage(sandboxes, sessions, enom, domain, 2)
+    result = await _coverage(sandboxes, sessions, enom, domain, 2)  # t=3: reads 2027; its Extend lands at t=5
+    assert (result.expiry, result.covered, result.extended_years) == (date(2029, 3, 1), True, 2)
+    state = await sandbox_state(sandboxes.enom)
+    assert [e["years"] for e in state["extensions"] if e["domain"] == domain] == [2]
+    assert [r["reason"] for r in state["refused"] if r["domain"] == domain] == ["renewed within 24 hours"]
+    await enom.aclose()
+
+
+async def test_second_address_on_a_domain_within_24_hours_waits_for_its_top_up(sandboxes, sessions):
+    """Two sales on one domain within 24 hours each need a renewal: Enom refuses the second, which
+    leaves the registration short (covered False: the address tops it up later) instead of parking;
+    once a day has passed at the registry, the same step extends it."""
+    enom = EnomClient(sandboxes.enom.url + "/interface.asp", "mailmkt", "sandbox-enom-token")
+    domain = await enom_domain(sandboxes)
+    first = await _coverage(sandboxes, sessions, enom, domain, 1)
+    assert (first.expiry, first.covered) == (date(2028, 3, 1), True)
+    second = await _coverage(sandboxes, sessions, enom, domain, 3)
+    assert (second.expiry, second.covered) == (date(2028, 3, 1), False)
+    await enom_admin(sandboxes, "clock", {"today": (date.today() + timedelta(days=2)).isoformat()})
+    try:
+        later = await _coverage(sandboxes, sessions, enom, domain, 3)
+    finally:
+        await enom_admin(sandboxes, "clock", {"today": None})
+        await enom.aclose()
+    assert (later.expiry, later.covered) == (date(2030, 3, 1), True)
+    assert [e["years"] for e in (await sandbox_state(sandboxes.enom))["extensions"] if e["domain"] == domain] == [1, 2]
