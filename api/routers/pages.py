@@ -474,19 +474,51 @@ async def operator_client_billing(request: Request, client: MaybeClient, session
     return _billing_done(f"{changed.email} is billed {changed.billing_mode} from now on.")
 
 
+PAYPAL_BEGUN = "paypal_begun"   # session key: checkouts this browser began without signing in (renewal codes)
+
+
 @router.get("/paypal/return")
 async def paypal_return(request: Request, checkout: CheckoutDep, billing_service: BillingDep, client: MaybeClient,
                         token: str = ""):
-    order = await checkout.paypal_approved(token[:64]) if token else None
-    if order is None and token:   # an invoice paid on its own (support work, a postpaid order)
-        invoice = await billing_service.invoice_paypal_event(token[:64], PAYPAL_APPROVED, PayPalApproved(token[:64]))
-        if invoice is not None:
-            return RedirectResponse("/invoices", status_code=303)
-    if order is None:
-        raise BusinessError("paypal_unknown", "We could not match this PayPal payment to an order.", status=404)
-    if client is None or client.id != order.client_id:   # paid from the renewal-code page, not signed in
-        return render(request, "payment_received.html", order_id=order.id)
-    return RedirectResponse(f"/orders/{order.id}", status_code=303)
+    """Where PayPal sends the payer back. A hint, never proof: the approval goes to the workflow (which
+    asks PayPal before capturing) only for the signed-in owner of the order or invoice, or for the
+    browser that began the checkout with a renewal code. Anyone else learns nothing: a visitor is asked
+    to sign in and come back, a signed-in stranger sees the page an unknown token gets."""
+    token = token[:64]
+    order = await checkout.order_for_paypal(token) if token else None
+    invoice = await billing_service.invoice_for_paypal(token) if token and order is None else None
+    owner = order.client_id if order else invoice.client_id if invoice else None
+    if owner is not None and client is not None and client.id == owner:
+        if order is not None:
+            await checkout.relay_approval(order, token)
+            return RedirectResponse(f"/orders/{order.id}/payment", status_code=303)
+        await billing_service.invoice_paypal_event(token, PAYPAL_APPROVED, PayPalApproved(token))
+        return RedirectResponse("/invoices", status_code=303)
+    if order is not None and client is None and token in request.state.session.get(PAYPAL_BEGUN, []):
+        await checkout.relay_approval(order, token)
+        return render(request, "payment_received.html", state="confirming", order=None)
+    if client is None:
+        back = f"/paypal/return?{urlencode({'token': token})}"
+        return render(request, "payment_received.html", state="sign_in",
+                      sign_in=f"/login?{urlencode({'next': back})}", order=None)
+    raise BusinessError("paypal_unknown", "We could not match this PayPal payment to an order in your account.",
+                        status=404)
+
+
+@router.get("/orders/{order_id}/payment", response_class=HTMLResponse)
+async def order_payment(request: Request, order_id: int, client: MaybeClient, sessions: SessionsDep,
+                        checkout: CheckoutDep):
+    """After PayPal: what is true of the payment now (received only once it is captured)."""
+    signed_in(client)
+    async with sessions() as session:
+        view = await order_view(session, checkout, order_id, client.id)
+    if view.status in ("paid", "invoiced", "exempt") or view.invoice_status == "paid":
+        state = "received"
+    elif view.status == "cancelled" or view.payment_status in ("declined", "payment_pending", "attention"):
+        state = view.payment_status if view.status != "cancelled" else "cancelled"
+    else:
+        state = "confirming"
+    return render(request, "payment_received.html", client=client, state=state, order=view)
 
 
 @router.get("/invoices", response_class=HTMLResponse)
@@ -615,6 +647,9 @@ async def renew_code_pay(request: Request, renewals: RenewalsDep, checkout: Chec
     if not renewals.pay_token_ok(order_id, token):
         raise BusinessError("link_invalid", "This payment link is not valid; use the code again.", status=403)
     started = await checkout.begin_paypal(order_id)
+    # this browser proved the code: its return from PayPal may hand the approval on (see paypal_return)
+    begun = request.state.session.get(PAYPAL_BEGUN, [])
+    request.state.session[PAYPAL_BEGUN] = [*begun[-4:], started.paypal_order_id]
     return RedirectResponse(started.approve_url, status_code=303)
 
 
