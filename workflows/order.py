@@ -311,10 +311,12 @@ class OrderWorkflow:
             issued: PaymentApplied = await workflow.execute_activity(
                 "issue_invoice", IssueInvoice(inp.order_id, f"{workflow.info().workflow_id}:credit"),
                 result_type=PaymentApplied, **STEP)
+            self._set_due(issued.outstanding_minor)
+            # what is due is known now (the receipt is only an email): pages may offer it, unless it is nothing
+            self._state.issued = not issued.paid_in_full
             if issued.applied_minor:
                 await self._receipt("credit", issued.reference)
-            self._set_due(issued.outstanding_minor)
-            self._issued = self._state.issued = True
+            self._issued = True
             if issued.paid_in_full:
                 self._state.method = "credit"
                 return await self._paid(issued.reference, workflow.now())
