@@ -217,15 +217,17 @@ async def order_cancel(request: Request, order_id: int, client: MaybeClient, ses
 
 
 @router.get("/operator/payments", response_class=HTMLResponse)
-async def operator_payments(request: Request, client: MaybeClient, sessions: SessionsDep, checkout: CheckoutDep):
+async def operator_payments(request: Request, client: MaybeClient, sessions: SessionsDep, checkout: CheckoutDep,
+                            done: str = ""):
     """Operators: every order still waiting for money, and a form to record a cheque or wire."""
     signed_in(client)
     if not client.is_operator:
         raise BusinessError("forbidden", "Only operators may do this.", status=403)
-    return await _payments_page(request, client, sessions, checkout)
+    return await _payments_page(request, client, sessions, checkout, done=done[:300])
 
 
-async def _payments_page(request: Request, client, sessions, checkout, error=None, status: int = 200) -> HTMLResponse:
+async def _payments_page(request: Request, client, sessions, checkout, error=None, status: int = 200,
+                         done: str = "") -> HTMLResponse:
     async with sessions() as session:
         waiting = await orders.awaiting_payment(session)
         unmatched = await webhooks.needing_attention(session)
@@ -233,11 +235,13 @@ async def _payments_page(request: Request, client, sessions, checkout, error=Non
     states = await asyncio.gather(*(checkout.order_state(order.id) for order, _, _ in waiting))
     rows = []
     for (order, invoice, customer), live in zip(waiting, states):
+        due = live.due_minor if live and live.due_minor is not None else order.total_minor
         rows.append({"order": order, "invoice": invoice, "customer": customer,
                      "total": Money(order.total_minor, order.currency).amount(),
+                     "due": Money(due, order.currency).amount(),     # what the form offers to record
                      "method": live.method if live else "", "deadline": live.deadline if live else None})
     return render(request, "operator_payments.html", status=status, client=client, rows=rows, error=error,
-                  today=date.today().isoformat(), unmatched=unmatched)
+                  today=date.today().isoformat(), unmatched=unmatched, done=done)
 
 
 @router.post("/operator/orders/{order_id}/payments", response_class=HTMLResponse)
@@ -252,12 +256,15 @@ async def operator_record_payment(request: Request, order_id: int, client: Maybe
     if not client.is_operator:
         raise BusinessError("forbidden", "Only operators may do this.", status=403)
     try:
-        await payments.record(checkout, client, order_id, method=method, amount=amount, currency=settings.currency,
-                              reference=reference, received_on=received_on, today=date.today())
+        state = await payments.record(checkout, client, order_id, method=method, amount=amount,
+                                      currency=settings.currency, reference=reference, received_on=received_on,
+                                      today=date.today())
     except BusinessError as exc:
         exc.message = f"Order {order_id}: {exc.message}"
         return await _payments_page(request, client, sessions, checkout, error=exc, status=exc.status)
-    return RedirectResponse("/operator/payments", status_code=303)
+    # back to the page (a reload records nothing), saying what was recorded and what is left
+    done = payments.recorded_sentence(state, method, amount, reference, settings.currency)
+    return RedirectResponse(f"/operator/payments?{urlencode({'done': done})}", status_code=303)
 
 
 # ---- operators' billing ------------------------------------------------------------------------
