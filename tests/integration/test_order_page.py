@@ -61,6 +61,7 @@ async def test_a_part_payment_on_the_payments_page_says_what_is_still_due(live, 
         if any(order["invoice_number"] in m["subject"] for m in mails_to(sandboxes, email)):
             break
         await asyncio.sleep(0.1)
+    before = (await buyer.post(f"/api/v1/orders/{order['id']}/paypal", headers=bh)).json()   # PayPal begun first
     form = {"csrf": oh["X-CSRF-Token"], "method": "cheque", "amount": "1.00", "reference": "CHQ-501",
             "received_on": date.today().isoformat()}
     done = await operator.post(f"/operator/orders/{order['id']}/payments", data=form, follow_redirects=True)
@@ -73,5 +74,11 @@ async def test_a_part_payment_on_the_payments_page_says_what_is_still_due(live, 
     assert "recorded on order" not in again.text
     view = (await buyer.get(f"/api/v1/orders/{order['id']}")).json()
     assert view["paid"] == "$1.00" and view["due"] == left.display()
+    # the checkout begun for the whole amount is not the one PayPal is asked to take now
+    page = (await buyer.get(f"/orders/{order['id']}")).text
+    assert f"Pay {left.display()} with PayPal" in page
+    now = (await buyer.post(f"/api/v1/orders/{order['id']}/paypal", headers=bh)).json()
+    assert now["paypal_order_id"] != before["paypal_order_id"]
+    assert (await sandbox_state(sandboxes.paypal))["orders"][now["paypal_order_id"]]["amount"]["value"] == left.amount()
     for http in (buyer, operator):
         await http.aclose()
