@@ -5,6 +5,7 @@ sees a page that reveals nothing, and a token PayPal has not approved changes no
 from __future__ import annotations
 
 import asyncio
+import re
 from urllib.parse import quote
 
 import httpx
@@ -48,10 +49,18 @@ async def test_a_stranger_s_return_changes_nothing_and_reveals_nothing(live, pg_
     assert (view["payment_status"], view["invoice_status"], view["message"]) == ("awaiting_payment", "unpaid", "")
     assert not [c for c in (await sandbox_state(sandboxes.paypal))["captures"] if c["order_id"] == token]
 
-    # the real buyer's checkout still works: approve, come back signed in, paid
+    # the real buyer's checkout still works: approve, come back (signed out on this device), sign in, paid
+    email = (await buyer.get("/api/v1/auth/session")).json()["client"]["email"]
     back = await approve_at_paypal(sandboxes, pay["approve_url"])
-    landed = await buyer.get(httpx.URL(back).raw_path.decode(), follow_redirects=True)
-    assert landed.status_code == 200 and f'href="/orders/{order["id"]}"' in landed.text
+    async with httpx.AsyncClient(base_url=pg_settings.public_base_url) as device:
+        asked = await device.get(httpx.URL(back).raw_path.decode())
+        sign_in = re.search(r'href="(/login\?next=[^"]+)"', asked.text).group(1)
+        form = await device.get(sign_in.replace("&amp;", "&"))
+        fields = dict(re.findall(r'name="(csrf|next)" value="([^"]*)"', form.text))
+        landed = await device.post("/login", data={**fields, "email": email, "password": "a long passphrase"},
+                                   follow_redirects=True)
+    assert landed.status_code == 200 and str(landed.url).endswith(f"/orders/{order['id']}/payment")
+    assert f'href="/orders/{order["id"]}"' in landed.text
     await until(buyer, order["id"], lambda o: o["invoice_status"] == "paid")
     page = await buyer.get(str(landed.url))
     assert "Payment received" in page.text
