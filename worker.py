@@ -102,7 +102,7 @@ async def build_activities(settings: Settings, temporal: Client | None = None):
         yield [
             ledger.record_paypal_order, ledger.record_payment, ledger.cancel_order,
             ledger.activate_subscription, ledger.set_subscription_status,
-            payments.create_paypal_order, payments.capture_paypal_order,
+            payments.create_paypal_order, payments.capture_paypal_order, payments.paypal_order_status,
             provisioning.provision_forwarder, provisioning.remove_forwarder,
             provisioning.provision_mailbox, provisioning.remove_mailbox,
             provisioning.set_mailbox_password, provisioning.apply_autoresponder, provisioning.mailbox_usage,

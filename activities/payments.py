@@ -9,7 +9,8 @@ from temporalio.exceptions import ApplicationError
 from core.money import Money
 from providers.errors import LogicalError
 from providers.paypal.protocol import CheckoutRequest, PaymentsAPI
-from workflows.contracts import CapturePayPalOrder, CaptureResult, CreatePayPalOrder, PayPalCheckout, Refusal
+from workflows.contracts import (CapturePayPalOrder, CaptureResult, CreatePayPalOrder, PayPalCheckout, PayPalOrderRef,
+                                 Refusal)
 
 # PayPal issues after which the buyer must act again (approve with another funding source).
 BUYER_MUST_ACT = {"INSTRUMENT_DECLINED", "PAYER_ACTION_REQUIRED", "ORDER_NOT_APPROVED", "PAYER_CANNOT_PAY",
@@ -44,3 +45,14 @@ class PaymentActivities:
                                        non_retryable=True) from exc
             raise ApplicationError(exc.message, type=Refusal.PROVIDER_REFUSED, non_retryable=True) from exc
         return CaptureResult(capture.id, capture.status, capture.amount.minor, capture.amount.currency)
+
+    @activity.defn(name="paypal_order_status")
+    @heartbeating
+    async def paypal_order_status(self, inp: PayPalOrderRef) -> str:
+        """What PayPal says of one of our checkouts now (APPROVED, COMPLETED, PAYER_ACTION_REQUIRED, ...);
+        "" when PayPal does not know it. Read only: an approval we were told of is checked here."""
+        try:
+            order = await self._payments.get_order(inp.paypal_order_id)
+        except LogicalError:   # unknown to PayPal (a guessed id): nothing to capture
+            return ""
+        return str(order.get("status", ""))

@@ -46,6 +46,7 @@ class OrderView:
     due: str = ""                    # what is still to pay on the invoice (after partial payments, credit)
     paid: str = ""                   # what payments have put towards it so far
     invoice_due_on: str = ""         # a postpaid invoice's due date
+    issued: bool = True              # the invoice is issued with credit applied: `due` is what to pay
 
     @property
     def final(self) -> bool:
@@ -72,6 +73,8 @@ async def order_view(session: AsyncSession, checkout: Checkout, order_id: int, c
         due=Money(due, currency).display(), paid=Money(paid, currency).display(),
         id=order.id, kind=order.kind, status=order.status, payment_status=payment_status,
         message=live.message if live else "",
+        # no live answer for an order still waiting: what is due cannot be confirmed, so nothing is offered
+        issued=live.issued if live else order.status != "pending_payment",
         method=live.method if live else "",
         deadline=live.deadline.isoformat(timespec="minutes") if live and live.deadline else None,
         total=Money(order.total_minor, currency).display(), currency=currency,

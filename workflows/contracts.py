@@ -51,6 +51,9 @@ PAY_INVOICE_WITH_CREDIT = "pay_invoice_with_credit"   # update on InvoiceWorkflo
 # Order runs from here on email the invoice when it is issued (credit applied first), a receipt for
 # every payment, and take partial payments; runs started before keep their exact-amount path.
 BILLING_V4 = "billing-v4-invoices-receipts-partial-payments"
+# Runs from here on read a PayPal order back (`paypal_order_status`) before capturing on an approval
+# they were told of (a browser's return, a webhook): one PayPal has not approved changes nothing.
+PAYPAL_READ_BACK = "paypal-approval-read-back"
 DIGEST_WORKFLOW = "ReminderDigestWorkflow"
 REMINDER_QUEUED = "reminder_queued"    # signal on ReminderDigestWorkflow (signal-with-start)
 INVENTORY_WORKFLOW = "CpanelInventorySyncWorkflow"
@@ -269,6 +272,7 @@ class OrderState:
     method: str = ""                         # paypal | cheque | wire | credit, once chosen
     deadline: datetime | None = None         # unpaid by then: cancelled, addresses released
     due_minor: int | None = None             # what is still due (partial payments); None: the total
+    issued: bool = True                      # the invoice is issued, credit applied: what is due is known
 
 
 @dataclass
@@ -349,6 +353,11 @@ class CreatePayPalOrder:
     cancel_url: str
     request_id: str
     reference: str = ""          # PayPal's reference_id/custom_id; "" -> the order id (an invoice: its number)
+
+
+@dataclass
+class PayPalOrderRef:
+    paypal_order_id: str
 
 
 @dataclass

@@ -51,6 +51,7 @@ with workflow.unsafe.imports_passed_through():
         SuspendAddress,
     )
     from workflows.order import STEP
+    from workflows.paypal_approval import confirmed_at_paypal
 
 DEBT_MESSAGE = "This address is suspended because an invoice is overdue; it works again as soon as it is paid."
 
@@ -169,6 +170,10 @@ class InvoiceWorkflow:
         if self._done() or self._checkout is not checkout:
             return
         self._recording = True
+        if not await confirmed_at_paypal(checkout.paypal_order_id, **STEP) or self._done() \
+                or self._checkout is not checkout:
+            self._recording = False   # not approved at PayPal (a return before approving, a guess): no change
+            return
         self._state.message = "Taking your PayPal payment…"
         try:
             capture: CaptureResult = await workflow.execute_activity(

@@ -14,6 +14,7 @@ from temporalio.workflow import ParentClosePolicy
 with workflow.unsafe.imports_passed_through():
     from core.money import Money
     from workflows.address import AddressWorkflow
+    from workflows.paypal_approval import confirmed_at_paypal
     from workflows.contracts import (
         BEGIN_PAYPAL,
         BILLING_V4,
@@ -96,6 +97,7 @@ class OrderWorkflow:
         self._v4 = workflow.patched(BILLING_V4)
         self._due = inp.total_minor
         self._issued = not self._v4 or inp.renewal
+        self._state.issued = self._issued
         self._settled: str | None = None                 # paid in full by credit: the reference
         self._credit_attempt = 0
         self._references: set[str] = set()              # manual payments recorded on this order
@@ -309,9 +311,11 @@ class OrderWorkflow:
             issued: PaymentApplied = await workflow.execute_activity(
                 "issue_invoice", IssueInvoice(inp.order_id, f"{workflow.info().workflow_id}:credit"),
                 result_type=PaymentApplied, **STEP)
+            self._set_due(issued.outstanding_minor)
+            # what is due is known now (the receipt is only an email): pages may offer it, unless it is nothing
+            self._state.issued = not issued.paid_in_full
             if issued.applied_minor:
                 await self._receipt("credit", issued.reference)
-            self._set_due(issued.outstanding_minor)
             self._issued = True
             if issued.paid_in_full:
                 self._state.method = "credit"
@@ -429,6 +433,9 @@ class OrderWorkflow:
             r = self._reported
             return CaptureResult(r.capture_id, "COMPLETED", r.amount_minor, r.currency)
         self._approved = False
+        checkout = self._checkout
+        if not await confirmed_at_paypal(checkout.paypal_order_id, **STEP) or self._checkout is not checkout:
+            return None   # not approved at PayPal (a return before approving, someone's guess): nothing changes
         self._state.status, self._state.message = "capturing", ""
         try:
             return await workflow.execute_activity(

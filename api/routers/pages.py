@@ -217,15 +217,17 @@ async def order_cancel(request: Request, order_id: int, client: MaybeClient, ses
 
 
 @router.get("/operator/payments", response_class=HTMLResponse)
-async def operator_payments(request: Request, client: MaybeClient, sessions: SessionsDep, checkout: CheckoutDep):
+async def operator_payments(request: Request, client: MaybeClient, sessions: SessionsDep, checkout: CheckoutDep,
+                            done: str = ""):
     """Operators: every order still waiting for money, and a form to record a cheque or wire."""
     signed_in(client)
     if not client.is_operator:
         raise BusinessError("forbidden", "Only operators may do this.", status=403)
-    return await _payments_page(request, client, sessions, checkout)
+    return await _payments_page(request, client, sessions, checkout, done=done[:300])
 
 
-async def _payments_page(request: Request, client, sessions, checkout, error=None, status: int = 200) -> HTMLResponse:
+async def _payments_page(request: Request, client, sessions, checkout, error=None, status: int = 200,
+                         done: str = "") -> HTMLResponse:
     async with sessions() as session:
         waiting = await orders.awaiting_payment(session)
         unmatched = await webhooks.needing_attention(session)
@@ -233,11 +235,13 @@ async def _payments_page(request: Request, client, sessions, checkout, error=Non
     states = await asyncio.gather(*(checkout.order_state(order.id) for order, _, _ in waiting))
     rows = []
     for (order, invoice, customer), live in zip(waiting, states):
+        due = live.due_minor if live and live.due_minor is not None else order.total_minor
         rows.append({"order": order, "invoice": invoice, "customer": customer,
                      "total": Money(order.total_minor, order.currency).amount(),
+                     "due": Money(due, order.currency).amount(),     # what the form offers to record
                      "method": live.method if live else "", "deadline": live.deadline if live else None})
     return render(request, "operator_payments.html", status=status, client=client, rows=rows, error=error,
-                  today=date.today().isoformat(), unmatched=unmatched)
+                  today=date.today().isoformat(), unmatched=unmatched, done=done)
 
 
 @router.post("/operator/orders/{order_id}/payments", response_class=HTMLResponse)
@@ -252,12 +256,15 @@ async def operator_record_payment(request: Request, order_id: int, client: Maybe
     if not client.is_operator:
         raise BusinessError("forbidden", "Only operators may do this.", status=403)
     try:
-        await payments.record(checkout, client, order_id, method=method, amount=amount, currency=settings.currency,
-                              reference=reference, received_on=received_on, today=date.today())
+        state = await payments.record(checkout, client, order_id, method=method, amount=amount,
+                                      currency=settings.currency, reference=reference, received_on=received_on,
+                                      today=date.today())
     except BusinessError as exc:
         exc.message = f"Order {order_id}: {exc.message}"
         return await _payments_page(request, client, sessions, checkout, error=exc, status=exc.status)
-    return RedirectResponse("/operator/payments", status_code=303)
+    # back to the page (a reload records nothing), saying what was recorded and what is left
+    done = payments.recorded_sentence(state, method, amount, reference, settings.currency)
+    return RedirectResponse(f"/operator/payments?{urlencode({'done': done})}", status_code=303)
 
 
 # ---- operators' billing ------------------------------------------------------------------------
@@ -474,19 +481,51 @@ async def operator_client_billing(request: Request, client: MaybeClient, session
     return _billing_done(f"{changed.email} is billed {changed.billing_mode} from now on.")
 
 
+PAYPAL_BEGUN = "paypal_begun"   # session key: checkouts this browser began without signing in (renewal codes)
+
+
 @router.get("/paypal/return")
 async def paypal_return(request: Request, checkout: CheckoutDep, billing_service: BillingDep, client: MaybeClient,
                         token: str = ""):
-    order = await checkout.paypal_approved(token[:64]) if token else None
-    if order is None and token:   # an invoice paid on its own (support work, a postpaid order)
-        invoice = await billing_service.invoice_paypal_event(token[:64], PAYPAL_APPROVED, PayPalApproved(token[:64]))
-        if invoice is not None:
-            return RedirectResponse("/invoices", status_code=303)
-    if order is None:
-        raise BusinessError("paypal_unknown", "We could not match this PayPal payment to an order.", status=404)
-    if client is None or client.id != order.client_id:   # paid from the renewal-code page, not signed in
-        return render(request, "payment_received.html", order_id=order.id)
-    return RedirectResponse(f"/orders/{order.id}", status_code=303)
+    """Where PayPal sends the payer back. A hint, never proof: the approval goes to the workflow (which
+    asks PayPal before capturing) only for the signed-in owner of the order or invoice, or for the
+    browser that began the checkout with a renewal code. Anyone else learns nothing: a visitor is asked
+    to sign in and come back, a signed-in stranger sees the page an unknown token gets."""
+    token = token[:64]
+    order = await checkout.order_for_paypal(token) if token else None
+    invoice = await billing_service.invoice_for_paypal(token) if token and order is None else None
+    owner = order.client_id if order else invoice.client_id if invoice else None
+    if owner is not None and client is not None and client.id == owner:
+        if order is not None:
+            await checkout.relay_approval(order, token)
+            return RedirectResponse(f"/orders/{order.id}/payment", status_code=303)
+        await billing_service.invoice_paypal_event(token, PAYPAL_APPROVED, PayPalApproved(token))
+        return RedirectResponse("/invoices", status_code=303)
+    if order is not None and client is None and token in request.state.session.get(PAYPAL_BEGUN, []):
+        await checkout.relay_approval(order, token)
+        return render(request, "payment_received.html", state="confirming", order=None)
+    if client is None:
+        back = f"/paypal/return?{urlencode({'token': token})}"
+        return render(request, "payment_received.html", state="sign_in",
+                      sign_in=f"/login?{urlencode({'next': back})}", order=None)
+    raise BusinessError("paypal_unknown", "We could not match this PayPal payment to an order in your account.",
+                        status=404)
+
+
+@router.get("/orders/{order_id}/payment", response_class=HTMLResponse)
+async def order_payment(request: Request, order_id: int, client: MaybeClient, sessions: SessionsDep,
+                        checkout: CheckoutDep):
+    """After PayPal: what is true of the payment now (received only once it is captured)."""
+    signed_in(client)
+    async with sessions() as session:
+        view = await order_view(session, checkout, order_id, client.id)
+    if view.status in ("paid", "invoiced", "exempt") or view.invoice_status == "paid":
+        state = "received"
+    elif view.status == "cancelled" or view.payment_status in ("declined", "payment_pending", "attention"):
+        state = view.payment_status if view.status != "cancelled" else "cancelled"
+    else:
+        state = "confirming"
+    return render(request, "payment_received.html", client=client, state=state, order=view)
 
 
 @router.get("/invoices", response_class=HTMLResponse)
@@ -615,6 +654,9 @@ async def renew_code_pay(request: Request, renewals: RenewalsDep, checkout: Chec
     if not renewals.pay_token_ok(order_id, token):
         raise BusinessError("link_invalid", "This payment link is not valid; use the code again.", status=403)
     started = await checkout.begin_paypal(order_id)
+    # this browser proved the code: its return from PayPal may hand the approval on (see paypal_return)
+    begun = request.state.session.get(PAYPAL_BEGUN, [])
+    request.state.session[PAYPAL_BEGUN] = [*begun[-4:], started.paypal_order_id]
     return RedirectResponse(started.approve_url, status_code=303)
 
 

@@ -136,6 +136,11 @@ class Billing:
             return await self._invoice_update(invoice, BEGIN_PAYPAL, BeginPayPal(f"{base}/paypal/return",
                                                                                   f"{base}/invoices"), PayPalCheckout)
 
+    async def invoice_for_paypal(self, paypal_order_id: str) -> Invoice | None:
+        """The invoice (paid on its own) whose PayPal checkout this is; read only."""
+        async with self.sessions() as session:
+            return await orders.invoice_by_paypal_id(session, paypal_order_id)
+
     async def invoice_paypal_event(self, paypal_order_id: str, signal: str, arg) -> Invoice | None:
         """Relay a PayPal approval or capture event to the invoice workflow whose checkout it is; None:
         no invoice of ours has that PayPal order."""

@@ -125,17 +125,19 @@ class Checkout:
                                                                   "This order is no longer waiting for payment.",
                                                                   status=409))
 
-    async def paypal_approved(self, paypal_order_id: str) -> Order | None:
+    async def order_for_paypal(self, paypal_order_id: str) -> Order | None:
+        """The order whose PayPal checkout this is (read only: who may hand its approval on is the caller's)."""
         async with self.sessions() as session:
-            order = await orders.order_by_paypal_id(session, paypal_order_id)
-        if order is None:
-            return None
+            return await orders.order_by_paypal_id(session, paypal_order_id)
+
+    async def relay_approval(self, order: Order, paypal_order_id: str) -> None:
+        """Hand a PayPal approval to the order's workflow: a hint, which it checks with PayPal before
+        capturing."""
         try:
             await self.temporal.get_workflow_handle(order_workflow_id(order.id)).signal(
                 PAYPAL_APPROVED, PayPalApproved(paypal_order_id))
         except RPCError as exc:  # closed already (paid or cancelled): the order page tells which
             log.info("approval for order %s not delivered: %s", order.id, exc.message)
-        return order
 
     async def order_state(self, order_id: int) -> OrderState | None:
         """Live state from the workflow, under a short timeout; None when it cannot answer now."""

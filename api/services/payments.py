@@ -88,3 +88,13 @@ async def record(checkout: Checkout, operator: Client, order_id: int, *, method:
         payment = manual_payment(operator, method=method, amount=amount, currency=currency, reference=reference,
                                  received_on=received_on, today=today)
         return await checkout.record_manual(order_id, payment)
+
+
+def recorded_sentence(state: OrderState, method: str, amount: str, reference: str, currency: str) -> str:
+    """What an operator is told once a cheque or wire is recorded: it, and what the order still needs."""
+    paid = Money.parse(amount, currency).display()
+    what = f"{parse_method(method).capitalize()} {' '.join(reference.split())[:100]} for {paid}"
+    # runs from before partial payments took exact amounts only: nothing is left when they answer
+    left = state.due_minor or 0
+    rest = f"{Money(left, currency).display()} still due" if left else "paid in full"
+    return f"{what} recorded on order {state.order_id}; {rest}."

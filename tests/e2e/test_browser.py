@@ -11,6 +11,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from core.money import Money
 from tests.support import ROOT
 
 pytestmark = pytest.mark.e2e
@@ -64,8 +65,19 @@ def test_customer_buys_forwarder_in_browser(stack, chromium_path, tmp_path):
         page.click("#pay-paypal")
 
         expect(page.locator("h1")).to_have_text("PayPal Sandbox")  # PayPal's approval page
+        token = page.url.split("token=")[1].split("&")[0]
+        # someone else opening Carol's return link is asked to sign in and is told nothing; nothing changes
+        stranger = browser.new_context().new_page()
+        stranger.goto(f"{stack.site}/paypal/return?token={token}")
+        expect(stranger.locator("h1")).to_have_text("Sign in to finish paying")
+        expect(stranger.locator("main")).not_to_contain_text("Payment received")
+        expect(stranger.locator("main")).not_to_contain_text(name)
         page.click("#approve")
 
+        # back from PayPal: confirming until the money is taken, then received (no reload to press)
+        expect(page.locator("h1")).to_have_text("Payment received", timeout=60_000)
+        page.screenshot(path=str(tmp_path / "payment-received.png"))
+        page.click("main a[href^='/orders/']:not([href$='/payment'])")
         expect(page.locator("#paid")).to_contain_text("Your addresses are ready", timeout=60_000)
         expect(page.locator("#invoice-status")).to_have_text("paid")
         page.screenshot(path=str(tmp_path / "order-paid.png"))
@@ -154,3 +166,73 @@ def test_operator_drafts_issues_and_records_an_invoice_in_browser(stack, chromiu
         browser.close()
     subjects = [m["subject"] for m in httpx.get(f"{stack.mail}/api/messages", params={"to": customer}).json()]
     assert f"Invoice {number}: $60.00 due" in subjects and f"Receipt: $60.00 for invoice {number}" in subjects
+
+
+def _sign_up(stack, email: str, name: str) -> httpx.Client:
+    http = httpx.Client(base_url=stack.site, timeout=30)
+    csrf = http.get("/api/v1/auth/session").json()["csrf_token"]
+    r = http.post("/api/v1/auth/signup", headers={"X-CSRF-Token": csrf},
+                  json={"email": email, "password": "a long passphrase", "name": name})
+    assert r.status_code == 201, r.text
+    http.headers["X-CSRF-Token"] = r.json()["csrf_token"]
+    return http
+
+
+def _sign_in(browser, stack, email: str):
+    page = browser.new_context().new_page()
+    page.goto(f"{stack.site}/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", "a long passphrase")
+    page.click("#login")
+    return page
+
+
+def test_credit_is_applied_before_payment_is_offered_and_a_part_payment_says_what_is_due(stack, chromium_path,
+                                                                                        tmp_path):
+    stamp = time.time_ns()
+    customer, operator = f"erin{stamp}@buyer.example", f"omar{stamp}@staff.example"
+    buyer, staff = _sign_up(stack, customer, "Erin Moss"), _sign_up(stack, operator, "Omar Staff")
+    made = subprocess.run([sys.executable, "-m", "cli", "make-operator", operator], cwd=ROOT, env=stack.env,
+                          capture_output=True, text=True)
+    assert made.returncode == 0, made.stderr
+    me = buyer.get("/api/v1/auth/session").json()["client"]["id"]
+    assert staff.post(f"/api/v1/operator/clients/{me}/credit", json={"amount": "5.00", "reason": "welcome"}
+                      ).status_code == 201
+    r = buyer.post("/api/v1/orders", json={"lines": [{"local_part": f"erin{stamp % 100000}",
+                                                      "domain": "smithfamily.net", "years": 1,
+                                                      "destination": "erin@home.example"}]})
+    assert r.status_code == 201, r.text
+    order = r.json()
+    total = Money.parse(order["total"].lstrip("$"))
+    due = (total - Money(500)).display()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run", "--disable-quic"])
+        page = _sign_in(browser, stack, customer)
+        page.goto(f"{stack.site}/orders/{order['id']}")
+        # offered only once the credit is applied, and only what is then due; nothing reloads under the buttons
+        expect(page.locator("#pay-paypal")).to_have_text(f"Pay {due} with PayPal", timeout=30_000)
+        expect(page.locator("#due")).to_have_text(due)
+        expect(page.locator("meta[http-equiv=refresh]")).to_have_count(0)
+        page.locator("#pay-paypal").focus()
+        page.wait_for_timeout(2500)
+        expect(page.locator("#pay-paypal")).to_be_focused()
+        page.screenshot(path=str(tmp_path / "order-with-credit.png"))
+
+        desk = _sign_in(browser, stack, operator)
+        desk.goto(f"{stack.site}/operator/payments")
+        row = desk.locator(f"#awaiting tr[data-order='{order['id']}']")
+        expect(row.locator("input[name=amount]")).to_have_value(due.lstrip("$"))
+        row.locator("input[name=amount]").fill("1.00")
+        row.locator("input[name=reference]").fill("CHQ-77")
+        row.get_by_role("button", name="Record").click()
+        left = (total - Money(600)).display()
+        expect(desk.locator("#done")).to_have_text(
+            f"Cheque CHQ-77 for $1.00 recorded on order {order['id']}; {left} still due.")
+        expect(desk.locator(f"#awaiting tr[data-order='{order['id']}'] input[name=amount]")).to_have_value(
+            left.lstrip("$"))
+        desk.screenshot(path=str(tmp_path / "operator-part-payment.png"), full_page=True)
+        browser.close()
+    buyer.close()
+    staff.close()

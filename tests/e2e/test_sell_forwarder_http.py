@@ -70,7 +70,8 @@ def test_sell_one_forwarder_end_to_end(stack):
                          data={"token": pay.json()["paypal_order_id"], "decision": "approve"})
     assert decided.status_code == 303
     back = site.get(decided.headers["location"])  # PayPal sends the buyer back to us
-    assert back.status_code == 303 and back.headers["location"] == f"/orders/{order['id']}"
+    # signed in, the buyer's return hands the approval on and lands on the order's payment page
+    assert back.status_code == 303 and back.headers["location"] == f"/orders/{order['id']}/payment"
 
     done = poll(lambda: (o := site.get(f"/api/v1/orders/{order['id']}").json())["lines"][0]["status"] == "active" and o,
                 "the address to become active")

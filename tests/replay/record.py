@@ -7,7 +7,8 @@ once from credit (its first run ends in continue-as-new), then lapses: expiry, g
 quarantine; the renewal order and the client's reminder digest are recorded too. From v4 the
 client has some credit when ordering (applied to the invoice, PayPal takes the rest), and part of
 the PayPal capture is refunded (the refund workflow's history). v5 (`v5 on-account`) adds clients
-billed on account: a postpaid order and its invoice workflow, and an exempt order. Record anew only when a
+billed on account: a postpaid order and its invoice workflow, and an exempt order. `paypal read-back`
+records an order and an invoice told of an approval PayPal has not given. Record anew only when a
 deliberate, versioned change (workflow.patched) makes it right to add a history, never to
 replace one that running subscriptions still depend on.
 """
@@ -256,6 +257,44 @@ async def account_email(label: str) -> None:
         (OUT / f"account-{label}.json").write_text((await handle.fetch_history()).to_json())
 
 
+async def read_back(label: str) -> None:
+    """`paypal-approval-read-back`: an order and an operator's invoice each told of an approval the
+    payer has not given (PayPal is asked, nothing changes), then approved and paid.
+    `python -m tests.replay.record paypal read-back` writes order-/invoice-paypal-read-back.json."""
+    histories = {}
+    async with recording() as (boxes, settings, sessions, env):
+        client = await make_client(sessions)
+        domain = await make_domain(sessions, boxes)
+        async with sessions.begin() as session:
+            client = await session.merge(client)
+            _, inp = await place(session, settings, client,
+                                 [WantedAddress("rita", domain.name, "forwarder", 1, "rita@home.example")], utcnow())
+        inp.search_attributes = False
+        order = await env.client.start_workflow("OrderWorkflow", inp, id=order_workflow_id(inp.order_id),
+                                                task_queue=settings.task_queue)
+        now = await env.get_current_time()
+        async with sessions.begin() as session:
+            invoice = await dunning.create_custom_invoice(session, await session.merge(client),
+                                                          [Item(Line("Support", 1, Money(4500, "USD")))], now=now,
+                                                          due_at=now + timedelta(days=10), terms=InvoiceTerms(),
+                                                          actor="record")
+        invoice_run = await env.client.start_workflow(
+            "InvoiceWorkflow", InvoiceInput(invoice.id, invoice.number, client.id, client.email, client.name,
+                                            invoice.total_minor, "USD", invoice.due_at, Dunning(0, [], 0)),
+            id=invoice_workflow_id(invoice.number), task_queue=settings.task_queue)
+        for handle in (order, invoice_run):
+            checkout = await handle.execute_update(BEGIN_PAYPAL, BeginPayPal("http://r/ok", "http://r/no"),
+                                                   result_type=PayPalCheckout)
+            await handle.signal(PAYPAL_APPROVED, PayPalApproved(checkout.paypal_order_id))   # not approved yet
+            await asyncio.sleep(2)
+            await approve_at_paypal(boxes, checkout.approve_url)
+            await handle.signal(PAYPAL_APPROVED, PayPalApproved(checkout.paypal_order_id))
+            await handle.result()
+        histories = {f"order-{label}": order, f"invoice-{label}": invoice_run}
+        for name, handle in histories.items():
+            (OUT / f"{name}.json").write_text((await handle.fetch_history()).to_json())
+
+
 if __name__ == "__main__":
     if sys.argv[2:] == ["on-account"]:
         asyncio.run(on_account(sys.argv[1]))
@@ -263,5 +302,7 @@ if __name__ == "__main__":
         asyncio.run(changes(sys.argv[1]))
     elif sys.argv[2:] == ["account-email"]:
         asyncio.run(account_email(sys.argv[1]))
+    elif sys.argv[2:] == ["read-back"]:
+        asyncio.run(read_back(f"{sys.argv[1]}-read-back"))
     else:
         asyncio.run(main(sys.argv[1] if len(sys.argv) > 1 else "v1"))

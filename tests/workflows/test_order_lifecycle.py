@@ -205,6 +205,39 @@ async def test_declined_payment_can_be_approved_again(ts_env, settings, sessions
     assert len(captures) == 1
 
 
+async def _read_back_done(handle: WorkflowHandle, times: int) -> None:
+    """Until the workflow has asked PayPal about an approval `times` times (a sync point, not an outcome)."""
+    for _ in range(200):
+        events = [e async for e in handle.fetch_history_events()]
+        names = {e.event_id: e.activity_task_scheduled_event_attributes.activity_type.name
+                 for e in events if e.HasField("activity_task_scheduled_event_attributes")}
+        if sum(names.get(e.activity_task_completed_event_attributes.scheduled_event_id) == "paypal_order_status"
+               for e in events if e.HasField("activity_task_completed_event_attributes")) >= times:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("the workflow never asked PayPal")
+
+
+async def test_an_approval_paypal_has_not_given_changes_nothing(ts_env, settings, sessions, sandboxes):
+    async with worker_for(ts_env, settings):
+        handle, inp = await start_order(ts_env, settings, sessions, sandboxes)
+        checkout = await handle.execute_update(OrderWorkflow.begin_paypal,
+                                               BeginPayPal("http://shop.test/return", "http://shop.test/cancel"))
+        # told of an approval the buyer has not given (a return typed by someone, a return too early)
+        await handle.signal(OrderWorkflow.paypal_approved, PayPalApproved(checkout.paypal_order_id))
+        await _read_back_done(handle, 1)
+        state = await handle.query(OrderWorkflow.state)
+        assert (state.status, state.message, state.paypal_order_id) == ("awaiting_payment", "",
+                                                                         checkout.paypal_order_id)
+        assert not [c for c in (await sandbox_state(sandboxes.paypal))["captures"]
+                    if c["order_id"] == checkout.paypal_order_id]
+        await approve_at_paypal(sandboxes, checkout.approve_url)      # the same checkout still pays
+        await handle.signal(OrderWorkflow.paypal_approved, PayPalApproved(checkout.paypal_order_id))
+        assert (await handle.result()).status == "paid"
+        address = ts_env.client.get_workflow_handle_for(AddressWorkflow.run, address_workflow_id(inp.lines[0].address))
+        await wait_for_status(address, AddressWorkflow.state, "active")  # leave no activity in flight
+
+
 async def test_unpaid_order_is_cancelled_at_deadline_and_address_freed(ts_env, settings, sessions, sandboxes):
     async with worker_for(ts_env, settings):
         handle, inp = await start_order(ts_env, settings, sessions, sandboxes)
