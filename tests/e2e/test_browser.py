@@ -173,7 +173,10 @@ def _sign_up(stack, email: str, name: str) -> httpx.Client:
     csrf = http.get("/api/v1/auth/session").json()["csrf_token"]
     r = http.post("/api/v1/auth/signup", headers={"X-CSRF-Token": csrf},
                   json={"email": email, "password": "a long passphrase", "name": name})
-    assert r.status_code == 201, r.text
+    assert r.status_code == 202, r.text   # "check your email": sign-up signs nobody in
+    r = http.post("/api/v1/auth/login", headers={"X-CSRF-Token": csrf},
+                  json={"email": email, "password": "a long passphrase"})
+    assert r.status_code == 200, r.text
     http.headers["X-CSRF-Token"] = r.json()["csrf_token"]
     return http
 
