@@ -27,6 +27,7 @@ from api.views import addresses_view, grid_view, order_view, surname_initial
 from core.billing import BILLING_MODES, Line
 from core.errors import BusinessError
 from core.money import Money
+from core.promos import MAX_USES
 from core.addresses import display_domain, normalize_domain
 from store.invoicing import Item
 from store import billing, catalog, clients, credit, orders, promos, reserved, webhooks
@@ -429,8 +430,8 @@ async def operator_new_promo(request: Request, client: MaybeClient, billing_serv
         raw = str(form.get(name, "")).strip()
         if not raw:
             return None
-        if not raw.isdigit():
-            raise BusinessError("promo_limit_invalid", "A limit of uses is a whole number.", name)
+        if not raw.isdecimal() or len(raw) > len(str(MAX_USES)):   # isdigit() passes "²", which int() refuses
+            raise BusinessError("promo_limit_invalid", f"A limit of uses is a whole number up to {MAX_USES:,}.", name)
         return int(raw)
 
     try:
@@ -563,7 +564,7 @@ async def renewals_submit(request: Request, client: MaybeClient, renewals: Renew
         if key.startswith("action:") and value in ("confirm", "decline"):
             address = key[len("action:"):]
             years = str(form.get(f"years:{address}", "1"))
-            choices.append(Choice(address, str(value), int(years) if years.isdigit() else 0))
+            choices.append(Choice(address, str(value), int(years) if years.isdecimal() and len(years) <= 2 else 0))
     try:
         done = await renewals.submit(client, choices)
     except BusinessError as exc:

@@ -174,3 +174,35 @@ async def test_pages_answer_a_readable_page_for_bad_ids_and_text(live, pg_settin
         await still_open(http, response)
     for http in (customer, operator):
         await http.aclose()
+
+
+async def test_numbers_beyond_what_the_columns_hold_are_refused(live, pg_settings, pg_sessions):
+    """Not ids, but stored in integer columns all the same: promo limits and invoice quantities,
+    typed into the Billing page (which reads its forms whole) or sent to the API."""
+    operator, oh = await signed_in_operator(pg_settings.public_base_url, pg_sessions)
+    customer, ch = await signed_in_http(pg_settings.public_base_url)
+    email = (await customer.get("/api/v1/auth/session")).json()["client"]["email"]
+    csrf = oh["X-CSRF-Token"]
+    for limit in ("2147483648", "9" * 5000, "\u00b2"):
+        page = await operator.post("/operator/billing/promo-codes",
+                                   data={"csrf": csrf, "code": "BIGLIMIT", "percent": "10", "max_uses": limit})
+        refused_page(page, 422)
+        assert "A limit of uses is a whole number up to 1,000,000." in page.text
+    api = await operator.post("/api/v1/operator/promo-codes", headers=oh,
+                              json={"code": "BIGLIMIT", "percent": "10", "max_uses_per_client": 2**31})
+    refused_json(api, 422, "max_uses_per_client")
+    assert api.json()["code"] == "promo_limit_invalid"
+    page = await operator.post("/operator/billing/invoices", data={
+        "csrf": csrf, "client_email": email, "description_0": "Support", "unit_price_0": "1.00",
+        "quantity_0": "2147483648"})
+    refused_page(page, 422)
+    assert "quantity is between 1 and 100,000" in page.text
+    api = await operator.post("/api/v1/operator/invoices", headers=oh, json={
+        "client_id": (await customer.get("/api/v1/auth/session")).json()["client"]["id"],
+        "lines": [{"description": "Support", "quantity": 100_000, "unit_price": "999999999999.99"}]})
+    refused_json(api, 422, "lines.0.unit_price")
+    renew = await customer.post("/renewals", data={"csrf": ch["X-CSRF-Token"], "action:x@example.org": "confirm",
+                                                   "years:x@example.org": "9" * 5000})
+    assert 400 <= renew.status_code < 500, renew.text[:300]
+    for http in (operator, customer):
+        await http.aclose()
