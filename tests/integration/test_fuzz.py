@@ -172,16 +172,20 @@ PAGE_ROUTES = _page_routes()
 def _path(template: str, params: list[str], value: str | None) -> str:
     path = template
     for name in params:
-        fill = _encode(value) if value is not None else ("2147483647" if name.endswith("_id") else "x%40example.org")
+        # a valid id that no row has: nothing of another test's is touched
+        fill = _encode(value) if value is not None else (str(DB_ID_MAX) if name.endswith("_id") else "x%40example.org")
         path = path.replace("{" + name + "}", fill).replace("{" + name + ":path}", fill)
     return path
 
 
-@pytest.mark.parametrize("who", WHO)
-@pytest.mark.parametrize("method,template,path_params,query,form", PAGE_ROUTES,
-                         ids=[f"{m} {p}" for m, p, *_ in PAGE_ROUTES])
-async def test_no_page_answers_5xx(fuzz_api, sessions_for_fuzz, who, method, template, path_params, query, form):
-    assert str(DB_ID_MAX) == "2147483647"
+# the operator's session adds nothing on a page every client may use (it is a client's session there)
+PAGE_CASES = [(who, route) for route in PAGE_ROUTES for who in WHO
+              if who != "operator" or route[1].startswith("/operator/")]
+
+
+@pytest.mark.parametrize("who,route", PAGE_CASES, ids=[f"{who}-{r[0]} {r[1]}" for who, r in PAGE_CASES])
+async def test_no_page_answers_5xx(fuzz_api, sessions_for_fuzz, who, route):
+    method, template, path_params, query, form = route
     cookie, csrf = sessions_for_fuzz[who]
     fields = list(dict.fromkeys([f for f in form if f != "csrf"] + (RAW_FORM_FIELDS if method == "POST" else [])))
     async with httpx.AsyncClient(base_url=fuzz_api, timeout=30, limits=httpx.Limits(max_connections=1)) as http:
