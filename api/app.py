@@ -11,11 +11,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.client import Client as TemporalClient
 from swagger_ui_bundle import swagger_ui_path
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from api.auth import SessionMiddleware
+from api.params import CleanText
 from api.ratelimit import CheckLimiter
 from api.security import SecurityHeadersMiddleware, docs_csp, script_hashes
 from api.routers import operator_mail, pages, v1, webhooks
@@ -94,15 +96,36 @@ def create_app(settings: Settings | None = None, temporal: TemporalClient | None
         loc = [str(part) for part in first.get("loc", []) if part not in ("body", "query", "path")]
         field = ".".join(loc) or None
         message = first.get("msg", "The request is not valid.")
+        if tuple(first.get("loc", ()))[:1] == ("path",):
+            # a path naming what cannot exist (an id beyond the database's range, not a number) is not found
+            error = BusinessError("not_found", f"There is no such {field or 'page'}.", field, 404)
+        else:
+            error = BusinessError("request_invalid", f"{field or 'request'}: {message}", field, 422)
         if request.url.path.startswith("/api/"):
-            return JSONResponse({"code": "request_invalid", "message": f"{field or 'request'}: {message}",
-                                 "field": field}, status_code=422)
-        return pages.error_page(request, BusinessError("request_invalid", f"{field or 'form'}: {message}", field, 400))
+            return JSONResponse(error.as_dict(), status_code=error.status)
+        return pages.error_page(request, error)
 
-    app.include_router(v1.router)
+    # Refusals that Starlette raises itself (no such route, wrong method, a body that cannot be read)
+    # answer like any other: {code, message, field} for the API, the error page for pages.
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        # FastAPI's 400 is a body it could not decode (not UTF-8): invalid like a body that is not JSON (422)
+        status = 422 if exc.status_code == 400 else exc.status_code
+        code = {422: "request_invalid", 404: "not_found", 405: "method_not_allowed"}.get(status, "http_error")
+        message = exc.detail if isinstance(exc.detail, str) else "The request was refused."
+        if request.url.path.startswith(("/api/", "/webhooks/")):
+            response = JSONResponse({"code": code, "message": message, "field": None}, status_code=status)
+        else:
+            response = pages.error_page(request, BusinessError(code, message, status=status))
+        response.headers.update(exc.headers or {})
+        return response
+
+    # Text inputs are checked once, here, for the API and the pages. Webhooks carry the provider's
+    # own text under its signature: a refusal there would only make PayPal retry the same event.
+    app.include_router(v1.router, dependencies=[CleanText])
     app.include_router(webhooks.router)
-    app.include_router(pages.router)
-    app.include_router(operator_mail.router)
+    app.include_router(pages.router, dependencies=[CleanText])
+    app.include_router(operator_mail.router, dependencies=[CleanText])
     _add_docs(app)
     app.mount(SWAGGER_ASSETS, StaticFiles(directory=str(swagger_ui_path)), name="swagger-ui")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

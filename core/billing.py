@@ -15,6 +15,8 @@ from core.money import Money
 # once and the invoice, due some days later, is chased by dunning) or exempt (never invoiced).
 BILLING_MODES = ("prepaid", "postpaid", "exempt")
 MAX_TAX_BP = 10_000          # 100 %, in basis points (1 bp = 0.01 %)
+MAX_QUANTITY = 100_000
+MAX_LINE_MINOR = 10**14      # a line's gross; fifty of them, taxed, still fit the bigint amount columns
 _RATE = re.compile(r"^\d{1,3}(\.\d{1,2})?%?$")
 
 
@@ -61,13 +63,16 @@ class Line:
     tax_bp: int = 0
 
     def totals(self) -> "LineTotals":
-        if self.quantity < 1:
-            raise BusinessError("quantity_invalid", "A line needs a quantity of at least 1.", "quantity")
+        if not 1 <= self.quantity <= MAX_QUANTITY:
+            raise BusinessError("quantity_invalid", f"A line's quantity is between 1 and {MAX_QUANTITY:,}.", "quantity")
         if self.unit.minor < 0:
             raise BusinessError("amount_invalid", "A unit price cannot be negative.", "unit_price")
         if not 0 <= self.tax_bp <= MAX_TAX_BP:
             raise BusinessError("tax_rate_invalid", "A tax rate is between 0% and 100%.", "tax_rate")
         gross = self.unit.times(self.quantity)
+        if gross.minor > MAX_LINE_MINOR:
+            most = Money(MAX_LINE_MINOR, gross.currency).display()
+            raise BusinessError("amount_invalid", f"A line comes to at most {most}.", "unit_price")
         discount = self.discount or Money.zero(self.unit.currency)
         if discount.minor < 0 or discount.minor > gross.minor:
             raise BusinessError("discount_invalid", f"A discount must be between 0 and {gross.display()}.", "discount")

@@ -13,6 +13,7 @@ from core.money import Money
 
 _CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{2,39}$")
 KINDS = ("forwarder", "mailbox")
+MAX_USES = 1_000_000
 
 
 def normalize_code(raw: str, field: str = "promo_code") -> str:
@@ -46,9 +47,9 @@ class PromoRule:
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             raise BusinessError("promo_window_invalid", "The code must end after it starts.", "ends_at")
         for limit, field in ((self.max_uses, "max_uses"), (self.max_uses_per_client, "max_uses_per_client")):
-            if limit is not None and limit < 1:
-                raise BusinessError("promo_limit_invalid", "A limit of uses is at least 1 (leave it out for none).",
-                                    field)
+            if limit is not None and not 1 <= limit <= MAX_USES:
+                raise BusinessError("promo_limit_invalid", f"A limit of uses is between 1 and {MAX_USES:,} (leave it "
+                                    "out for none).", field)
         unknown = [k for k in self.kinds if k not in KINDS]
         if unknown:
             raise BusinessError("promo_kind_invalid", f"Unknown kind {unknown[0]!r}: use forwarder or mailbox.",

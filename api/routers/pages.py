@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from api.auth import csrf_ok
+from api.params import Id
 from api.deps import (AccountsDep, BillingDep, CheckoutDep, DestinationsDep, MailboxesDep, MaybeClient, RenewalsDep, SessionsDep,
                       SettingsDep)
 from api.services.billing import INVOICE_STATUSES, BulkRow, promo_rule
@@ -26,6 +27,7 @@ from api.views import addresses_view, grid_view, order_view, surname_initial
 from core.billing import BILLING_MODES, Line
 from core.errors import BusinessError
 from core.money import Money
+from core.promos import MAX_USES
 from core.addresses import display_domain, normalize_domain
 from store.invoicing import Item
 from store import billing, catalog, clients, credit, destinations, orders, promos, reserved, webhooks
@@ -163,7 +165,7 @@ async def cart_checkout(request: Request, client: MaybeClient, sessions: Session
 
 
 @router.get("/orders/{order_id}", response_class=HTMLResponse)
-async def order_page(request: Request, order_id: int, client: MaybeClient, sessions: SessionsDep,
+async def order_page(request: Request, order_id: Id, client: MaybeClient, sessions: SessionsDep,
                      checkout: CheckoutDep, settings: SettingsDep):
     signed_in(client)
     async with sessions() as session:
@@ -174,7 +176,7 @@ async def order_page(request: Request, order_id: int, client: MaybeClient, sessi
                   manual_methods=payments.offered_methods(settings))
 
 
-async def _own_order_form(request: Request, client, sessions, checkout, order_id: int, csrf: str):
+async def _own_order_form(request: Request, client, sessions, checkout, order_id: Id, csrf: str):
     """A form posted about one of the client's own orders: signed in, fresh, and theirs."""
     signed_in(client)
     check_form_csrf(request, csrf)
@@ -183,7 +185,7 @@ async def _own_order_form(request: Request, client, sessions, checkout, order_id
 
 
 @router.post("/orders/{order_id}/pay")
-async def order_pay(request: Request, order_id: int, client: MaybeClient, sessions: SessionsDep,
+async def order_pay(request: Request, order_id: Id, client: MaybeClient, sessions: SessionsDep,
                     checkout: CheckoutDep, csrf: Annotated[str, Form()] = ""):
     await _own_order_form(request, client, sessions, checkout, order_id, csrf)
     started = await checkout.begin_paypal(order_id)
@@ -191,7 +193,7 @@ async def order_pay(request: Request, order_id: int, client: MaybeClient, sessio
 
 
 @router.post("/orders/{order_id}/credit")
-async def order_pay_with_credit(request: Request, order_id: int, client: MaybeClient, sessions: SessionsDep,
+async def order_pay_with_credit(request: Request, order_id: Id, client: MaybeClient, sessions: SessionsDep,
                                 checkout: CheckoutDep, billing_service: BillingDep, csrf: Annotated[str, Form()] = ""):
     await _own_order_form(request, client, sessions, checkout, order_id, csrf)
     await billing_service.pay_with_credit(client, order_id)
@@ -199,7 +201,7 @@ async def order_pay_with_credit(request: Request, order_id: int, client: MaybeCl
 
 
 @router.post("/orders/{order_id}/manual")
-async def order_pay_manually(request: Request, order_id: int, client: MaybeClient, sessions: SessionsDep,
+async def order_pay_manually(request: Request, order_id: Id, client: MaybeClient, sessions: SessionsDep,
                              checkout: CheckoutDep, settings: SettingsDep, csrf: Annotated[str, Form()] = "",
                              method: Annotated[str, Form(max_length=20)] = ""):
     await _own_order_form(request, client, sessions, checkout, order_id, csrf)
@@ -208,7 +210,7 @@ async def order_pay_manually(request: Request, order_id: int, client: MaybeClien
 
 
 @router.post("/orders/{order_id}/cancel")
-async def order_cancel(request: Request, order_id: int, client: MaybeClient, sessions: SessionsDep,
+async def order_cancel(request: Request, order_id: Id, client: MaybeClient, sessions: SessionsDep,
                        checkout: CheckoutDep, csrf: Annotated[str, Form()] = ""):
     view = await _own_order_form(request, client, sessions, checkout, order_id, csrf)
     if view.status == "pending_payment":
@@ -245,7 +247,7 @@ async def _payments_page(request: Request, client, sessions, checkout, error=Non
 
 
 @router.post("/operator/orders/{order_id}/payments", response_class=HTMLResponse)
-async def operator_record_payment(request: Request, order_id: int, client: MaybeClient, sessions: SessionsDep,
+async def operator_record_payment(request: Request, order_id: Id, client: MaybeClient, sessions: SessionsDep,
                                   checkout: CheckoutDep, settings: SettingsDep, csrf: Annotated[str, Form()] = "",
                                   method: Annotated[str, Form(max_length=20)] = "",
                                   amount: Annotated[str, Form(max_length=20)] = "",
@@ -342,7 +344,7 @@ async def operator_new_invoice(request: Request, client: MaybeClient, sessions: 
 
 
 @router.post("/operator/billing/drafts/{invoice_id}", response_class=HTMLResponse)
-async def operator_draft_action(request: Request, invoice_id: int, client: MaybeClient, billing_service: BillingDep,
+async def operator_draft_action(request: Request, invoice_id: Id, client: MaybeClient, billing_service: BillingDep,
                                 settings: SettingsDep, csrf: Annotated[str, Form()] = "",
                                 action: Annotated[str, Form(max_length=10)] = ""):
     operator_only(request, client, csrf)
@@ -435,8 +437,8 @@ async def operator_new_promo(request: Request, client: MaybeClient, billing_serv
         raw = str(form.get(name, "")).strip()
         if not raw:
             return None
-        if not raw.isdigit():
-            raise BusinessError("promo_limit_invalid", "A limit of uses is a whole number.", name)
+        if not raw.isdecimal() or len(raw) > len(str(MAX_USES)):   # isdigit() passes "²", which int() refuses
+            raise BusinessError("promo_limit_invalid", f"A limit of uses is a whole number up to {MAX_USES:,}.", name)
         return int(raw)
 
     try:
@@ -601,7 +603,7 @@ async def renewals_submit(request: Request, client: MaybeClient, renewals: Renew
         if key.startswith("action:") and value in ("confirm", "decline"):
             address = key[len("action:"):]
             years = str(form.get(f"years:{address}", "1"))
-            choices.append(Choice(address, str(value), int(years) if years.isdigit() else 0))
+            choices.append(Choice(address, str(value), int(years) if years.isdecimal() and len(years) <= 2 else 0))
     try:
         done = await renewals.submit(client, choices)
     except BusinessError as exc:
@@ -648,7 +650,7 @@ async def renew_code_decide(request: Request, renewals: RenewalsDep, csrf: Annot
 
 @router.post("/renew/pay")
 async def renew_code_pay(request: Request, renewals: RenewalsDep, checkout: CheckoutDep,
-                         csrf: Annotated[str, Form()] = "", order_id: Annotated[int, Form()] = 0,
+                         csrf: Annotated[str, Form()] = "", order_id: Annotated[Id, Form()] = 0,
                          token: Annotated[str, Form(max_length=80)] = ""):
     check_form_csrf(request, csrf)
     if not renewals.pay_token_ok(order_id, token):
@@ -764,7 +766,7 @@ async def mailbox_change(request: Request, address: str, client: MaybeClient, ma
 
 
 @router.get("/destination/confirm/{change_id}/{token}", response_class=HTMLResponse)
-async def confirm_destination_page(request: Request, change_id: int, token: str, changes: DestinationsDep,
+async def confirm_destination_page(request: Request, change_id: Id, token: str, changes: DestinationsDep,
                                    sessions: SessionsDep):
     """No sign-in: the link is the proof. A button, not the link itself, confirms (mail scanners
     open links). Once followed, the page says how it ended: applied, being applied, or refused and why."""
@@ -783,7 +785,7 @@ async def _confirm_page(request: Request, sessions, change, token: str, status: 
 
 
 @router.post("/destination/confirm/{change_id}/{token}", response_class=HTMLResponse)
-async def confirm_destination(request: Request, change_id: int, token: str, changes: DestinationsDep,
+async def confirm_destination(request: Request, change_id: Id, token: str, changes: DestinationsDep,
                               sessions: SessionsDep, csrf: Annotated[str, Form()] = ""):
     """Checked again now (a circle another confirmed change would close is refused here, the reason
     on the page), then applied by the workflow, whose outcome the page waits a few seconds for."""
@@ -914,7 +916,7 @@ async def reserved_add(request: Request, client: MaybeClient, sessions: Sessions
 
 
 @router.post("/reserved/{entry_id}/remove")
-async def reserved_remove(request: Request, entry_id: int, client: MaybeClient, sessions: SessionsDep,
+async def reserved_remove(request: Request, entry_id: Id, client: MaybeClient, sessions: SessionsDep,
                           csrf: Annotated[str, Form()] = ""):
     signed_in(client)
     check_form_csrf(request, csrf)

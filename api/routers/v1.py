@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
+from api.params import Id
 from api.deps import (AccountsDep, BillingDep, CheckoutDep, CsrfHeader, DestinationsDep, MailboxesDep, MaybeClient, Operator, ReadSessionsDep,
                       RenewalsDep, SessionsDep, SettingsDep, SignedIn)
 from api.services.billing import BulkRow, promo_rule
@@ -149,7 +150,7 @@ class DraftIn(BaseModel):
 
 
 class CustomInvoiceIn(DraftIn):
-    client_id: int
+    client_id: Id
     draft: bool = Field(default=False, description="keep it as an unnumbered draft, unseen by the client")
 
 
@@ -263,12 +264,12 @@ async def create_order(body: OrderIn, client: SignedIn, checkout: CheckoutDep, s
 
 
 @router.get("/orders/{order_id}")
-async def get_order(order_id: int, client: SignedIn, checkout: CheckoutDep, sessions: SessionsDep):
+async def get_order(order_id: Id, client: SignedIn, checkout: CheckoutDep, sessions: SessionsDep):
     async with sessions() as session:
         return (await order_view(session, checkout, order_id, client.id)).as_dict()
 
 
-async def _payable_order(sessions, checkout, order_id: int, client) -> None:
+async def _payable_order(sessions, checkout, order_id: Id, client) -> None:
     """The client's own order, still waiting for its money (not paid, cancelled, or on account)."""
     async with sessions() as session:
         view = await order_view(session, checkout, order_id, client.id)
@@ -278,7 +279,7 @@ async def _payable_order(sessions, checkout, order_id: int, client) -> None:
 
 
 @router.post("/orders/{order_id}/paypal", dependencies=[CsrfHeader])
-async def pay_with_paypal(order_id: int, client: SignedIn, checkout: CheckoutDep, sessions: SessionsDep):
+async def pay_with_paypal(order_id: Id, client: SignedIn, checkout: CheckoutDep, sessions: SessionsDep):
     """Creates (once) the PayPal order; send the buyer to `approve_url`."""
     await _payable_order(sessions, checkout, order_id, client)
     started = await checkout.begin_paypal(order_id)
@@ -286,7 +287,7 @@ async def pay_with_paypal(order_id: int, client: SignedIn, checkout: CheckoutDep
 
 
 @router.post("/orders/{order_id}/manual", dependencies=[CsrfHeader])
-async def pay_manually(order_id: int, body: ManualIn, client: SignedIn, checkout: CheckoutDep,
+async def pay_manually(order_id: Id, body: ManualIn, client: SignedIn, checkout: CheckoutDep,
                        sessions: SessionsDep, settings: SettingsDep):
     """Pay by cheque or wire: the addresses stay held (14 days by default) until an operator records it."""
     await _payable_order(sessions, checkout, order_id, client)
@@ -295,7 +296,7 @@ async def pay_manually(order_id: int, body: ManualIn, client: SignedIn, checkout
 
 
 @router.post("/orders/{order_id}/cancel", status_code=202, dependencies=[CsrfHeader])
-async def cancel_order(order_id: int, client: SignedIn, checkout: CheckoutDep, sessions: SessionsDep):
+async def cancel_order(order_id: Id, client: SignedIn, checkout: CheckoutDep, sessions: SessionsDep):
     """Cancel an unpaid order: its addresses are released at once."""
     async with sessions() as session:
         view = await order_view(session, checkout, order_id, client.id)
@@ -307,7 +308,7 @@ async def cancel_order(order_id: int, client: SignedIn, checkout: CheckoutDep, s
 
 
 @router.post("/operator/orders/{order_id}/payments", dependencies=[CsrfHeader])
-async def record_manual_payment(order_id: int, body: PaymentIn, operator: Operator, checkout: CheckoutDep,
+async def record_manual_payment(order_id: Id, body: PaymentIn, operator: Operator, checkout: CheckoutDep,
                                 settings: SettingsDep):
     """Operators: record a cheque or wire that arrived. Refused unless it settles the order exactly;
     the same cheque recorded twice (by two operators at once, say) is taken once."""
@@ -318,7 +319,7 @@ async def record_manual_payment(order_id: int, body: PaymentIn, operator: Operat
 
 
 @router.post("/orders/{order_id}/credit", dependencies=[CsrfHeader])
-async def pay_order_with_credit(order_id: int, client: SignedIn, billing: BillingDep):
+async def pay_order_with_credit(order_id: Id, client: SignedIn, billing: BillingDep):
     """Pay the order from your credit balance: all that is due, or as much as the balance holds (the
     rest stays due, to pay another way)."""
     state = await billing.pay_with_credit(client, order_id)
@@ -376,7 +377,7 @@ async def create_custom_invoice(body: CustomInvoiceIn, operator: Operator, billi
 @router.get("/operator/invoices")
 async def list_invoices(operator: Operator, billing: BillingDep,
                         status: Annotated[str, Query(max_length=12)] = "",
-                        client_id: Annotated[int | None, Query()] = None):
+                        client_id: Id | None = None):
     """Operators: invoices newest first (100 at most), by status (draft, unpaid, paid, cancelled,
     refunded) and client, with what is paid and due on each."""
     rows = await billing.invoices(status.strip(), client_id)
@@ -384,28 +385,28 @@ async def list_invoices(operator: Operator, billing: BillingDep,
 
 
 @router.put("/operator/invoices/drafts/{invoice_id}", dependencies=[CsrfHeader])
-async def update_draft(invoice_id: int, body: DraftIn, operator: Operator, billing: BillingDep, settings: SettingsDep):
+async def update_draft(invoice_id: Id, body: DraftIn, operator: Operator, billing: BillingDep, settings: SettingsDep):
     """Operators: replace a draft's lines and due date. An issued invoice is never edited."""
     return _invoice_json(await billing.update_draft(operator, invoice_id, _items(body.lines, settings.currency),
                                                     body.due_on))
 
 
 @router.post("/operator/invoices/drafts/{invoice_id}/issue", dependencies=[CsrfHeader])
-async def issue_draft(invoice_id: int, operator: Operator, billing: BillingDep):
+async def issue_draft(invoice_id: Id, operator: Operator, billing: BillingDep):
     """Operators: issue a draft: it takes the next invoice number, today's date and the client's tax
     rate, and is emailed and chased like any invoice of yours."""
     return _invoice_json(await billing.issue_draft(operator, invoice_id))
 
 
 @router.delete("/operator/invoices/drafts/{invoice_id}", status_code=204, dependencies=[CsrfHeader])
-async def delete_draft(invoice_id: int, operator: Operator, billing: BillingDep):
+async def delete_draft(invoice_id: Id, operator: Operator, billing: BillingDep):
     """Operators: throw a draft away (it was never numbered, so nothing needs a credit note)."""
     await billing.delete_draft(operator, invoice_id)
     return Response(status_code=204)
 
 
 @router.put("/operator/clients/{client_id}/billing", dependencies=[CsrfHeader])
-async def set_billing_mode(client_id: int, body: BillingModeIn, operator: Operator, billing: BillingDep):
+async def set_billing_mode(client_id: Id, body: BillingModeIn, operator: Operator, billing: BillingDep):
     """Operators: how a client is billed from their next order or renewal on. `prepaid` (the default):
     addresses start once paid. `postpaid`: they start at once; the invoice is due POSTPAID_DUE_DAYS later
     and chased like your own invoices (reminders, then suspension). `exempt`: never invoiced."""
@@ -555,7 +556,7 @@ async def add_reserved(body: ReservedIn, client: SignedIn, sessions: SessionsDep
 
 
 @router.delete("/reserved-names/{entry_id}", status_code=204, dependencies=[CsrfHeader])
-async def remove_reserved(entry_id: int, client: SignedIn, sessions: SessionsDep):
+async def remove_reserved(entry_id: Id, client: SignedIn, sessions: SessionsDep):
     async with sessions.begin() as session:
         await reserved.remove(session, client, entry_id)
 
@@ -645,7 +646,7 @@ async def set_apply_credit(body: ApplyCreditIn, client: SignedIn, billing: Billi
 
 
 @router.post("/operator/clients/{client_id}/credit", status_code=201, dependencies=[CsrfHeader])
-async def adjust_credit(client_id: int, body: CreditIn, operator: Operator, billing: BillingDep):
+async def adjust_credit(client_id: Id, body: CreditIn, operator: Operator, billing: BillingDep):
     """Operators: add (or take back) credit with a reason the client sees; never below zero."""
     entry, reference, balance = await billing.adjust_credit(operator, client_id, body.amount, body.reason,
                                                             body.reference)

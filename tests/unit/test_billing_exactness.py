@@ -105,7 +105,10 @@ def test_tax_rates_parse_and_print():
 def test_bad_lines_are_refused_with_the_reason():
     for line, code in ((Line("x", 0, Money(100)), "quantity_invalid"),
                        (Line("x", 1, Money(100), Money(101)), "discount_invalid"),
-                       (Line("x", 1, Money(100), tax_bp=10_001), "tax_rate_invalid")):
+                       (Line("x", 1, Money(100), tax_bp=10_001), "tax_rate_invalid"),
+                       # what the database's columns hold: quantity an integer, amounts a bigint
+                       (Line("x", 2**31, Money(100)), "quantity_invalid"),
+                       (Line("x", 100_000, Money(99_999_999_999_999)), "amount_invalid")):
         with pytest.raises(BusinessError) as err:
             line.totals()
         assert err.value.code == code

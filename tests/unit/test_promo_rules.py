@@ -61,6 +61,8 @@ def test_codes_and_new_rules_are_checked():
                        (PromoRule("NONE"), "promo_value_invalid"),
                        (PromoRule("WIN", percent_bp=10, starts_at=NOW, ends_at=NOW), "promo_window_invalid"),
                        (PromoRule("ZERO", percent_bp=10, max_uses=0), "promo_limit_invalid"),
+                       (PromoRule("HUGE", percent_bp=10, max_uses=2**31), "promo_limit_invalid"),
+                       (PromoRule("HUGE", percent_bp=10, max_uses_per_client=2**63), "promo_limit_invalid"),
                        (PromoRule("KIND", percent_bp=10, kinds=("domain",)), "promo_kind_invalid")]:
         with pytest.raises(BusinessError) as err:
             rule.validate()
