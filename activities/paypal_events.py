@@ -48,8 +48,9 @@ class PayPalEventActivities:
         now = datetime.now(timezone.utc)
         reversal = event.event_type == "PAYMENT.CAPTURE.REVERSED"
         async with self._sessions.begin() as session:
-            ours = None if reversal else await billing.refund_by_paypal_id(session, truth.id)
-            if ours is not None:   # one of our refunds, perhaps held PENDING until now
+            # one of our refunds (perhaps held PENDING until now), whichever event named it
+            ours = await billing.refund_by_paypal_id(session, truth.id)
+            if ours is not None:
                 wake = ""
                 if truth.status == "COMPLETED":
                     invoice = await billing.complete_refund(session, refund_id=ours.id, paypal_refund_id=truth.id,
@@ -97,5 +98,5 @@ class PayPalEventActivities:
                      "amount": truth.amount.display() if truth.amount else "",
                      "invoice": invoice.number if invoice else "", "billing_url": f"{self._base_url}/operator/billing"}
         ) if changed else None
-        return PayPalEventOutcome(f"dispute_{state} invoice {invoice.number}" if invoice else f"dispute_{state} unmatched",
+        return PayPalEventOutcome(f"dispute_{state} invoice {invoice.number}" if invoice else "dispute_unmatched",
                                   notify)

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.money import Money
 from store import audit
-from store.billing import lock_invoice, paid_on
+from store.billing import MONEY_BACK, lock_invoice, paid_on
 from store.models import Invoice, PayPalCase, Payment
 
 
@@ -27,6 +27,9 @@ async def record_reversal(session: AsyncSession, *, capture_id: str, reversal_id
     invoice = await _invoice_of(session, capture_id)
     if (await session.execute(select(PayPalCase).where(
             PayPalCase.kind == "reversal", PayPalCase.case_id == reversal_id))).scalar_one_or_none():
+        return invoice, False
+    if (await session.execute(select(Payment).where(   # already money back as a refund under that id
+            Payment.method.in_(MONEY_BACK), Payment.reference == reversal_id))).scalars().first():
         return invoice, False
     session.add(PayPalCase(kind="reversal", case_id=reversal_id, capture_id=capture_id,
                            invoice_id=invoice.id if invoice else None, status="COMPLETED",

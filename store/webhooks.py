@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from store.models import PayPalTransmission, WebhookEvent
 
-NEEDS_OPERATOR = ("unknown_order", "order_closed", "refund_unmatched", "not_at_paypal")
+NEEDS_OPERATOR = ("unknown_order", "order_closed", "refund_unmatched", "not_at_paypal", "reversal_unmatched",
+                  "dispute_unmatched")
 
 
 async def first_time(sessions: async_sessionmaker[AsyncSession], provider: str, event_id: str,

@@ -59,7 +59,7 @@ async def paypal(request: Request):
         log.warning("paypal transmission %s reused with another body", transmission[:64])
         return _rejected(WebhookRejected("this transmission was received before with another body",
                                          "webhook_replayed", "PAYPAL-TRANSMISSION-ID"))
-    event_id, event_type = str(event.get("id", "")), str(event.get("event_type", ""))
+    event_id, event_type = str(event.get("id", ""))[:120], str(event.get("event_type", ""))[:80]
     if seen == "same" or not await webhooks.first_time(sessions, "paypal", event_id, event_type):
         log.info("paypal webhook %s (%s) already handled", event_id, event_type)
         return {"outcome": "duplicate"}

@@ -12,6 +12,9 @@ INSTRUMENT_DECLINED; `pend {"times": 1}` holds the next capture PENDING; `captur
 `disputes/{id}/update`, `disputes/{id}/resolve`; `intercept {"times": 1}` keeps the next deliveries
 (body and headers) instead of sending them, as a listener on the wire would; `config
 {"links_only": true}` sends capture events that name their order only in `links` (as real PayPal may).
+
+It is one module over the ~500-line mark on purpose: every route shares one in-memory state and one
+lock, as PayPal's resources (orders, captures, refunds, disputes) refer to one another.
 """
 from __future__ import annotations
 

@@ -181,6 +181,28 @@ async def test_reused_transmission_and_stale_transmission_time_are_refused(live,
     assert stale.json()["code"] == "webhook_stale" and stale.json()["field"] == "PAYPAL-TRANSMISSION-TIME"
 
 
+async def test_forged_reversal_of_a_paid_invoice_takes_nothing_back(live, pg_settings, pg_sessions, sandboxes):
+    domain = await make_domain(pg_sessions, sandboxes)
+    http, h = await signed_in_http(pg_settings.public_base_url)
+    order, paypal_id = await paid_order(http, h, domain, sandboxes)
+    capture = next(c for c in (await sandbox_state(sandboxes.paypal))["captures"] if c["order_id"] == paypal_id)
+    genuine = await intercepted_delivery(sandboxes, pg_settings)
+    event_id = "WH-" + unique("FORGEDREV").upper()
+    body = json.dumps({"id": event_id, "event_type": "PAYMENT.CAPTURE.REVERSED", "resource_type": "refund",
+                       "resource": {"id": unique("NOREFUND").upper(), "status": "COMPLETED",
+                                    "amount": {"currency_code": "USD", "value": order["total"].lstrip("$")},
+                                    "links": [{"rel": "up", "href": f"https://api.paypal.com/v2/payments/captures/"
+                                                                    f"{capture['id']}"}]},
+                       "pad": "@PAD@"}).encode()
+    r = await post_webhook(pg_settings, forge_to_crc(body, zlib.crc32(genuine["raw"].encode())), genuine["headers"])
+    assert r.status_code == 200, r.text
+    assert await outcome_of(pg_sessions, event_id, "not_at_paypal") == "not_at_paypal"
+    listed = (await http.get("/api/v1/invoices")).json()["invoices"][0]
+    assert (listed["status"], listed["paid"]) == ("paid", order["total"].lstrip("$"))
+    assert [p.method for p in await order_payment_rows(pg_sessions, order["id"])] == ["paypal"]
+    await http.aclose()
+
+
 # ---- item 2: capture events that name their order only in links -------------------------------
 
 async def test_pending_capture_completed_by_an_event_without_supplementary_data_pays_the_order(
