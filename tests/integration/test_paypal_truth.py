@@ -305,11 +305,11 @@ async def test_pending_refund_is_held_until_paypal_completes_it(live, pg_setting
     await operator.aclose()
 
 
-async def staff_mail(sandboxes, pg_settings, subject_part: str) -> dict:
+async def staff_mail(sandboxes, pg_settings, subject_part: str, nth: int = 1) -> dict:
     for _ in range(100):
         found = [m for m in mails_to(sandboxes, pg_settings.operator_emails[0]) if subject_part in m["subject"]]
-        if found:
-            return found[0]
+        if len(found) >= nth:
+            return found[nth - 1]
         await asyncio.sleep(0.1)
     raise AssertionError(f"no staff email about {subject_part}")
 
@@ -357,7 +357,18 @@ async def test_dispute_is_shown_open_then_resolved_and_staff_are_told(live, pg_s
     assert await outcome_of(pg_sessions, event, "dispute") == f"dispute_open invoice {number}"
     await staff_mail(sandboxes, pg_settings, f"{dispute['dispute_id']} open")
     page = (await operator.get("/operator/billing?status=paid")).text
-    assert f"dispute {dispute['dispute_id']} open" in page
+    assert f"dispute {dispute['dispute_id']} open: open" in page
+
+    before = await seen_events(sandboxes)
+    async with httpx.AsyncClient() as admin:
+        await admin.post(f"{sandboxes.paypal.url}/__sandbox/disputes/{dispute['dispute_id']}/update",
+                         json={"status": "UNDER_REVIEW", "stage": "CHARGEBACK"})
+    event = await delivered(sandboxes, "CUSTOMER.DISPUTE.UPDATED", before)
+    assert await outcome_of(pg_sessions, event, "dispute") == f"dispute_open invoice {number}"
+    mail = await staff_mail(sandboxes, pg_settings, f"{dispute['dispute_id']} open", nth=2)   # told again
+    assert "UNDER_REVIEW" in mail["text"] and "CHARGEBACK" in mail["text"]
+    page = (await operator.get("/operator/billing?status=paid")).text
+    assert f"dispute {dispute['dispute_id']} open: under review" in page
 
     before = await seen_events(sandboxes)
     async with httpx.AsyncClient() as admin:
