@@ -121,6 +121,9 @@ class Settings(BaseSettings):
     paypal_secret: SecretStr = SecretStr("sandbox-secret")
     paypal_webhook_id: str = "WHSANDBOX0001"
     paypal_cert_hosts: list[str] = Field(default_factory=lambda: ["127.0.0.1", "localhost"])
+    # a webhook transmitted longer ago than this (or this far ahead of our clock) is refused
+    paypal_webhook_max_age_seconds: int = 900
+    paypal_webhook_max_ahead_seconds: int = 300
 
     # outgoing mail
     smtp_host: str = "127.0.0.1"

@@ -28,6 +28,7 @@ from activities.ledger import LedgerActivities
 from activities.lifecycle import ExpiryActivities, RenewalActivities
 from activities.notifications import EmailRenderer, NotificationActivities
 from activities.payments import PaymentActivities
+from activities.paypal_events import PayPalEventActivities
 from activities.provisioning import ProvisioningActivities
 from activities.registry import RegistryActivities
 from providers.cpanel.client import CpanelClient
@@ -44,11 +45,12 @@ from workflows.invoice import InvoiceWorkflow
 from workflows.contracts import INVENTORY_SCHEDULE_ID, InventorySyncInput
 from workflows.inventory import CpanelInventorySyncWorkflow
 from workflows.order import OrderWorkflow
+from workflows.paypal_events import PayPalEventWorkflow
 from workflows.reminders import ReminderDigestWorkflow
 
 log = logging.getLogger("mailmarket.worker")
 WORKFLOWS = [OrderWorkflow, AddressWorkflow, CpanelInventorySyncWorkflow, ReminderDigestWorkflow, RefundWorkflow,
-             InvoiceWorkflow, AccountEmailWorkflow]
+             InvoiceWorkflow, AccountEmailWorkflow, PayPalEventWorkflow]
 
 
 async def connect(settings: Settings) -> Client:
@@ -72,6 +74,7 @@ async def build_activities(settings: Settings, temporal: Client | None = None):
                               "smtp_host": settings.mail_server_host})
     ledger = LedgerActivities(sessions)
     payments = PaymentActivities(paypal)
+    paypal_events = PayPalEventActivities(paypal, sessions, settings.public_base_url)
     provisioning = ProvisioningActivities(cpanel, sessions, SecretBox(settings.secrets_key.get_secret_value()))
     stock = InventoryActivities(cpanel, sessions)
     notifications = NotificationActivities(mailer, sessions, renderer,
@@ -102,7 +105,8 @@ async def build_activities(settings: Settings, temporal: Client | None = None):
         yield [
             ledger.record_paypal_order, ledger.record_payment, ledger.cancel_order,
             ledger.activate_subscription, ledger.set_subscription_status,
-            payments.create_paypal_order, payments.capture_paypal_order, payments.paypal_order_status,
+            payments.create_paypal_order, payments.capture_paypal_order, payments.paypal_order_status, payments.confirm_paypal_capture,
+            paypal_events.settle_paypal_event,
             provisioning.provision_forwarder, provisioning.remove_forwarder,
             provisioning.provision_mailbox, provisioning.remove_mailbox,
             provisioning.set_mailbox_password, provisioning.apply_autoresponder, provisioning.mailbox_usage,
@@ -115,7 +119,7 @@ async def build_activities(settings: Settings, temporal: Client | None = None):
             expiry.suspend_address, expiry.restore_address, expiry.remove_address,
             money.issue_invoice, money.apply_payment, money.pay_from_credit, money.pay_invoice_from_credit,
             money.send_receipt,
-            money.reserve_refund, money.refund_at_paypal, money.settle_refund,
+            money.reserve_refund, money.refund_at_paypal, money.settle_refund, money.check_paypal_refund,
             money.issue_custom_invoice, money.apply_invoice_payment, money.send_dunning_notice,
             money.set_client_suspended, money.cancel_custom_invoice, money.record_invoice_paypal_order,
         ]

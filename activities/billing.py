@@ -13,7 +13,7 @@ from activities.heartbeat import heartbeating
 from activities.notifications import NotificationActivities, attachment
 from core.errors import BusinessError
 from core.money import Money
-from providers.paypal.protocol import LogicalError, PaymentsAPI, RefundRequest
+from providers.paypal.protocol import LogicalError, PaymentsAPI, RefundRequest, RefundResult
 from store import billing, dunning, invoice_pdf, orders
 from store.invoicing import Seller
 from store.models import Client, Invoice
@@ -242,9 +242,17 @@ class BillingActivities:
                 f"Refund for invoice {inp.invoice_number}: {refund.reason}", request_id=inp.key))
         except LogicalError as exc:
             return RefundOutcome(refund.id, "failed", message=str(exc))
-        if result.status in ("FAILED", "CANCELLED"):
-            return RefundOutcome(refund.id, "failed", result.id, f"PayPal answered {result.status}")
-        return RefundOutcome(refund.id, "completed", result.id)
+        return refund_outcome(refund.id, result)
+
+    @activity.defn(name="check_paypal_refund")
+    @heartbeating
+    async def check_paypal_refund(self, pending: RefundOutcome) -> RefundOutcome:
+        """A pending refund as PayPal has it now (GET /v2/payments/refunds/{id})."""
+        try:
+            result = await self._paypal.get_refund(pending.paypal_refund_id)
+        except LogicalError as exc:   # NotAtPayPal included: it never was a refund there
+            return RefundOutcome(pending.refund_id, "failed", pending.paypal_refund_id, message=str(exc))
+        return refund_outcome(pending.refund_id, result)
 
     @activity.defn(name="settle_refund")
     @heartbeating
@@ -254,5 +262,17 @@ class BillingActivities:
                 await billing.complete_refund(session, refund_id=outcome.refund_id,
                                               paypal_refund_id=outcome.paypal_refund_id,
                                               now=datetime.now(timezone.utc))
+            elif outcome.status == "pending":
+                await billing.pend_refund(session, refund_id=outcome.refund_id,
+                                          paypal_refund_id=outcome.paypal_refund_id)
             else:
                 await billing.fail_refund(session, refund_id=outcome.refund_id, message=outcome.message)
+
+
+def refund_outcome(refund_id: int, result: RefundResult) -> RefundOutcome:
+    """PayPal's refund status, ours: only COMPLETED is money back; PENDING waits; the rest failed."""
+    if result.status == "COMPLETED":
+        return RefundOutcome(refund_id, "completed", result.id)
+    if result.status == "PENDING":
+        return RefundOutcome(refund_id, "pending", result.id, "PayPal is still processing the refund.")
+    return RefundOutcome(refund_id, "failed", result.id, f"PayPal answered {result.status or 'nothing'}")

@@ -1,4 +1,5 @@
-"""PayPal steps: create the checkout order and capture it, with PayPal-Request-Id idempotency."""
+"""PayPal steps: create the checkout order and capture it, with PayPal-Request-Id idempotency, and
+read a capture back (what a webhook reported is only a hint)."""
 from __future__ import annotations
 
 from temporalio import activity
@@ -8,8 +9,8 @@ from temporalio.exceptions import ApplicationError
 
 from core.money import Money
 from providers.errors import LogicalError
-from providers.paypal.protocol import CheckoutRequest, PaymentsAPI
-from workflows.contracts import (CapturePayPalOrder, CaptureResult, CreatePayPalOrder, PayPalCheckout, PayPalOrderRef,
+from providers.paypal.protocol import CheckoutRequest, NotAtPayPal, PaymentsAPI
+from workflows.contracts import (CapturePayPalOrder, CaptureResult, ConfirmCapture, CreatePayPalOrder, PayPalCheckout, PayPalOrderRef,
                                  Refusal)
 
 # PayPal issues after which the buyer must act again (approve with another funding source).
@@ -56,3 +57,27 @@ class PaymentActivities:
         except LogicalError:   # unknown to PayPal (a guessed id): nothing to capture
             return ""
         return str(order.get("status", ""))
+
+    @activity.defn(name="confirm_paypal_capture")
+    @heartbeating
+    async def confirm_paypal_capture(self, inp: ConfirmCapture) -> CaptureResult:
+        """The capture as PayPal has it: status, amount and currency from GET /v2/payments/captures/{id}
+        (or the order's, when no capture id was given). NOT_FOUND when PayPal has no such capture, or
+        it belongs to another PayPal order than this checkout's: nothing to take."""
+        try:
+            if inp.capture_id:
+                capture = await self._payments.get_capture(inp.capture_id)
+            else:
+                capture = await self._payments.get_order_capture(inp.paypal_order_id)
+        except NotAtPayPal:
+            activity.logger.warning("PayPal has no capture %r (order %s)", inp.capture_id[:40], inp.paypal_order_id)
+            return CaptureResult(inp.capture_id, "NOT_FOUND", 0, "")
+        except LogicalError as exc:
+            raise ApplicationError(exc.message, type=Refusal.PROVIDER_REFUSED, non_retryable=True) from exc
+        if capture is None:
+            return CaptureResult("", "NOT_FOUND", 0, "")
+        if capture.order_id != inp.paypal_order_id:
+            activity.logger.warning("capture %s belongs to PayPal order %s, not %s", capture.id, capture.order_id,
+                                    inp.paypal_order_id)
+            return CaptureResult(capture.id, "NOT_FOUND", 0, "")
+        return CaptureResult(capture.id, capture.status, capture.amount.minor, capture.amount.currency)

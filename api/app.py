@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -57,7 +58,10 @@ def create_app(settings: Settings | None = None, temporal: TemporalClient | None
                                                     settings.secrets_key.get_secret_value())
         app.state.renewals = Renewals(settings, app.state.sessions, client)
         app.state.billing = Billing(settings, app.state.sessions, client, app.state.checkout)
-        app.state.verifier = WebhookVerifier(settings.paypal_webhook_id, settings.paypal_cert_hosts)
+        app.state.verifier = WebhookVerifier(
+            settings.paypal_webhook_id, settings.paypal_cert_hosts,
+            max_age=timedelta(seconds=settings.paypal_webhook_max_age_seconds),
+            max_ahead=timedelta(seconds=settings.paypal_webhook_max_ahead_seconds))
         try:
             yield
         finally:

@@ -218,6 +218,9 @@ async def statement(session: AsyncSession, client_id: int) -> list[tuple[Invoice
 
 # ---- refunds --------------------------------------------------------------------------------
 
+MONEY_BACK = ("paypal_refund", "paypal_reversal")   # PayPal's refund-like ids: each recorded once
+
+
 async def paypal_capture_of(session: AsyncSession, invoice: Invoice) -> Payment:
     capture = (await session.execute(select(Payment).where(
         Payment.invoice_id == invoice.id, Payment.method == "paypal", Payment.amount_minor > 0)
@@ -229,13 +232,14 @@ async def paypal_capture_of(session: AsyncSession, invoice: Invoice) -> Payment:
 
 
 async def refundable(session: AsyncSession, capture: Payment) -> Money:
-    """What is left of a capture: less our refunds (in flight or done) and any made at PayPal directly,
-    which reach us only as webhooks (refund payments no refund of ours accounts for)."""
+    """What is left of a capture: less our refunds (in flight or done) and any made at PayPal directly
+    or taken back by PayPal (reversals), which reach us only as webhooks (refund or reversal payments
+    no refund of ours accounts for)."""
     held = int((await session.execute(select(func.coalesce(func.sum(Refund.amount_minor), 0)).where(
-        Refund.payment_id == capture.id, Refund.status.in_(("requested", "completed"))))).scalar_one())
+        Refund.payment_id == capture.id, Refund.status.in_(("requested", "pending", "completed"))))).scalar_one())
     ours = select(Refund.paypal_refund_id).where(Refund.payment_id == capture.id, Refund.paypal_refund_id != "")
     outside = int((await session.execute(select(func.coalesce(func.sum(-Payment.amount_minor), 0)).where(
-        Payment.invoice_id == capture.invoice_id, Payment.method == "paypal_refund",
+        Payment.invoice_id == capture.invoice_id, Payment.method.in_(MONEY_BACK),
         Payment.reference.not_in(ours)))).scalar_one())
     return Money(capture.amount_minor - held - outside, capture.currency)
 
@@ -292,14 +296,34 @@ async def complete_refund(session: AsyncSession, *, refund_id: int, paypal_refun
     return invoice
 
 
-async def fail_refund(session: AsyncSession, *, refund_id: int, message: str) -> None:
+async def refund_by_paypal_id(session: AsyncSession, paypal_refund_id: str) -> Refund | None:
+    if not paypal_refund_id:
+        return None
+    return (await session.execute(select(Refund).where(Refund.paypal_refund_id == paypal_refund_id))
+            ).scalars().first()
+
+
+async def pend_refund(session: AsyncSession, *, refund_id: int, paypal_refund_id: str) -> None:
+    """PayPal took the refund but has not completed it (an eCheck): it stays held against the capture,
+    is not a payment yet, and completes or is released when PayPal decides."""
     refund = await session.get(Refund, refund_id)
     assert refund is not None
     if refund.status == "requested":
+        refund.status, refund.paypal_refund_id = "pending", paypal_refund_id
+        invoice = await session.get(Invoice, refund.invoice_id)
+        audit.record(session, refund.actor, "refund.pending", "invoice", invoice.number if invoice else "",
+                     {"status": "requested"}, {"status": "pending", "refund": paypal_refund_id})
+
+
+async def fail_refund(session: AsyncSession, *, refund_id: int, message: str) -> None:
+    refund = await session.get(Refund, refund_id)
+    assert refund is not None
+    if refund.status in ("requested", "pending"):
+        before = refund.status
         refund.status, refund.message = "failed", message[:300]
         invoice = await session.get(Invoice, refund.invoice_id)
         audit.record(session, refund.actor, "refund.failed", "invoice", invoice.number if invoice else "",
-                     {"status": "requested"}, {"status": "failed", "message": message[:300]})
+                     {"status": before}, {"status": "failed", "message": message[:300]})
 
 
 async def record_refund(session: AsyncSession, *, capture_id: str, refund_id: str, amount: Money,
@@ -311,8 +335,8 @@ async def record_refund(session: AsyncSession, *, capture_id: str, refund_id: st
     if capture is None:
         return None
     invoice = await lock_invoice(session, capture.invoice_id)
-    if (await session.execute(select(Payment).where(
-            Payment.method == "paypal_refund", Payment.reference == refund_id))).scalar_one_or_none():
+    if (await session.execute(select(Payment).where(   # once per id, whichever event (refund, reversal) named it
+            Payment.method.in_(MONEY_BACK), Payment.reference == refund_id))).scalars().first():
         return invoice
     session.add(Payment(invoice_id=invoice.id, method="paypal_refund", amount_minor=-amount.minor,
                         applied_minor=-amount.minor, currency=amount.currency, reference=refund_id,

@@ -19,7 +19,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
+from sqlalchemy.orm import DeclarativeBase, Mapped, backref, mapped_column, relationship, validates
 
 from core.addresses import display_domain
 
@@ -317,7 +317,7 @@ class Refund(Base):
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
     currency: Mapped[str] = mapped_column(String(3))
     amount_minor: Mapped[int] = mapped_column(BigInteger)
-    status: Mapped[str] = mapped_column(String(16), default="requested")   # requested | completed | failed
+    status: Mapped[str] = mapped_column(String(16), default="requested")   # requested | pending | completed | failed
     paypal_refund_id: Mapped[str] = mapped_column(String(64), default="", server_default="")
     reason: Mapped[str] = mapped_column(String(300))
     message: Mapped[str] = mapped_column(String(300), default="", server_default="")
@@ -528,3 +528,43 @@ class RegistryRenewal(Base):
     requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     outcome: Mapped[str] = mapped_column(String(10), default="sent")
     expiry_after: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+
+class PayPalTransmission(Base):
+    """Each PayPal webhook transmission once: the same PAYPAL-TRANSMISSION-ID with another body is a
+    replayed (forged) delivery; with the same body, a redelivery."""
+
+    __tablename__ = "paypal_transmissions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    transmission_id: Mapped[str] = mapped_column(String(64), unique=True)
+    body_sha256: Mapped[str] = mapped_column(String(64))
+    transmitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now(), index=True)
+
+
+class PayPalCase(Base):
+    """Money PayPal took back or may take back on a capture of ours: a reversal (a chargeback, an
+    admin reversal; `case_id` is the refund-like id PayPal gives it) or a dispute (`case_id` is the
+    dispute id), as PayPal's own look-up reported it last."""
+
+    __tablename__ = "paypal_cases"
+    __table_args__ = (UniqueConstraint("kind", "case_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))              # reversal | dispute
+    case_id: Mapped[str] = mapped_column(String(64))
+    capture_id: Mapped[str] = mapped_column(String(64), index=True)
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), nullable=True, index=True)
+    status: Mapped[str] = mapped_column(String(32))            # reversal: COMPLETED; dispute: OPEN ... RESOLVED
+    amount_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    currency: Mapped[str] = mapped_column(String(3), default="")
+    reason: Mapped[str] = mapped_column(String(80), default="", server_default="")
+    outcome: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    # loaded with every invoice (one extra query per batch) so both invoice pages can show them
+    invoice: Mapped["Invoice | None"] = relationship(
+        "Invoice", backref=backref("paypal_cases", lazy="selectin", order_by="PayPalCase.id"))
+
+    @property
+    def open(self) -> bool:
+        return self.kind == "dispute" and self.status != "RESOLVED"

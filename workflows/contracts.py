@@ -54,6 +54,13 @@ BILLING_V4 = "billing-v4-invoices-receipts-partial-payments"
 # Runs from here on read a PayPal order back (`paypal_order_status`) before capturing on an approval
 # they were told of (a browser's return, a webhook): one PayPal has not approved changes nothing.
 PAYPAL_READ_BACK = "paypal-approval-read-back"
+# PayPal webhooks are hints: runs from here on read a reported capture back from PayPal before
+# taking it (only COMPLETED pays, PENDING waits), key each capture attempt of a PayPal order apart
+# (a re-approval after INSTRUMENT_DECLINED is a new request), and keep waiting on a PENDING refund.
+PAYPAL_TRUTH = "paypal-truth-read-back-per-attempt-keys"
+PAYPAL_EVENT_WORKFLOW = "PayPalEventWorkflow"   # `paypal-event:<event id>`: a refund, reversal or dispute event
+REFUND_CHANGED = "refund_changed"        # signal on RefundWorkflow: PayPal says a pending refund moved
+REFUND_STATE = "refund_state"            # query on RefundWorkflow -> RefundOutcome | None (PayPal's first answer)
 DIGEST_WORKFLOW = "ReminderDigestWorkflow"
 REMINDER_QUEUED = "reminder_queued"    # signal on ReminderDigestWorkflow (signal-with-start)
 INVENTORY_WORKFLOW = "CpanelInventorySyncWorkflow"
@@ -71,6 +78,10 @@ def account_email_workflow_id(key: str) -> str:
 
 def order_workflow_id(order_id: int) -> str:
     return f"order:{order_id}"
+
+
+def paypal_event_workflow_id(event_id: str) -> str:
+    return f"paypal-event:{event_id}"
 
 
 def digest_workflow_id(client_id: int) -> str:
@@ -370,9 +381,32 @@ class CapturePayPalOrder:
 @dataclass
 class CaptureResult:
     capture_id: str
-    status: str
+    status: str                  # PayPal's: COMPLETED | PENDING | DECLINED | FAILED ...; NOT_FOUND (not at PayPal)
     amount_minor: int
     currency: str
+
+
+@dataclass
+class ConfirmCapture:
+    """Read a capture back from PayPal (a webhook only hints at it); `capture_id` "" -> the order's."""
+    paypal_order_id: str
+    capture_id: str
+
+
+@dataclass
+class PayPalEvent:
+    """A verified PayPal event that is not a checkout's: a refund, a reversal, a dispute. Only its
+    type and the resource's id are trusted as far as to look the resource up."""
+    event_id: str
+    event_type: str
+    resource_id: str
+
+
+@dataclass
+class PayPalEventOutcome:
+    outcome: str                             # what was recorded, kept on the webhook event for operators
+    notify: SendNotification | None = None   # staff to tell (reversals, disputes)
+    wake_refund: str = ""                    # a pending refund's workflow to look again
 
 
 @dataclass
@@ -720,7 +754,7 @@ class RefundReserved:
 @dataclass
 class RefundOutcome:
     refund_id: int
-    status: str                      # completed | failed (PayPal said no) | refused (we said no)
+    status: str                      # completed | pending (PayPal still processing) | failed | refused (we said no)
     paypal_refund_id: str = ""
     message: str = ""
     code: str = ""

@@ -19,7 +19,9 @@ with workflow.unsafe.imports_passed_through():
         CAPTURE_DENIED,
         CAPTURE_REPORTED,
         PAYPAL_APPROVED,
+        PAYPAL_TRUTH,
         BeginPayPal,
+        ConfirmCapture,
         CaptureDenied,
         CaptureReported,
         CapturePayPalOrder,
@@ -86,6 +88,7 @@ class InvoiceWorkflow:
         self._checkout_for = 0                 # what was due when that checkout began
         self._paypal_attempt = 0
         self._captures: set[str] = set()       # PayPal captures already applied
+        self._capture_attempts = 0
 
     @workflow.query(name=STATE)
     def state(self) -> InvoiceState:
@@ -175,11 +178,13 @@ class InvoiceWorkflow:
             self._recording = False   # not approved at PayPal (a return before approving, a guess): no change
             return
         self._state.message = "Taking your PayPal payment…"
+        self._capture_attempts += 1
+        request_id = f"{workflow.info().workflow_id}:capture:{checkout.paypal_order_id}"
+        if self._capture_attempts > 1 and workflow.patched(PAYPAL_TRUTH):
+            request_id += f":{self._capture_attempts}"   # a re-approval is a new request at PayPal
         try:
             capture: CaptureResult = await workflow.execute_activity(
-                "capture_paypal_order", CapturePayPalOrder(
-                    0, checkout.paypal_order_id,
-                    request_id=f"{workflow.info().workflow_id}:capture:{checkout.paypal_order_id}"),
+                "capture_paypal_order", CapturePayPalOrder(0, checkout.paypal_order_id, request_id=request_id),
                 result_type=CaptureResult, **STEP)
         except ActivityError as err:
             cause = err.cause
@@ -193,6 +198,11 @@ class InvoiceWorkflow:
         if capture.status == "PENDING":   # the money is in flight; PayPal's webhook says how it ends
             self._recording = False
             self._state.message = "PayPal is still processing the payment."
+            return
+        if capture.status != "COMPLETED" and workflow.patched(PAYPAL_TRUTH):   # DECLINED, FAILED: not paid
+            self._recording = False
+            self._checkout = None
+            self._state.message = "PayPal did not complete the payment; please pay again."
             return
         try:
             await self._take_capture(capture.capture_id, capture.amount_minor, capture.currency)
@@ -209,15 +219,39 @@ class InvoiceWorkflow:
             return
         self._recording = True
         try:
-            await self._take_capture(report.capture_id, report.amount_minor, report.currency)
+            if not workflow.patched(PAYPAL_TRUTH):   # runs from before: the webhook's word was taken
+                await self._take_capture(report.capture_id, report.amount_minor, report.currency)
+                return
+            await self._take_truth(report.paypal_order_id, report.capture_id)
         finally:
             self._recording = False
 
-    @workflow.signal(name=CAPTURE_DENIED)
-    def capture_denied(self, report: CaptureDenied) -> None:
-        if self._checkout is not None and report.paypal_order_id == self._checkout.paypal_order_id:
+    async def _take_truth(self, paypal_order_id: str, capture_id: str) -> None:
+        """Read the capture a webhook named back from PayPal and act on that: COMPLETED is recorded,
+        DECLINED or FAILED ends this checkout, PENDING waits, one PayPal does not have changes nothing."""
+        truth: CaptureResult = await workflow.execute_activity(
+            "confirm_paypal_capture", ConfirmCapture(paypal_order_id, capture_id), result_type=CaptureResult, **STEP)
+        if truth.status == "COMPLETED":
+            await self._take_capture(truth.capture_id, truth.amount_minor, truth.currency)
+        elif truth.status in ("DECLINED", "FAILED") and self._checkout is not None \
+                and self._checkout.paypal_order_id == paypal_order_id:
             self._checkout = None
             self._state.message = "PayPal did not complete the payment; please pay again."
+
+    @workflow.signal(name=CAPTURE_DENIED)
+    async def capture_denied(self, report: CaptureDenied) -> None:
+        if self._checkout is None or report.paypal_order_id != self._checkout.paypal_order_id:
+            return
+        if not workflow.patched(PAYPAL_TRUTH):
+            self._checkout = None
+            self._state.message = "PayPal did not complete the payment; please pay again."
+            return
+        await workflow.wait_condition(lambda: not self._recording)
+        self._recording = True
+        try:
+            await self._take_truth(report.paypal_order_id, report.capture_id)
+        finally:
+            self._recording = False
 
     async def _take_capture(self, capture_id: str, amount_minor: int, currency: str) -> None:
         """Money PayPal captured, recorded on the invoice once (more than is due becomes credit)."""

@@ -19,6 +19,8 @@ with workflow.unsafe.imports_passed_through():
         BEGIN_PAYPAL,
         BILLING_V4,
         INVOICE_WORKFLOW,
+        PAYPAL_TRUTH,
+        ConfirmCapture,
         PAY_WITH_CREDIT,
         Dunning,
         InvoiceInput,
@@ -101,6 +103,7 @@ class OrderWorkflow:
         self._settled: str | None = None                 # paid in full by credit: the reference
         self._credit_attempt = 0
         self._references: set[str] = set()              # manual payments recorded on this order
+        self._capture_attempts = 0                      # capture requests made for this run's checkouts
 
     def _first_deadline(self) -> datetime:
         inp = self._inp
@@ -399,7 +402,19 @@ class OrderWorkflow:
         PayPal decides."""
         self._state.status, self._state.message = "payment_pending", "PayPal is still processing the payment."
         self._set_deadline(None)
-        await workflow.wait_condition(lambda: self._reported is not None or self._denied is not None)
+        while True:
+            await workflow.wait_condition(lambda: self._reported is not None or self._denied is not None)
+            if not workflow.patched(PAYPAL_TRUTH):
+                break
+            hint = self._reported or self._denied
+            assert hint is not None
+            self._reported = self._denied = None
+            truth = await self._confirm(hint.capture_id or capture.capture_id)
+            if truth.status == "COMPLETED":
+                return truth
+            if truth.status in ("DECLINED", "FAILED"):
+                break
+            # still PENDING, or a capture PayPal does not have: keep waiting
         if self._reported is not None:
             r = self._reported
             return CaptureResult(r.capture_id, "COMPLETED", r.amount_minor, r.currency)
@@ -429,20 +444,31 @@ class OrderWorkflow:
     async def _take_payment(self) -> CaptureResult | None:
         assert self._state is not None and self._checkout is not None
         if self._reported is not None:
-            # Captured outside our own call (PayPal told us by webhook): take it as it is.
             r = self._reported
-            return CaptureResult(r.capture_id, "COMPLETED", r.amount_minor, r.currency)
+            if not workflow.patched(PAYPAL_TRUTH):   # runs from before: the webhook's word was taken
+                return CaptureResult(r.capture_id, "COMPLETED", r.amount_minor, r.currency)
+            # A webhook is a hint: take what PayPal's own look-up says about that capture.
+            self._reported = None
+            return self._judge(await self._confirm(r.capture_id))
         self._approved = False
         checkout = self._checkout
         if not await confirmed_at_paypal(checkout.paypal_order_id, **STEP) or self._checkout is not checkout:
             return None   # not approved at PayPal (a return before approving, someone's guess): nothing changes
         self._state.status, self._state.message = "capturing", ""
+        self._capture_attempts += 1
+        request_id = f"{workflow.info().workflow_id}:capture:{self._checkout.paypal_order_id}"
+        if self._capture_attempts > 1 and workflow.patched(PAYPAL_TRUTH):
+            # PayPal answers a repeated PayPal-Request-Id with its first answer (a decline): the
+            # buyer's next approval of the same PayPal order is a new request.
+            request_id += f":{self._capture_attempts}"
         try:
-            return await workflow.execute_activity(
+            taken: CaptureResult = await workflow.execute_activity(
                 "capture_paypal_order",
-                CapturePayPalOrder(self._inp.order_id, self._checkout.paypal_order_id,
-                                   request_id=f"{workflow.info().workflow_id}:capture:{self._checkout.paypal_order_id}"),
+                CapturePayPalOrder(self._inp.order_id, self._checkout.paypal_order_id, request_id=request_id),
                 result_type=CaptureResult, **STEP)
+            if taken.status not in ("COMPLETED", "PENDING") and workflow.patched(PAYPAL_TRUTH):
+                return self._judge(taken)   # only COMPLETED is paid
+            return taken
         except ActivityError as err:
             cause = err.cause
             if isinstance(cause, ApplicationError) and cause.type == Refusal.PAYMENT_DECLINED:
@@ -450,6 +476,26 @@ class OrderWorkflow:
                 self._state.status, self._state.message = "declined", cause.message
                 return None
             raise
+
+    async def _confirm(self, capture_id: str) -> CaptureResult:
+        assert self._checkout is not None
+        return await workflow.execute_activity(
+            "confirm_paypal_capture", ConfirmCapture(self._checkout.paypal_order_id, capture_id),
+            result_type=CaptureResult, **STEP)
+
+    def _judge(self, truth: CaptureResult) -> CaptureResult | None:
+        """What a capture read back from PayPal means here: COMPLETED is paid, PENDING waits, DECLINED
+        or FAILED lets the buyer pay again; one PayPal does not have (a forged event) changes nothing."""
+        if truth.status in ("COMPLETED", "PENDING"):
+            return truth
+        if truth.status in ("DECLINED", "FAILED"):
+            # that PayPal order is spent: the buyer starts a new one, or pays another way
+            self._state.status = "declined"
+            self._state.message = "PayPal did not complete the payment; please pay again."
+            self._checkout, self._approved = None, False
+            self._paypal_attempt += 1
+            self._state.paypal_order_id = self._state.approve_url = ""
+        return None
 
     async def _cancel_order(self, request: CancelRequest) -> OrderState:
         inp = self._inp

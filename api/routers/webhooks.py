@@ -1,29 +1,46 @@
-"""Provider webhooks: PayPal events, verified by signature, each event id handled once, relayed to
-the order's workflow (refunds recorded on the invoice); what matched nothing is kept for operators."""
+"""Provider webhooks: PayPal events, verified by signature and transmission time, each transmission
+and each event id taken once, then handed on as a hint: capture events to the order's (or invoice's)
+workflow, which reads the capture back from PayPal before anything is paid; refunds, reversals and
+disputes to a workflow of their own that reads them back and records them. What matched nothing is
+kept for operators. Nothing here trusts the body beyond an id to look up: PayPal signs only its CRC32."""
 from __future__ import annotations
 
+import hashlib
 import logging
-from datetime import datetime, timezone
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError
 
 from core.money import Money
-from providers.paypal.webhook import WebhookRejected
-from store import billing, orders, webhooks
+from providers.paypal.webhook import WebhookRejected, transmission_time
+from store import orders, webhooks
 from workflows.contracts import (
     CAPTURE_DENIED,
     CAPTURE_REPORTED,
     PAYPAL_APPROVED,
+    PAYPAL_EVENT_WORKFLOW,
     CaptureDenied,
     CaptureReported,
     PayPalApproved,
+    PayPalEvent,
     order_workflow_id,
+    paypal_event_workflow_id,
 )
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 log = logging.getLogger("mailmarket.webhooks")
+
+CAPTURE_HINTS = {"PAYMENT.CAPTURE.COMPLETED": CAPTURE_REPORTED, "PAYMENT.CAPTURE.PENDING": CAPTURE_REPORTED,
+                 "PAYMENT.CAPTURE.DENIED": CAPTURE_DENIED, "PAYMENT.CAPTURE.DECLINED": CAPTURE_DENIED}
+LOOKED_UP = ("PAYMENT.CAPTURE.REFUNDED", "PAYMENT.CAPTURE.REVERSED", "CUSTOMER.DISPUTE.CREATED",
+             "CUSTOMER.DISPUTE.UPDATED", "CUSTOMER.DISPUTE.RESOLVED")
+
+
+def _rejected(exc: WebhookRejected) -> JSONResponse:
+    return JSONResponse({"code": exc.code, "message": f"Webhook rejected: {exc}", "field": exc.field},
+                        status_code=400)
 
 
 @router.post("/paypal")
@@ -33,56 +50,82 @@ async def paypal(request: Request):
         event = await request.app.state.verifier.verify(dict(request.headers), raw)
     except WebhookRejected as exc:
         log.warning("paypal webhook rejected: %s", exc)
-        return JSONResponse({"code": "webhook_rejected", "message": f"Webhook rejected: {exc}", "field": None},
-                            status_code=400)
-    event_id, event_type = str(event.get("id", "")), str(event.get("event_type", ""))
+        return _rejected(exc)
     sessions = request.app.state.sessions
-    if not await webhooks.first_time(sessions, "paypal", event_id, event_type):
+    transmission = request.headers["paypal-transmission-id"]
+    seen = await webhooks.claim_transmission(sessions, transmission, hashlib.sha256(raw).hexdigest(),
+                                             transmission_time(request.headers["paypal-transmission-time"]))
+    if seen == "replayed":
+        log.warning("paypal transmission %s reused with another body", transmission[:64])
+        return _rejected(WebhookRejected("this transmission was received before with another body",
+                                         "webhook_replayed", "PAYPAL-TRANSMISSION-ID"))
+    event_id, event_type = str(event.get("id", ""))[:120], str(event.get("event_type", ""))[:80]
+    if seen == "same" or not await webhooks.first_time(sessions, "paypal", event_id, event_type):
         log.info("paypal webhook %s (%s) already handled", event_id, event_type)
         return {"outcome": "duplicate"}
     try:
-        outcome = await _handle(request, event_type, event.get("resource") or {})
+        outcome = await _handle(request, event_id, event_type, event.get("resource") or {})
     except Exception:
-        await webhooks.release(sessions, "paypal", event_id)  # PayPal retries; handle it afresh then
+        # PayPal retries; handle it afresh then
+        await webhooks.release(sessions, "paypal", event_id)
+        await webhooks.release_transmission(sessions, transmission)
         raise
-    await webhooks.set_outcome(sessions, "paypal", event_id, outcome)
+    await webhooks.set_outcome(sessions, "paypal", event_id, outcome, only_received=True)
     log.info("paypal webhook %s (%s): %s", event_id, event_type, outcome)
     return {"outcome": outcome}
 
 
-def _related_order(resource: dict) -> str:
-    return ((resource.get("supplementary_data") or {}).get("related_ids") or {}).get("order_id", "")
-
-
-def _capture_of_refund(resource: dict) -> str:
+def _up(resource: dict, kind: str) -> str:
+    """The id in the resource's `rel: up` link when it points at a `kind` (orders, captures)."""
     for link in resource.get("links") or []:
-        if link.get("rel") == "up" and "/captures/" in link.get("href", ""):
-            return link["href"].rstrip("/").rsplit("/", 1)[-1]
+        href = str(link.get("href", "")).rstrip("/")
+        if link.get("rel") == "up" and f"/{kind}/" in href:
+            return href.rsplit("/", 1)[-1]
     return ""
 
 
-async def _handle(request: Request, event_type: str, resource: dict) -> str:
-    """What the event means for us, relayed to the order's workflow; the outcome is kept for operators."""
+def related_order(resource: dict) -> str:
+    """The PayPal order a capture event names: supplementary_data, or only its `up` link (real
+    capture events may carry no supplementary_data)."""
+    related = ((resource.get("supplementary_data") or {}).get("related_ids") or {}).get("order_id", "")
+    return str(related or _up(resource, "orders"))
+
+
+def _reported(paypal_order_id: str, resource: dict) -> CaptureReported:
+    # The amount is the body's claim, carried for the log only: the workflow takes PayPal's.
+    try:
+        amount = Money.parse(resource["amount"]["value"], resource["amount"]["currency_code"])
+        minor, currency = amount.minor, amount.currency
+    except (KeyError, TypeError, ValueError, ArithmeticError):
+        minor, currency = 0, ""
+    return CaptureReported(paypal_order_id, str(resource.get("id", "")), minor, currency)
+
+
+async def _handle(request: Request, event_id: str, event_type: str, resource: dict) -> str:
+    """What the event hints at, handed to the workflow that checks it with PayPal; the outcome is
+    kept for operators."""
+    if event_type in LOOKED_UP:
+        resource_id = str(resource.get("dispute_id") or resource.get("id") or "")
+        if not resource_id:
+            return "unreadable"
+        settings = request.app.state.settings
+        await request.app.state.checkout.temporal.start_workflow(
+            PAYPAL_EVENT_WORKFLOW, PayPalEvent(event_id, event_type, resource_id),
+            id=paypal_event_workflow_id(event_id), task_queue=settings.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING)
+        return "checking with paypal"
     if event_type == "CHECKOUT.ORDER.APPROVED":
-        paypal_order_id = resource.get("id", "")
+        paypal_order_id = str(resource.get("id", ""))
         message = PAYPAL_APPROVED, PayPalApproved(paypal_order_id)
-    elif event_type == "PAYMENT.CAPTURE.COMPLETED":
-        paypal_order_id = _related_order(resource)
-        amount = Money.parse(resource["amount"]["value"], resource["amount"]["currency_code"])
-        message = CAPTURE_REPORTED, CaptureReported(paypal_order_id, resource.get("id", ""), amount.minor,
-                                                    amount.currency)
-    elif event_type == "PAYMENT.CAPTURE.DENIED":
-        paypal_order_id = _related_order(resource)
-        message = CAPTURE_DENIED, CaptureDenied(paypal_order_id, resource.get("id", ""))
-    elif event_type == "PAYMENT.CAPTURE.REFUNDED":
-        amount = Money.parse(resource["amount"]["value"], resource["amount"]["currency_code"])
-        async with request.app.state.sessions.begin() as session:
-            invoice = await billing.record_refund(session, capture_id=_capture_of_refund(resource),
-                                                  refund_id=resource.get("id", ""), amount=amount,
-                                                  refunded_at=datetime.now(timezone.utc))
-        return f"refund_recorded invoice {invoice.number}" if invoice else "refund_unmatched"
+    elif event_type in CAPTURE_HINTS:
+        paypal_order_id = related_order(resource)
+        signal = CAPTURE_HINTS[event_type]
+        message = signal, (_reported(paypal_order_id, resource) if signal == CAPTURE_REPORTED
+                           else CaptureDenied(paypal_order_id, str(resource.get("id", ""))))
     else:
         return "ignored"
+    if not paypal_order_id:
+        return "unknown_order"
 
     async with request.app.state.sessions() as session:
         order = await orders.order_by_paypal_id(session, paypal_order_id)

@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client as TemporalClient
-from temporalio.client import WorkflowFailureError
+from temporalio.client import WorkflowQueryFailedError
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError
 
@@ -44,6 +44,7 @@ from workflows.contracts import (
     invoice_workflow_id,
     PAY_INVOICE_WITH_CREDIT,
     PAY_WITH_CREDIT,
+    REFUND_STATE,
     REFUND_WORKFLOW,
     CancelRequest,
     OrderState,
@@ -395,11 +396,9 @@ class Billing:
                                          f"operator:{operator.id}"),
             id=refund_workflow_id(invoice.number, key), task_queue=self.settings.task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING, result_type=RefundOutcome)
-        try:
-            outcome: RefundOutcome = await asyncio.wait_for(
-                handle.result(rpc_timeout=REFUND_WAIT), REFUND_WAIT.total_seconds())
-        except (RPCError, WorkflowFailureError, asyncio.TimeoutError) as exc:
-            log.warning("refund %s on %s not finished: %s", key, invoice.number, exc)
+        outcome = await _first_answer(handle)
+        if outcome is None:
+            log.warning("refund %s on %s not answered yet", key, invoice.number)
             return {"invoice": invoice.number, "key": key, "status": "requested"}
         if outcome.status == "refused":
             raise BusinessError(outcome.code or "refund_refused", outcome.message, "amount", 409)
@@ -417,3 +416,21 @@ class Billing:
         writer.writeheader()
         writer.writerows(found)
         return f"{kind}-{first.isoformat()}-{last.isoformat()}.csv", out.getvalue()
+
+
+async def _first_answer(handle) -> RefundOutcome | None:
+    """The refund workflow's first answer (PayPal's, or our refusal), read by query: a refund PayPal
+    holds PENDING keeps its workflow running until PayPal decides, so its result can be days away."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + REFUND_WAIT.total_seconds()
+    while loop.time() < end:
+        try:
+            outcome: RefundOutcome = await handle.query(REFUND_STATE, result_type=RefundOutcome,
+                                                        rpc_timeout=timedelta(seconds=5))
+        except (RPCError, WorkflowQueryFailedError) as exc:
+            log.info("refund %s not queryable yet: %s", handle.id, exc)
+            outcome = None
+        if outcome is not None and outcome.status:
+            return outcome
+        await asyncio.sleep(0.2)
+    return None

@@ -1,6 +1,10 @@
-"""The real PayPal REST client: OAuth client credentials, Orders v2, idempotent capture and refunds."""
+"""The real PayPal REST client: OAuth client credentials, Orders v2, idempotent capture and refunds,
+and the look-ups (capture, order, refund, dispute) that confirm what a webhook only hints at.
+Failures are classified here: timeouts, 5xx and 429 are technical (retried); other 4xx are logical,
+and a 404 on a look-up is NotAtPayPal (the thing does not exist there)."""
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -8,17 +12,37 @@ import httpx
 
 from core.money import Money
 from providers.errors import LogicalError, TechnicalError
-from providers.paypal.protocol import Capture, CheckoutOrder, CheckoutRequest, RefundRequest, RefundResult
+from providers.paypal.protocol import (Capture, CheckoutOrder, CheckoutRequest, Dispute, NotAtPayPal, RefundRequest,
+                                       RefundResult)
+
+# PayPal's ids are upper-case letters, digits and dashes (dispute ids: PP-D-...); anything else
+# (a webhook body's id with a slash in it) is not looked up at all.
+_ID = re.compile(r"^[A-Z0-9-]{1,64}$")
 
 
 def _money(amount: dict) -> Money:
     return Money.parse(amount["value"], amount["currency_code"])
 
 
+def _up(resource: dict, kind: str) -> str:
+    """The id in the `up` link when it points at a `kind` (orders, captures), else ""."""
+    for link in resource.get("links") or []:
+        href = str(link.get("href", "")).rstrip("/")
+        if link.get("rel") == "up" and f"/{kind}/" in href:
+            return href.rsplit("/", 1)[-1]
+    return ""
+
+
+def capture_of(body: dict, order_id: str = "") -> Capture:
+    related = ((body.get("supplementary_data") or {}).get("related_ids") or {}).get("order_id", "")
+    return Capture(body["id"], body.get("status", ""), _money(body["amount"]),
+                   related or _up(body, "orders") or order_id)
+
+
 def _first_capture(order: dict) -> Capture | None:
     for unit in order.get("purchase_units", []):
         for capture in (unit.get("payments") or {}).get("captures", []):
-            return Capture(capture["id"], capture["status"], _money(capture["amount"]), order["id"])
+            return capture_of(capture, order["id"])
     return None
 
 
@@ -50,7 +74,7 @@ class PayPalClient:
         return self._token
 
     async def _request(self, method: str, path: str, *, json: Any = None,
-                       request_id: str | None = None) -> tuple[int, dict]:
+                       request_id: str | None = None, lookup: bool = False) -> tuple[int, dict]:
         for attempt in (1, 2):
             headers = {"Authorization": f"Bearer {await self._access_token(refresh=attempt == 2)}",
                        "Content-Type": "application/json", "Prefer": "return=representation"}
@@ -71,6 +95,8 @@ class PayPalClient:
             body = response.json() if response.content else {}
         except ValueError as exc:
             raise TechnicalError(f"PayPal {path} answered something that is not JSON", provider="paypal") from exc
+        if response.status_code == 404 and lookup:
+            raise NotAtPayPal(f"PayPal has no {path}", code="RESOURCE_NOT_FOUND", provider="paypal")
         if response.status_code >= 400:
             details = body.get("details") or [{}]
             issue = details[0].get("issue") or body.get("name") or str(response.status_code)
@@ -100,9 +126,35 @@ class PayPalClient:
             raise TechnicalError("PayPal created an order without an approval link", provider="paypal")
         return CheckoutOrder(body["id"], body["status"], approve)
 
-    async def get_order(self, order_id: str) -> dict:
-        _, body = await self._request("GET", f"/v2/checkout/orders/{order_id}")
+    async def _lookup(self, path: str, resource_id: str) -> dict:
+        if not _ID.match(resource_id or ""):
+            raise NotAtPayPal(f"{resource_id[:40]!r} is not a PayPal id", code="RESOURCE_NOT_FOUND", provider="paypal")
+        _, body = await self._request("GET", f"{path}/{resource_id}", lookup=True)
         return body
+
+    async def get_order(self, order_id: str) -> dict:
+        return await self._lookup("/v2/checkout/orders", order_id)
+
+    async def get_order_capture(self, order_id: str) -> Capture | None:
+        """The order's capture as PayPal has it (None: not captured yet)."""
+        return _first_capture(await self.get_order(order_id))
+
+    async def get_capture(self, capture_id: str) -> Capture:
+        return capture_of(await self._lookup("/v2/payments/captures", capture_id))
+
+    async def get_refund(self, refund_id: str) -> RefundResult:
+        body = await self._lookup("/v2/payments/refunds", refund_id)
+        return RefundResult(body["id"], body.get("status", ""), _money(body["amount"]), _up(body, "captures"))
+
+    async def get_dispute(self, dispute_id: str) -> Dispute:
+        body = await self._lookup("/v1/customer/disputes", dispute_id)
+        amount = body.get("dispute_amount")
+        return Dispute(body.get("dispute_id", dispute_id), body.get("status", ""),
+                       tuple(str(t.get("seller_transaction_id", "")) for t in body.get("disputed_transactions") or []
+                             if t.get("seller_transaction_id")),
+                       _money(amount) if amount else None, body.get("reason", ""),
+                       body.get("dispute_life_cycle_stage", ""),
+                       (body.get("dispute_outcome") or {}).get("outcome_code", ""))
 
     async def capture_order(self, order_id: str, request_id: str) -> Capture:
         try:
@@ -117,8 +169,7 @@ class PayPalClient:
         capture = _first_capture(body)
         if capture is None:
             raise TechnicalError(f"PayPal order {order_id} has no capture", provider="paypal")
-        if capture.status == "DECLINED":
-            raise LogicalError("PayPal declined the payment", code="INSTRUMENT_DECLINED", provider="paypal")
+        # A COMPLETED order can hold a DECLINED or FAILED capture: the caller decides by its status.
         return capture
 
     async def refund_capture(self, request: RefundRequest) -> RefundResult:
@@ -128,4 +179,4 @@ class PayPalClient:
                    "invoice_id": request.invoice_number, "note_to_payer": request.note_to_payer[:255]}
         _, body = await self._request("POST", f"/v2/payments/captures/{request.capture_id}/refund", json=payload,
                                       request_id=request.request_id)
-        return RefundResult(body["id"], body.get("status", ""), _money(body["amount"]))
+        return RefundResult(body["id"], body.get("status", ""), _money(body["amount"]), request.capture_id)

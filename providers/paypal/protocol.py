@@ -8,7 +8,7 @@ from core.money import Money
 from providers.errors import LogicalError, TechnicalError
 
 __all__ = ["PaymentsAPI", "CheckoutRequest", "CheckoutOrder", "Capture", "RefundRequest", "RefundResult",
-           "LogicalError", "TechnicalError"]
+           "Dispute", "NotAtPayPal", "LogicalError", "TechnicalError"]
 
 
 @dataclass(frozen=True)
@@ -32,9 +32,9 @@ class CheckoutOrder:
 @dataclass(frozen=True)
 class Capture:
     id: str
-    status: str           # COMPLETED | PENDING | DECLINED | ...
+    status: str           # COMPLETED | PENDING | DECLINED | FAILED | PARTIALLY_REFUNDED | REFUNDED
     amount: Money
-    order_id: str
+    order_id: str         # PayPal's order: supplementary_data.related_ids.order_id, else the `up` link
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,22 @@ class RefundResult:
     id: str
     status: str           # COMPLETED | PENDING | FAILED | CANCELLED
     amount: Money
+    capture_id: str = ""  # from the `up` link (a refund or a reversal names its capture only there)
+
+
+@dataclass(frozen=True)
+class Dispute:
+    id: str               # dispute_id (a dispute has no top-level `id`)
+    status: str           # OPEN | WAITING_FOR_BUYER_RESPONSE | WAITING_FOR_SELLER_RESPONSE | UNDER_REVIEW | RESOLVED | OTHER
+    capture_ids: tuple[str, ...]   # disputed_transactions[].seller_transaction_id
+    amount: Money | None
+    reason: str
+    stage: str
+    outcome: str          # dispute_outcome.outcome_code once RESOLVED, else ""
+
+
+class NotAtPayPal(LogicalError):
+    """A look-up of something PayPal does not have (404): a forged or mistaken id, never retried."""
 
 
 class PaymentsAPI(Protocol):
@@ -58,3 +74,8 @@ class PaymentsAPI(Protocol):
     async def get_order(self, order_id: str) -> dict: ...          # Orders v2 as PayPal answers it (read only)
     async def capture_order(self, order_id: str, request_id: str) -> Capture: ...
     async def refund_capture(self, request: RefundRequest) -> RefundResult: ...
+    # Look-ups: the truth a webhook only hints at. NotAtPayPal when PayPal has no such thing.
+    async def get_capture(self, capture_id: str) -> Capture: ...
+    async def get_order_capture(self, order_id: str) -> Capture | None: ...
+    async def get_refund(self, refund_id: str) -> RefundResult: ...
+    async def get_dispute(self, dispute_id: str) -> Dispute: ...

@@ -1,8 +1,20 @@
-"""A PayPal REST sandbox: OAuth, Orders v2 with an approve page, idempotent capture, and signed
-`PAYMENT.CAPTURE.COMPLETED` webhooks (its own self-signed certificate, served at a cert URL).
+"""A PayPal REST sandbox: OAuth, Orders v2 with an approve page, captures, refunds, reversals and
+disputes with their look-ups (GET capture, order, refund, dispute in the real shapes), PayPal-Request-Id
+replay (the first answer again, 200 on a replayed success), and signed webhooks (its own self-signed
+certificate, served at a cert URL).
 
 Run alone: `python -m providers.paypal.sandbox --port 8104 --webhook-url http://127.0.0.1:8000/webhooks/paypal`.
-Test levers: `POST /__sandbox/decline {"times": 1}` declines the next capture.
+Test levers (`POST /__sandbox/...`): `decline {"times": 1}` refuses the next capture with 422
+INSTRUMENT_DECLINED; `pend {"times": 1}` holds the next capture PENDING; `capture_status {"status":
+"FAILED"|"DECLINED", "times": 1}` answers the next capture 201 with that status; `refund_pending
+{"times": 1}` holds the next refund PENDING; `refunds/{id}/settle {"outcome": "COMPLETED"|"FAILED"|
+"CANCELLED"}`; `captures/{id}/settle`, `captures/{id}/reverse`, `captures/{id}/dispute`,
+`disputes/{id}/update`, `disputes/{id}/resolve`; `intercept {"times": 1}` keeps the next deliveries
+(body and headers) instead of sending them, as a listener on the wire would; `config
+{"links_only": true}` sends capture events that name their order only in `links` (as real PayPal may).
+
+It is one module over the ~500-line mark on purpose: every route shares one in-memory state and one
+lock, as PayPal's resources (orders, captures, refunds, disputes) refer to one another.
 """
 from __future__ import annotations
 
@@ -75,6 +87,12 @@ class PayPalState:
         self.capture_objects: dict[str, dict] = {}
         self.refunds: list[dict] = []
         self.sent: dict[str, tuple[dict, str]] = {}    # event id -> (event, base), for redelivery
+        self.capture_status_next: list[str] = []       # statuses the next captures answer with (201)
+        self.refund_pend_next = 0
+        self.disputes: dict[str, dict] = {}
+        self.intercept_next = 0
+        self.intercepted: list[dict] = []              # deliveries kept, not sent: {raw, headers}
+        self.links_only = False
         self.key, self.cert_pem = _signing_material()
 
     def snapshot(self) -> dict:
@@ -82,7 +100,8 @@ class PayPalState:
             return {"orders": {k: {"status": v["status"], "amount": v["purchase_units"][0]["amount"]}
                                for k, v in self.orders.items()},
                     "captures": list(self.captures), "deliveries": list(self.deliveries),
-                    "refunds": list(self.refunds),
+                    "refunds": list(self.refunds), "disputes": list(self.disputes.values()),
+                    "intercepted": list(self.intercepted),
                     "webhook_url": self.webhook_url}
 
     def reset(self) -> None:
@@ -90,6 +109,8 @@ class PayPalState:
             self.orders.clear(); self.idempotent.clear(); self.captures.clear()
             self.deliveries.clear(); self.decline_next = 0; self.pend_next = 0
             self.capture_objects.clear(); self.refunds.clear(); self.sent.clear()
+            self.capture_status_next.clear(); self.refund_pend_next = 0; self.disputes.clear()
+            self.intercept_next = 0; self.intercepted.clear(); self.links_only = False
 
 
 def create_app(client_id: str = "sandbox-client", secret: str = "sandbox-secret",
@@ -119,6 +140,10 @@ def create_app(client_id: str = "sandbox-client", secret: str = "sandbox-secret"
         if order["status"] == "APPROVED":
             links.append({"href": f"{base}/v2/checkout/orders/{oid}/capture", "rel": "capture", "method": "POST"})
         view = {k: v for k, v in order.items() if not k.startswith("_")}
+        view["purchase_units"] = [
+            {**unit, "payments": {"captures": [{k: v for k, v in cap.items() if k not in ("supplementary_data", "payee")}
+                                               for cap in unit["payments"]["captures"]]}}
+            if unit.get("payments") else unit for unit in order["purchase_units"]]
         view["links"] = links
         return view
 
@@ -154,6 +179,22 @@ def create_app(client_id: str = "sandbox-client", secret: str = "sandbox-secret"
             return _error(404, "RESOURCE_NOT_FOUND", "INVALID_RESOURCE_ID", "Specified resource ID does not exist.")
         return JSONResponse(order_view(order, str(request.base_url).rstrip("/")))
 
+    def remember(rid: str, op: str, status: int, body: dict) -> None:
+        """A PayPal-Request-Id's first answer, errors included: a repeat gets it again (§4.7)."""
+        if rid:
+            state.idempotent[(op, rid)] = (status, body)
+
+    def replayed(rid: str, op: str) -> Response | None:
+        if rid and (op, rid) in state.idempotent:
+            status, body = state.idempotent[(op, rid)]
+            return JSONResponse(body, status_code=200 if status < 300 else status)
+        return None
+
+    def refused(rid: str, op: str, status: int, name: str, issue: str, description: str) -> JSONResponse:
+        response = _error(status, name, issue, description)
+        remember(rid, op, status, json.loads(response.body))
+        return response
+
     async def capture(request: Request) -> Response:
         if not authorized(request):
             return _error(401, "AUTHENTICATION_FAILURE", "INVALID_TOKEN", "Authentication failed.")
@@ -161,50 +202,102 @@ def create_app(client_id: str = "sandbox-client", secret: str = "sandbox-secret"
         rid = request.headers.get("paypal-request-id") or ""
         base = str(request.base_url).rstrip("/")
         with state.lock:
-            if rid and ("capture", rid) in state.idempotent:
-                _, body = state.idempotent[("capture", rid)]
-                return JSONResponse(body, status_code=200)
+            again = replayed(rid, "capture")
+            if again is not None:
+                return again
             order = state.orders.get(oid)
             if not order:
                 return _error(404, "RESOURCE_NOT_FOUND", "INVALID_RESOURCE_ID", "Specified resource ID does not exist.")
             if order["status"] == "COMPLETED":
-                return _error(422, "UNPROCESSABLE_ENTITY", "ORDER_ALREADY_CAPTURED", "Order already captured.")
+                return refused(rid, "capture", 422, "UNPROCESSABLE_ENTITY", "ORDER_ALREADY_CAPTURED", "Order already captured.")
             if order["status"] != "APPROVED":
-                return _error(422, "UNPROCESSABLE_ENTITY", "ORDER_NOT_APPROVED", "Payer has not yet approved the Order for payment.")
+                return refused(rid, "capture", 422, "UNPROCESSABLE_ENTITY", "ORDER_NOT_APPROVED",
+                               "Payer has not yet approved the Order for payment.")
             if state.decline_next:
                 state.decline_next -= 1
                 order["status"] = "PAYER_ACTION_REQUIRED"  # the buyer may pick another funding source
-                return _error(422, "UNPROCESSABLE_ENTITY", "INSTRUMENT_DECLINED", "The instrument presented was either declined by the processor or bank, or it can't be used for this payment.")
+                return refused(rid, "capture", 422, "UNPROCESSABLE_ENTITY", "INSTRUMENT_DECLINED",
+                               "The instrument presented was either declined by the processor or bank, or it "
+                               "can't be used for this payment.")
             unit = order["purchase_units"][0]
             pending = state.pend_next > 0
             state.pend_next -= 1 if pending else 0
-            cap = {"id": _id(), "status": "PENDING" if pending else "COMPLETED", "amount": unit["amount"],
+            status = state.capture_status_next.pop(0) if state.capture_status_next else (
+                "PENDING" if pending else "COMPLETED")
+            cid = _id()
+            cap = {"id": cid, "status": status, "amount": unit["amount"],
                    "final_capture": True,
                    "custom_id": unit.get("custom_id", ""), "invoice_id": unit.get("invoice_id", ""),
                    "seller_protection": {"status": "ELIGIBLE"},
                    "supplementary_data": {"related_ids": {"order_id": oid}},
+                   "payee": {"email_address": "merchant@sandbox.paypal.test", "merchant_id": "SANDBOXMERCHANT"},
                    "create_time": _now(), "update_time": _now(),
-                   "links": [{"rel": "self", "method": "GET", "href": f"{base}/v2/payments/captures/{{id}}"},
+                   "links": [{"rel": "self", "method": "GET", "href": f"{base}/v2/payments/captures/{cid}"},
+                             {"rel": "refund", "method": "POST", "href": f"{base}/v2/payments/captures/{cid}/refund"},
                              {"rel": "up", "method": "GET", "href": f"{base}/v2/checkout/orders/{oid}"}]}
-            if pending:
+            if status == "PENDING":
                 cap["status_details"] = {"reason": "ECHECK"}
             order["status"] = "COMPLETED"
             unit["payments"] = {"captures": [cap]}
-            state.capture_objects[cap["id"]] = cap
-            state.captures.append({"id": cap["id"], "order_id": oid, "amount": unit["amount"], "request_id": rid})
+            state.capture_objects[cid] = cap
+            state.captures.append({"id": cid, "order_id": oid, "amount": unit["amount"], "request_id": rid,
+                                   "status": status})
             view = order_view(order, base)
-            if rid:
-                state.idempotent[("capture", rid)] = (201, view)
-        if not pending:
+            remember(rid, "capture", 201, view)
+        if status == "COMPLETED":
             schedule_delivery(capture_event(cap, "PAYMENT.CAPTURE.COMPLETED"), base)
+        elif status == "PENDING":
+            schedule_delivery(capture_event(cap, "PAYMENT.CAPTURE.PENDING"), base)
+        elif status == "DECLINED":
+            schedule_delivery(capture_event(cap, "PAYMENT.CAPTURE.DENIED"), base)
         return JSONResponse(view, status_code=201)
+
+    async def get_capture(request: Request) -> Response:
+        """GET /v2/payments/captures/{id}: capture-2, with supplementary_data and payee (§4.2)."""
+        if not authorized(request):
+            return _error(401, "AUTHENTICATION_FAILURE", "INVALID_TOKEN", "Authentication failed.")
+        with state.lock:
+            cap = state.capture_objects.get(request.path_params["cid"])
+            if cap is None:
+                return _error(404, "RESOURCE_NOT_FOUND", "INVALID_RESOURCE_ID", "Specified resource ID does not exist.")
+            return JSONResponse(json.loads(json.dumps(cap)))
+
+    async def get_refund(request: Request) -> Response:
+        if not authorized(request):
+            return _error(401, "AUTHENTICATION_FAILURE", "INVALID_TOKEN", "Authentication failed.")
+        with state.lock:
+            ref = next((r for r in state.refunds if r["id"] == request.path_params["rid"]), None)
+            if ref is None:
+                return _error(404, "RESOURCE_NOT_FOUND", "INVALID_RESOURCE_ID", "Specified resource ID does not exist.")
+            return JSONResponse(refund_view(ref))
+
+    async def get_dispute(request: Request) -> Response:
+        if not authorized(request):
+            return _error(401, "AUTHENTICATION_FAILURE", "INVALID_TOKEN", "Authentication failed.")
+        with state.lock:
+            dispute = state.disputes.get(request.path_params["did"])
+            if dispute is None:
+                return _error(404, "RESOURCE_NOT_FOUND", "INVALID_RESOURCE_ID", "Specified resource ID does not exist.")
+            return JSONResponse(json.loads(json.dumps(dispute)))
+
+    def refund_view(ref: dict) -> dict:
+        return {k: v for k, v in ref.items() if not k.startswith("_") and k != "capture_id"}
 
     def capture_event(cap: dict, event_type: str) -> dict:
         amount = cap["amount"]
+        resource = json.loads(json.dumps(cap))
+        refund_like = event_type.endswith(("REFUNDED", "REVERSED"))
+        if state.links_only and not refund_like:
+            resource.pop("supplementary_data", None)
         return {"id": "WH-" + _id(20), "event_version": "1.0", "resource_version": "2.0", "create_time": _now(),
-                "resource_type": "refund" if event_type.endswith("REFUNDED") else "capture",
+                "resource_type": "refund" if refund_like else "capture",
                 "event_type": event_type,
-                "summary": f"{event_type} for {amount['value']} {amount['currency_code']}", "resource": cap}
+                "summary": f"{event_type} for {amount['value']} {amount['currency_code']}", "resource": resource}
+
+    def dispute_event(dispute: dict, event_type: str) -> dict:
+        return {"id": "WH-" + _id(20), "event_version": "1.0", "resource_version": "1.0", "create_time": _now(),
+                "resource_type": "dispute", "event_type": event_type,
+                "summary": f"Dispute {dispute['dispute_id']}: {event_type}", "resource": json.loads(json.dumps(dispute))}
 
     async def settle(request: Request) -> Response:
         """Sandbox only: PayPal's verdict on a PENDING capture, COMPLETED or DENIED, sent by webhook."""
@@ -214,10 +307,44 @@ def create_app(client_id: str = "sandbox-client", secret: str = "sandbox-secret"
             cap = state.capture_objects.get(request.path_params["cid"])
             if cap is None or cap["status"] != "PENDING" or outcome not in ("COMPLETED", "DENIED"):
                 return _error(422, "UNPROCESSABLE_ENTITY", "INVALID_STATE", "Only a PENDING capture can settle.")
-            cap["status"] = outcome
+            cap["status"] = "DECLINED" if outcome == "DENIED" else outcome   # DENIED is the event, not a status
+            cap["update_time"] = _now()
             cap.pop("status_details", None)
-        schedule_delivery(capture_event(cap, f"PAYMENT.CAPTURE.{outcome}"), str(request.base_url).rstrip("/"))
+            event = capture_event(cap, f"PAYMENT.CAPTURE.{outcome}")
+        schedule_delivery(event, str(request.base_url).rstrip("/"))
         return JSONResponse(cap)
+
+    def cents(value: str) -> int:
+        return int(round(float(value) * 100))  # sandbox arithmetic on 2-decimal strings
+
+    def refunded_of(cap: dict) -> int:
+        """What of a capture went back (refunds and reversals that did not fail)."""
+        return sum(cents(r["amount"]["value"]) for r in state.refunds
+                   if r["capture_id"] == cap["id"] and r["status"] in ("COMPLETED", "PENDING"))
+
+    def settle_capture_status(cap: dict) -> None:
+        done = sum(cents(r["amount"]["value"]) for r in state.refunds
+                   if r["capture_id"] == cap["id"] and r["status"] == "COMPLETED")
+        if done:
+            cap["status"] = "REFUNDED" if done >= cents(cap["amount"]["value"]) else "PARTIALLY_REFUNDED"
+        cap["update_time"] = _now()
+
+    def new_refund(cap: dict, wanted: int, status: str, base: str, note: str = "") -> dict:
+        rid = _id()
+        amount = {"currency_code": cap["amount"]["currency_code"], "value": f"{wanted / 100:.2f}"}
+        ref = {"id": rid, "status": status, "amount": amount, "capture_id": cap["id"],
+               "invoice_id": cap.get("invoice_id", ""), "custom_id": cap.get("custom_id", ""),
+               "seller_payable_breakdown": {"gross_amount": amount,
+                                            "total_refunded_amount": amount},
+               "create_time": _now(), "update_time": _now(),
+               "links": [{"rel": "self", "method": "GET", "href": f"{base}/v2/payments/refunds/{rid}"},
+                         {"rel": "up", "method": "GET", "href": f"{base}/v2/payments/captures/{cap['id']}"}]}
+        if note:
+            ref["note_to_payer"] = note
+        if status == "PENDING":
+            ref["status_details"] = {"reason": "ECHECK"}
+        state.refunds.append(ref)
+        return ref
 
     async def refund(request: Request) -> Response:
         """POST /v2/payments/captures/{id}/refund: full when no amount is given, else partial."""
@@ -227,32 +354,112 @@ def create_app(client_id: str = "sandbox-client", secret: str = "sandbox-secret"
         base = str(request.base_url).rstrip("/")
         body = await request.json() if await request.body() else {}
         with state.lock:
-            if rid and ("refund", rid) in state.idempotent:
-                return JSONResponse(state.idempotent[("refund", rid)][1], status_code=200)
+            again = replayed(rid, "refund")
+            if again is not None:
+                return again
             cap = state.capture_objects.get(request.path_params["cid"])
             if cap is None:
                 return _error(404, "RESOURCE_NOT_FOUND", "INVALID_RESOURCE_ID", "Specified resource ID does not exist.")
             if cap["status"] not in ("COMPLETED", "PARTIALLY_REFUNDED"):
-                return _error(422, "UNPROCESSABLE_ENTITY", "CAPTURE_FULLY_REFUNDED" if cap["status"] == "REFUNDED"
-                              else "INVALID_RESOURCE_ID", "The capture cannot be refunded.")
-            cents = lambda v: int(round(float(v) * 100))  # noqa: E731 - sandbox arithmetic on 2-decimal strings
-            already = sum(cents(r["amount"]["value"]) for r in state.refunds if r["capture_id"] == cap["id"])
+                return refused(rid, "refund", 422, "UNPROCESSABLE_ENTITY",
+                               "CAPTURE_FULLY_REFUNDED" if cap["status"] == "REFUNDED" else
+                               "PENDING_CAPTURE" if cap["status"] == "PENDING" else "INVALID_RESOURCE_ID",
+                               "The capture cannot be refunded.")
+            already = refunded_of(cap)
             wanted = cents(body["amount"]["value"]) if body.get("amount") else cents(cap["amount"]["value"]) - already
             if wanted <= 0 or already + wanted > cents(cap["amount"]["value"]):
-                return _error(422, "UNPROCESSABLE_ENTITY", "REFUND_AMOUNT_EXCEEDED",
-                              "The refund amount must be less than or equal to the capture amount that has not yet been refunded.")
-            amount = {"currency_code": cap["amount"]["currency_code"], "value": f"{wanted / 100:.2f}"}
-            ref = {"id": _id(), "status": "COMPLETED", "amount": amount, "capture_id": cap["id"],
-                   "create_time": _now(), "update_time": _now(),
-                   "links": [{"rel": "self", "method": "GET", "href": f"{base}/v2/payments/refunds/{{id}}"},
-                             {"rel": "up", "method": "GET", "href": f"{base}/v2/payments/captures/{cap['id']}"}]}
-            state.refunds.append(ref)
-            cap["status"] = "REFUNDED" if already + wanted == cents(cap["amount"]["value"]) else "PARTIALLY_REFUNDED"
-            view = {k: v for k, v in ref.items() if k != "capture_id"}
-            if rid:
-                state.idempotent[("refund", rid)] = (201, view)
-        schedule_delivery(capture_event(view, "PAYMENT.CAPTURE.REFUNDED"), base)
+                return refused(rid, "refund", 422, "UNPROCESSABLE_ENTITY", "REFUND_AMOUNT_EXCEEDED",
+                               "The refund amount must be less than or equal to the capture amount that has not "
+                               "yet been refunded.")
+            pending = state.refund_pend_next > 0
+            state.refund_pend_next -= 1 if pending else 0
+            ref = new_refund(cap, wanted, "PENDING" if pending else "COMPLETED", base)
+            settle_capture_status(cap)
+            view = refund_view(ref)
+            remember(rid, "refund", 201, view)
+        if not pending:
+            schedule_delivery(capture_event(view, "PAYMENT.CAPTURE.REFUNDED"), base)
         return JSONResponse(view, status_code=201)
+
+    async def settle_refund(request: Request) -> Response:
+        """Sandbox only: PayPal's verdict on a PENDING refund; COMPLETED is told by webhook."""
+        outcome = (await request.json()).get("outcome", "COMPLETED")
+        base = str(request.base_url).rstrip("/")
+        with state.lock:
+            ref = next((r for r in state.refunds if r["id"] == request.path_params["rid"]), None)
+            if ref is None or ref["status"] != "PENDING" or outcome not in ("COMPLETED", "FAILED", "CANCELLED"):
+                return _error(422, "UNPROCESSABLE_ENTITY", "INVALID_STATE", "Only a PENDING refund can settle.")
+            ref["status"], ref["update_time"] = outcome, _now()
+            ref.pop("status_details", None)
+            settle_capture_status(state.capture_objects[ref["capture_id"]])
+            view = refund_view(ref)
+        if outcome == "COMPLETED":
+            schedule_delivery(capture_event(view, "PAYMENT.CAPTURE.REFUNDED"), base)
+        return JSONResponse(view)
+
+    async def reverse(request: Request) -> Response:
+        """Sandbox only: PayPal takes the money back (a chargeback): PAYMENT.CAPTURE.REVERSED, whose
+        resource is a refund object (§4.5), also served at GET /v2/payments/refunds/{id}."""
+        body = await request.json() if await request.body() else {}
+        base = str(request.base_url).rstrip("/")
+        with state.lock:
+            cap = state.capture_objects.get(request.path_params["cid"])
+            if cap is None or cap["status"] not in ("COMPLETED", "PARTIALLY_REFUNDED"):
+                return _error(422, "UNPROCESSABLE_ENTITY", "INVALID_STATE", "Only a completed capture can be reversed.")
+            left = cents(cap["amount"]["value"]) - refunded_of(cap)
+            wanted = cents(body["value"]) if body.get("value") else left
+            ref = new_refund(cap, min(wanted, left), "COMPLETED", base, note="Payment reversed")
+            ref["_reversal"] = True
+            settle_capture_status(cap)
+            cap["status_details"] = {"reason": body.get("reason", "CHARGEBACK")}
+            view = refund_view(ref)
+        schedule_delivery(capture_event(view, "PAYMENT.CAPTURE.REVERSED"), base)
+        return JSONResponse(view)
+
+    async def open_dispute(request: Request) -> Response:
+        """Sandbox only: the buyer opens a dispute on a capture: CUSTOMER.DISPUTE.CREATED (§4.6)."""
+        body = await request.json() if await request.body() else {}
+        base = str(request.base_url).rstrip("/")
+        with state.lock:
+            cap = state.capture_objects.get(request.path_params["cid"])
+            if cap is None:
+                return _error(404, "RESOURCE_NOT_FOUND", "INVALID_RESOURCE_ID", "Specified resource ID does not exist.")
+            did = f"PP-D-{_id(9)}"
+            dispute = {"dispute_id": did, "create_time": _now(), "update_time": _now(),
+                       "disputed_transactions": [{"seller_transaction_id": cap["id"],
+                                                  "invoice_number": cap.get("invoice_id", ""),
+                                                  "custom": cap.get("custom_id", ""),
+                                                  "seller": {"merchant_id": "SANDBOXMERCHANT"},
+                                                  "gross_amount": cap["amount"], "items": [],
+                                                  "seller_protection_eligible": True}],
+                       "reason": body.get("reason", "MERCHANDISE_OR_SERVICE_NOT_RECEIVED"), "status": "OPEN",
+                       "dispute_amount": body.get("amount") or cap["amount"],
+                       "dispute_life_cycle_stage": "INQUIRY", "dispute_channel": "INTERNAL",
+                       "links": [{"href": f"{base}/v1/customer/disputes/{did}", "rel": "self", "method": "GET"}]}
+            state.disputes[did] = dispute
+        schedule_delivery(dispute_event(dispute, "CUSTOMER.DISPUTE.CREATED"), base)
+        return JSONResponse(dispute)
+
+    async def change_dispute(request: Request) -> Response:
+        """Sandbox only: `update` ({"status", "stage"}) or `resolve` ({"outcome_code"}) a dispute."""
+        body = await request.json() if await request.body() else {}
+        base = str(request.base_url).rstrip("/")
+        action = request.path_params["action"]
+        with state.lock:
+            dispute = state.disputes.get(request.path_params["did"])
+            if dispute is None or action not in ("update", "resolve"):
+                return _error(404, "RESOURCE_NOT_FOUND", "INVALID_RESOURCE_ID", "Specified resource ID does not exist.")
+            if action == "resolve":
+                dispute["status"] = "RESOLVED"
+                dispute["dispute_outcome"] = {"outcome_code": body.get("outcome_code", "RESOLVED_SELLER_FAVOUR")}
+            else:
+                dispute["status"] = body.get("status", "UNDER_REVIEW")
+                dispute["dispute_life_cycle_stage"] = body.get("stage", dispute["dispute_life_cycle_stage"])
+            dispute["update_time"] = _now()
+            event = dispute_event(dispute, "CUSTOMER.DISPUTE.RESOLVED" if action == "resolve"
+                                  else "CUSTOMER.DISPUTE.UPDATED")
+        schedule_delivery(event, base)
+        return JSONResponse(dispute)
 
     def schedule_delivery(event: dict, base: str) -> None:
         with state.lock:
@@ -262,14 +469,20 @@ def create_app(client_id: str = "sandbox-client", secret: str = "sandbox-secret"
         task.add_done_callback(background.discard)
 
     async def deliver(event: dict, base: str) -> None:
-        if not state.webhook_url:
-            return
         raw = json.dumps(event).encode()
         tid, ttime = str(uuid.uuid4()), _now()
         sig = state.key.sign(signed_message(tid, ttime, state.webhook_id, raw), padding.PKCS1v15(), hashes.SHA256())
         headers = {"Content-Type": "application/json", "PAYPAL-TRANSMISSION-ID": tid,
                    "PAYPAL-TRANSMISSION-TIME": ttime, "PAYPAL-TRANSMISSION-SIG": base64.b64encode(sig).decode(),
                    "PAYPAL-CERT-URL": base + CERT_PATH, "PAYPAL-AUTH-ALGO": "SHA256withRSA"}
+        with state.lock:
+            if state.intercept_next:   # kept as a listener on the wire would keep it, never sent
+                state.intercept_next -= 1
+                state.intercepted.append({"event_id": event["id"], "event_type": event["event_type"],
+                                          "raw": raw.decode(), "headers": headers})
+                return
+        if not state.webhook_url:
+            return
         async with httpx.AsyncClient(timeout=10) as http:
             for attempt in range(5):  # PayPal retries non-2xx; a short version of its schedule
                 try:
@@ -347,12 +560,34 @@ def create_app(client_id: str = "sandbox-client", secret: str = "sandbox-secret"
             state.pend_next = int(body.get("times", 1))
         return JSONResponse({"pend_next": state.pend_next})
 
+    async def set_capture_status(request: Request) -> Response:
+        body = await request.json()
+        status = body.get("status", "FAILED")
+        if status not in ("COMPLETED", "PENDING", "DECLINED", "FAILED"):
+            return _error(400, "INVALID_REQUEST", "INVALID_PARAMETER_VALUE", "status")
+        with state.lock:
+            state.capture_status_next = [status] * int(body.get("times", 1))
+        return JSONResponse({"capture_status_next": state.capture_status_next})
+
+    async def set_refund_pending(request: Request) -> Response:
+        body = await request.json()
+        with state.lock:
+            state.refund_pend_next = int(body.get("times", 1))
+        return JSONResponse({"refund_pend_next": state.refund_pend_next})
+
+    async def set_intercept(request: Request) -> Response:
+        body = await request.json()
+        with state.lock:
+            state.intercept_next = int(body.get("times", 1))
+        return JSONResponse({"intercept_next": state.intercept_next})
+
     async def configure(request: Request) -> Response:
         body = await request.json()
         with state.lock:
             state.webhook_url = body.get("webhook_url", state.webhook_url)
             state.webhook_id = body.get("webhook_id", state.webhook_id)
-        return JSONResponse({"webhook_url": state.webhook_url})
+            state.links_only = bool(body.get("links_only", state.links_only))
+        return JSONResponse({"webhook_url": state.webhook_url, "links_only": state.links_only})
 
     app = Starlette(routes=[
         Route("/v1/oauth2/token", token, methods=["POST"]),
@@ -362,7 +597,17 @@ def create_app(client_id: str = "sandbox-client", secret: str = "sandbox-secret"
         Route(CERT_PATH, cert, methods=["GET"]),
         Route("/checkoutnow", checkout_page, methods=["GET"]),
         Route("/checkoutnow/decide", checkout_decide, methods=["POST"]),
+        Route("/v2/payments/captures/{cid}", get_capture, methods=["GET"]),
         Route("/v2/payments/captures/{cid}/refund", refund, methods=["POST"]),
+        Route("/v2/payments/refunds/{rid}", get_refund, methods=["GET"]),
+        Route("/v1/customer/disputes/{did}", get_dispute, methods=["GET"]),
+        Route("/__sandbox/capture_status", set_capture_status, methods=["POST"]),
+        Route("/__sandbox/refund_pending", set_refund_pending, methods=["POST"]),
+        Route("/__sandbox/refunds/{rid}/settle", settle_refund, methods=["POST"]),
+        Route("/__sandbox/captures/{cid}/reverse", reverse, methods=["POST"]),
+        Route("/__sandbox/captures/{cid}/dispute", open_dispute, methods=["POST"]),
+        Route("/__sandbox/disputes/{did}/{action}", change_dispute, methods=["POST"]),
+        Route("/__sandbox/intercept", set_intercept, methods=["POST"]),
         Route("/__sandbox/decline", set_decline, methods=["POST"]),
         Route("/__sandbox/pend", set_pend, methods=["POST"]),
         Route("/__sandbox/events/{eid}/redeliver", redeliver, methods=["POST"]),

@@ -1,11 +1,17 @@
 """PayPal webhook signature verification, offline: CRC32 of the raw body, RSA-SHA256 with the
-certificate named in PAYPAL-CERT-URL, fetched only from allowed hosts and cached."""
+certificate named in PAYPAL-CERT-URL, fetched only from allowed hosts and cached; a transmission
+time outside the accepted window is refused.
+
+PayPal signs only the body's CRC32, so a body can be crafted to a signed delivery's CRC32: a valid
+signature says a delivery came from PayPal at that time, never what its body claims. Callers treat
+the event as a hint and read the resource back from PayPal's API; they also refuse a transmission id
+seen before with another body (store.webhooks.claim_transmission)."""
 from __future__ import annotations
 
 import base64
 import json
 import zlib
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
 import httpx
@@ -20,6 +26,22 @@ REQUIRED = ("paypal-transmission-id", "paypal-transmission-time", "paypal-transm
 
 class WebhookRejected(Exception):
     """The delivery is not provably from PayPal; the reason is safe to log."""
+
+    def __init__(self, message: str, code: str = "webhook_rejected", field: str | None = None):
+        super().__init__(message)
+        self.code, self.field = code, field
+
+
+def transmission_time(value: str) -> datetime:
+    """PAYPAL-TRANSMISSION-TIME, RFC 3339 (a Z or an offset)."""
+    try:
+        when = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError as exc:
+        raise WebhookRejected("transmission time is not a timestamp", "webhook_stale",
+                              "PAYPAL-TRANSMISSION-TIME") from exc
+    if when.tzinfo is None:
+        raise WebhookRejected("transmission time has no time zone", "webhook_stale", "PAYPAL-TRANSMISSION-TIME")
+    return when
 
 
 def signed_message(transmission_id: str, transmission_time: str, webhook_id: str, raw: bytes) -> bytes:
@@ -37,8 +59,10 @@ def host_allowed(url: str, allowed: list[str]) -> bool:
 
 class WebhookVerifier:
     def __init__(self, webhook_id: str, allowed_cert_hosts: list[str], *,
-                 transport: httpx.AsyncBaseTransport | None = None):
+                 transport: httpx.AsyncBaseTransport | None = None, max_age: timedelta = timedelta(minutes=15),
+                 max_ahead: timedelta = timedelta(minutes=5)):
         self._webhook_id = webhook_id
+        self._max_age, self._max_ahead = max_age, max_ahead
         self._allowed = allowed_cert_hosts
         self._http = httpx.AsyncClient(timeout=10.0, transport=transport)
         self._certs: dict[str, x509.Certificate] = {}
@@ -61,11 +85,25 @@ class WebhookVerifier:
             raise WebhookRejected("certificate is not valid now")
         return cert
 
-    async def verify(self, headers: dict[str, str], raw: bytes) -> dict:
+    def check_time(self, value: str, now: datetime | None = None) -> datetime:
+        when = transmission_time(value)
+        now = now or datetime.now(timezone.utc)
+        if when < now - self._max_age:
+            raise WebhookRejected(f"transmission time {value[:40]} is older than {int(self._max_age.total_seconds())} s",
+                                  "webhook_stale", "PAYPAL-TRANSMISSION-TIME")
+        if when > now + self._max_ahead:
+            raise WebhookRejected(f"transmission time {value[:40]} is in the future", "webhook_stale",
+                                  "PAYPAL-TRANSMISSION-TIME")
+        return when
+
+    async def verify(self, headers: dict[str, str], raw: bytes, now: datetime | None = None) -> dict:
         h = {k.lower(): v for k, v in headers.items()}
         missing = [name for name in REQUIRED if not h.get(name)]
         if missing:
             raise WebhookRejected(f"missing headers: {', '.join(missing)}")
+        if len(h["paypal-transmission-id"]) > 64:
+            raise WebhookRejected("transmission id is too long", field="PAYPAL-TRANSMISSION-ID")
+        self.check_time(h["paypal-transmission-time"], now)
         if h["paypal-auth-algo"] != "SHA256withRSA":
             raise WebhookRejected(f"unsupported algorithm {h['paypal-auth-algo'][:40]}")
         if not host_allowed(h["paypal-cert-url"], self._allowed):

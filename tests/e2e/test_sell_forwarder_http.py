@@ -3,7 +3,7 @@ with PayPal, and find the forwarder, the extended domain, the paid invoice and t
 from __future__ import annotations
 
 import time
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import httpx
 import pytest
@@ -119,7 +119,9 @@ def test_bad_input_is_refused_with_code_and_field_and_nothing_stored(stack):
     assert site.get("/api/v1/addresses").json()["addresses"] == []
 
     hook = httpx.post(f"{stack.site}/webhooks/paypal", json={"id": "WH-1", "event_type": "PAYMENT.CAPTURE.COMPLETED"},
-                      headers={"PAYPAL-TRANSMISSION-ID": "x", "PAYPAL-TRANSMISSION-TIME": "2026-01-01T00:00:00Z",
+                      headers={"PAYPAL-TRANSMISSION-ID": "x",   # fresh, but not signed by PayPal
+                               "PAYPAL-TRANSMISSION-TIME": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
                                "PAYPAL-TRANSMISSION-SIG": "AAAA", "PAYPAL-AUTH-ALGO": "SHA256withRSA",
                                "PAYPAL-CERT-URL": f"{stack.paypal}/v1/notifications/certs/CERT-sandbox-0001"})
     assert hook.status_code == 400 and hook.json()["code"] == "webhook_rejected"
+    assert "signature" in hook.json()["message"]

@@ -68,7 +68,7 @@ async def test_refund_made_at_paypal_is_recorded_once(live, pg_settings, pg_sess
                                  headers={"Authorization": f"Bearer {token}"}, json={})
         assert r.status_code == 201, r.text
     event = await delivered(sandboxes, "PAYMENT.CAPTURE.REFUNDED", before)
-    assert (await outcome_of(pg_sessions, event)).startswith("refund_recorded")
+    assert (await outcome_of(pg_sessions, event, "refund_recorded")).startswith("refund_recorded")
     async with httpx.AsyncClient() as admin:
         await admin.post(f"{sandboxes.paypal.url}/__sandbox/events/{event}/redeliver")
     async with pg_sessions() as session:

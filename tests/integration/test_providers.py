@@ -14,7 +14,7 @@ from providers.errors import LogicalError, TechnicalError
 from providers.mail.client import SmtpMailer
 from providers.mail.protocol import OutgoingMessage
 from providers.paypal.client import PayPalClient
-from providers.paypal.protocol import CheckoutRequest
+from providers.paypal.protocol import CheckoutRequest, NotAtPayPal, RefundRequest
 from temporalio.testing import ActivityEnvironment
 
 from activities.lifecycle import ExpiryActivities
@@ -131,6 +131,56 @@ async def test_paypal_checkout_capture_is_idempotent(sandboxes):
     with pytest.raises(TechnicalError, match="credentials"):
         await bad.create_order(request)
     await pp.aclose(); await bad.aclose()
+
+
+async def test_paypal_look_ups_tell_the_truth_and_a_repeated_request_id_gets_its_first_answer(sandboxes):
+    pp = PayPalClient(sandboxes.paypal.url, "sandbox-client", "sandbox-secret")
+    admin = httpx.AsyncClient(base_url=sandboxes.paypal.url)
+    created = await pp.create_order(CheckoutRequest("43", "2026-000043", "test", Money(1500), "http://r.test/ok",
+                                                    "http://r.test/no", unique("req")))
+    await admin.post("/__sandbox/decline", json={"times": 1})
+    await approve_at_paypal(sandboxes, created.approve_url)
+    key = unique("cap")
+    with pytest.raises(LogicalError) as declined:
+        await pp.capture_order(created.id, key)
+    assert declined.value.code == "INSTRUMENT_DECLINED"
+    await approve_at_paypal(sandboxes, created.approve_url)          # the buyer tries another card
+    with pytest.raises(LogicalError) as again:                      # PayPal: the first answer to that key
+        await pp.capture_order(created.id, key)
+    assert again.value.code == "INSTRUMENT_DECLINED"
+    capture = await pp.capture_order(created.id, key + ":2")
+    assert capture.status == "COMPLETED"
+
+    looked = await pp.get_capture(capture.id)
+    assert (looked.id, looked.status, looked.amount, looked.order_id) == (capture.id, "COMPLETED", Money(1500),
+                                                                          created.id)
+    assert (await pp.get_order_capture(created.id)) == looked       # the order's capture names it by `up`
+    with pytest.raises(NotAtPayPal):
+        await pp.get_capture("NOSUCHCAPTURE1")
+    with pytest.raises(NotAtPayPal):
+        await pp.get_capture("../v2/checkout/orders/X")            # never sent anywhere
+    for status in (503, 429):
+        await admin.post("/__sandbox/faults", json={"match": f"/v2/payments/captures/{capture.id}", "times": 1,
+                                                    "status": status})
+        with pytest.raises(TechnicalError):
+            await pp.get_capture(capture.id)
+    slow = PayPalClient(sandboxes.paypal.url, "sandbox-client", "sandbox-secret", timeout=0.3)
+    await admin.post("/__sandbox/faults", json={"match": f"/v2/payments/captures/{capture.id}", "times": 1,
+                                                "latency_ms": 1500})
+    with pytest.raises(TechnicalError, match="timed out"):
+        await slow.get_capture(capture.id)
+    await admin.delete("/__sandbox/faults")
+
+    await admin.post("/__sandbox/refund_pending", json={"times": 1})
+    refund = await pp.refund_capture(RefundRequest(capture.id, Money(500), "2026-000043", "part", unique("ref")))
+    assert (refund.status, refund.capture_id) == ("PENDING", capture.id)
+    await admin.post(f"/__sandbox/refunds/{refund.id}/settle", json={"outcome": "COMPLETED"})
+    assert (await pp.get_refund(refund.id)).status == "COMPLETED"
+    assert (await pp.get_capture(capture.id)).status == "PARTIALLY_REFUNDED"
+    dispute = (await admin.post(f"/__sandbox/captures/{capture.id}/dispute", json={})).json()
+    found = await pp.get_dispute(dispute["dispute_id"])
+    assert (found.status, found.capture_ids) == ("OPEN", (capture.id,))
+    await pp.aclose(); await slow.aclose(); await admin.aclose()
 
 
 async def test_smtp_client_delivers_multipart(sandboxes):

@@ -8,7 +8,11 @@ quarantine; the renewal order and the client's reminder digest are recorded too.
 client has some credit when ordering (applied to the invoice, PayPal takes the rest), and part of
 the PayPal capture is refunded (the refund workflow's history). v5 (`v5 on-account`) adds clients
 billed on account: a postpaid order and its invoice workflow, and an exempt order. `paypal read-back`
-records an order and an invoice told of an approval PayPal has not given. Record anew only when a
+records an order and an invoice told of an approval PayPal has not given. v6 (`v6 paypal-truth`)
+records the PAYPAL_TRUTH paths: a capture declined then approved again (a second request id), a
+pending capture a webhook hint completes (read back from PayPal; a forged hint first changes
+nothing), a pending refund completed, an invoice's capture taken from a hint, and a reversal's
+PayPalEventWorkflow. Record anew only when a
 deliberate, versioned change (workflow.patched) makes it right to add a history, never to
 replace one that running subscriptions still depend on.
 """
@@ -41,6 +45,8 @@ from store.db import make_engine, make_sessionmaker
 from store.migrate import upgrade
 from tests.support import TEST_SERVER, approve_at_paypal, make_client, make_domain, settings_for, start_sandboxes, utcnow
 from worker import WORKFLOWS, build_activities
+from workflows.contracts import (CAPTURE_REPORTED, PAYPAL_EVENT_WORKFLOW, REFUND_CHANGED, REFUND_STATE,
+                                 CaptureReported, PayPalEvent, RefundOutcome, paypal_event_workflow_id)
 from workflows.contracts import (BEGIN_PAYPAL, DESTINATION_CONFIRMED, DESTINATION_REQUESTED, MAILBOX_PASSWORD,
                                  PAY_INVOICE_WITH_CREDIT, PAYPAL_APPROVED, RECORD_INVOICE_PAYMENT, SET_AUTORESPONDER,
                                  STATE, AddressState, Autoresponder, DestinationConfirmation, DestinationRequest,
@@ -295,6 +301,123 @@ async def read_back(label: str) -> None:
             (OUT / f"{name}.json").write_text((await handle.fetch_history()).to_json())
 
 
+async def paypal_truth(label: str) -> None:
+    """v6, PayPal webhooks read back: see the module docstring. `python -m tests.replay.record v6 paypal-truth`."""
+    histories = {}
+    async with recording() as (boxes, settings, sessions, env):
+        admin = httpx.AsyncClient(base_url=boxes.paypal.url)
+        domain = await make_domain(sessions, boxes)
+        client = await make_client(sessions)
+        orders = []
+        for name in ("dora", "pete"):
+            async with sessions.begin() as session:
+                _, inp = await place(session, settings, await session.merge(client), [WantedAddress(
+                    name, domain.name, "forwarder", 1, f"{name}@home.example")], utcnow())
+            inp.search_attributes = False
+            handle = await env.client.start_workflow("OrderWorkflow", inp, id=order_workflow_id(inp.order_id),
+                                                     task_queue=settings.task_queue)
+            checkout = await handle.execute_update(BEGIN_PAYPAL, BeginPayPal("http://r/ok", "http://r/no"),
+                                                   result_type=PayPalCheckout)
+            orders.append((inp, handle, checkout))
+
+        inp, declined, checkout = orders[0]          # declined, then approved again with another card
+        await admin.post("/__sandbox/decline", json={"times": 1})
+        await approve_at_paypal(boxes, checkout.approve_url)
+        await declined.signal(PAYPAL_APPROVED, PayPalApproved(checkout.paypal_order_id))
+        await until_state(declined, lambda s: s.status == "declined")
+        await approve_at_paypal(boxes, checkout.approve_url)
+        await declined.signal(PAYPAL_APPROVED, PayPalApproved(checkout.paypal_order_id))
+        await declined.result()
+        histories[f"order-{label}-declined"] = declined
+
+        inp, pending, checkout = orders[1]           # pending; a forged hint, then PayPal completes it
+        await admin.post("/__sandbox/pend", json={"times": 1})
+        await approve_at_paypal(boxes, checkout.approve_url)
+        await pending.signal(PAYPAL_APPROVED, PayPalApproved(checkout.paypal_order_id))
+        await until_state(pending, lambda s: s.status == "payment_pending")
+        await pending.signal(CAPTURE_REPORTED, CaptureReported(checkout.paypal_order_id, "FORGED0001", 1200, "USD"))
+        capture = next(c for c in (await admin.get("/__sandbox/state")).json()["captures"]
+                       if c["order_id"] == checkout.paypal_order_id)
+        await until_history(pending, "confirm_paypal_capture")
+        await admin.post(f"/__sandbox/captures/{capture['id']}/settle", json={"outcome": "COMPLETED"})
+        await pending.signal(CAPTURE_REPORTED, CaptureReported(checkout.paypal_order_id, capture["id"], 0, ""))
+        await pending.result()
+        histories[f"order-{label}-pending"] = pending
+
+        await admin.post("/__sandbox/refund_pending", json={"times": 1})
+        refund = await env.client.start_workflow(
+            "RefundWorkflow", RefundInput(f"record-{label}", inp.invoice_number, 100, "USD", "record", "record"),
+            id=refund_workflow_id(inp.invoice_number, f"record-{label}"), task_queue=settings.task_queue,
+            result_type=RefundOutcome)
+        for _ in range(100):
+            first = await refund.query(REFUND_STATE, result_type=RefundOutcome)
+            if first.status:
+                break
+            await asyncio.sleep(0.1)
+        assert first.status == "pending", first
+        await admin.post(f"/__sandbox/refunds/{first.paypal_refund_id}/settle", json={"outcome": "COMPLETED"})
+        await refund.signal(REFUND_CHANGED)
+        assert (await refund.result()).status == "completed"
+        histories[f"refund-{label}-pending"] = refund
+
+        now = await env.get_current_time()
+        async with sessions.begin() as session:   # an operator's invoice paid by PayPal, told by webhook
+            invoice = await dunning.create_custom_invoice(session, await session.merge(client),
+                                                          [Item(Line("Support", 1, Money(4500, "USD")))], now=now,
+                                                          due_at=now + timedelta(days=10), terms=InvoiceTerms(),
+                                                          actor="record")
+        chased = await env.client.start_workflow(
+            "InvoiceWorkflow", InvoiceInput(invoice.id, invoice.number, client.id, client.email, client.name,
+                                            invoice.total_minor, "USD", invoice.due_at, Dunning(0, [], 0)),
+            id=invoice_workflow_id(invoice.number), task_queue=settings.task_queue)
+        checkout = await chased.execute_update(BEGIN_PAYPAL, BeginPayPal("http://r/ok", "http://r/no"),
+                                               result_type=PayPalCheckout)
+        await admin.post("/__sandbox/pend", json={"times": 1})
+        await approve_at_paypal(boxes, checkout.approve_url)
+        await chased.signal(PAYPAL_APPROVED, PayPalApproved(checkout.paypal_order_id))
+        await until_history(chased, "capture_paypal_order")
+        capture = next(c for c in (await admin.get("/__sandbox/state")).json()["captures"]
+                       if c["order_id"] == checkout.paypal_order_id)
+        await admin.post(f"/__sandbox/captures/{capture['id']}/settle", json={"outcome": "COMPLETED"})
+        await chased.signal(CAPTURE_REPORTED, CaptureReported(checkout.paypal_order_id, capture["id"], 0, ""))
+        await chased.result()
+        histories[f"invoice-{label}-hint"] = chased
+
+        paid = next(c for c in (await admin.get("/__sandbox/state")).json()["captures"]
+                    if c["order_id"] == orders[0][2].paypal_order_id)
+        reversal = (await admin.post(f"/__sandbox/captures/{paid['id']}/reverse")).json()
+        event = await env.client.start_workflow(
+            PAYPAL_EVENT_WORKFLOW, PayPalEvent(f"WH-RECORD-{label}", "PAYMENT.CAPTURE.REVERSED", reversal["id"]),
+            id=paypal_event_workflow_id(f"WH-RECORD-{label}"), task_queue=settings.task_queue)
+        await event.result()
+        histories[f"paypalevent-{label}-reversal"] = event
+        await admin.aclose()
+        for name, handle in histories.items():
+            (OUT / f"{name}.json").write_text((await handle.fetch_history()).to_json())
+
+
+async def until_state(handle, done) -> None:
+    from workflows.contracts import STATE, OrderState
+    for _ in range(100):
+        if done(await handle.query(STATE, result_type=OrderState)):
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("workflow never got there")
+
+
+async def until_history(handle, activity_type: str) -> None:
+    """Until an activity of that type has completed in the run."""
+    for _ in range(100):
+        events = (await handle.fetch_history()).events
+        scheduled = {e.event_id for e in events
+                     if e.activity_task_scheduled_event_attributes.activity_type.name == activity_type}
+        if any(e.activity_task_completed_event_attributes.scheduled_event_id in scheduled for e in events
+               if e.HasField("activity_task_completed_event_attributes")):
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"no {activity_type} completed")
+
+
 if __name__ == "__main__":
     if sys.argv[2:] == ["on-account"]:
         asyncio.run(on_account(sys.argv[1]))
@@ -302,6 +425,8 @@ if __name__ == "__main__":
         asyncio.run(changes(sys.argv[1]))
     elif sys.argv[2:] == ["account-email"]:
         asyncio.run(account_email(sys.argv[1]))
+    elif sys.argv[2:] == ["paypal-truth"]:
+        asyncio.run(paypal_truth(sys.argv[1]))
     elif sys.argv[2:] == ["read-back"]:
         asyncio.run(read_back(f"{sys.argv[1]}-read-back"))
     else:

@@ -17,7 +17,7 @@ HISTORIES = sorted((Path(__file__).resolve().parent / "histories").glob("*.json"
 
 def test_there_are_histories_for_every_workflow():
     kinds = {path.name.split("-")[0] for path in HISTORIES}
-    assert kinds == {"order", "address", "digest", "refund", "invoice", "account"}
+    assert kinds == {"order", "address", "digest", "refund", "invoice", "account", "paypalevent"}
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)

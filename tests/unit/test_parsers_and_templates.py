@@ -40,9 +40,13 @@ def _cert(key, days=30):
             .sign(key, hashes.SHA256())).public_bytes(serialization.Encoding.PEM)
 
 
-def _signed(key, body: bytes, webhook_id="WH1", cert_url="https://api.paypal.com/certs/c1"):
-    sig = key.sign(signed_message("tid", "2026-11-23T10:00:00Z", webhook_id, body), padding.PKCS1v15(), hashes.SHA256())
-    return {"PAYPAL-TRANSMISSION-ID": "tid", "PAYPAL-TRANSMISSION-TIME": "2026-11-23T10:00:00Z",
+SENT = "2026-11-23T10:00:00Z"
+RECEIVED = datetime(2026, 11, 23, 10, 0, 5, tzinfo=timezone.utc)
+
+
+def _signed(key, body: bytes, webhook_id="WH1", cert_url="https://api.paypal.com/certs/c1", when=SENT):
+    sig = key.sign(signed_message("tid", when, webhook_id, body), padding.PKCS1v15(), hashes.SHA256())
+    return {"PAYPAL-TRANSMISSION-ID": "tid", "PAYPAL-TRANSMISSION-TIME": when,
             "PAYPAL-TRANSMISSION-SIG": base64.b64encode(sig).decode(), "PAYPAL-CERT-URL": cert_url,
             "PAYPAL-AUTH-ALGO": "SHA256withRSA"}
 
@@ -57,18 +61,23 @@ def test_webhook_signature_verification():
     body = json.dumps({"id": "WH-1", "event_type": "PAYMENT.CAPTURE.COMPLETED", "resource": {}}).encode()
 
     async def run():
-        assert (await verifier.verify(_signed(key, body), body))["id"] == "WH-1"
-        assert (await verifier.verify(_signed(key, body), body))["id"] == "WH-1"
+        assert (await verifier.verify(_signed(key, body), body, RECEIVED))["id"] == "WH-1"
+        assert (await verifier.verify(_signed(key, body), body, RECEIVED))["id"] == "WH-1"
         assert len(fetched) == 1  # the certificate is cached
+        offset = await verifier.verify(_signed(key, body, when="2026-11-23T03:00:00-07:00"), body, RECEIVED)
+        assert offset["id"] == "WH-1"                                           # RFC 3339 with an offset
         for headers, raw, why in [
             (_signed(key, body), body + b" ", "signature"),                       # body changed
             (_signed(other, body), body, "signature"),                            # someone else's key
             (_signed(key, body, webhook_id="WH2"), body, "signature"),            # for another listener
             (_signed(key, body, cert_url="https://evil.example/c"), body, "host"),  # cert from elsewhere
             ({}, body, "missing"),
+            (_signed(key, body, when="2026-11-23T09:44:00Z"), body, "older than 900 s"),   # stale
+            (_signed(key, body, when="2026-11-23T10:06:00Z"), body, "in the future"),
+            (_signed(key, body, when="yesterday"), body, "not a timestamp"),
         ]:
             with pytest.raises(WebhookRejected, match=why):
-                await verifier.verify(headers, raw)
+                await verifier.verify(headers, raw, RECEIVED)
 
     asyncio.run(run())
     assert host_allowed("https://api.sandbox.paypal.com/x", [".paypal.com"])

@@ -141,6 +141,8 @@ async def test_pending_capture_holds_until_paypal_decides_and_a_denial_lets_the_
             await handle.execute_update(OrderWorkflow.record_manual, cheque(inp))
         capture_id = next(c["id"] for c in (await sandbox_state(sandboxes.paypal))["captures"]
                           if c["order_id"] == first)
+        async with httpx.AsyncClient() as http:   # PayPal denies it (the webhook is only a hint to look)
+            await http.post(f"{sandboxes.paypal.url}/__sandbox/captures/{capture_id}/settle", json={"outcome": "DENIED"})
         await handle.signal(OrderWorkflow.capture_denied, CaptureDenied(first, capture_id))
         for _ in range(100):
             state = await handle.query(OrderWorkflow.state)
