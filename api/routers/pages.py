@@ -515,7 +515,7 @@ async def paypal_return(request: Request, checkout: CheckoutDep, billing_service
 
 
 @router.get("/orders/{order_id}/payment", response_class=HTMLResponse)
-async def order_payment(request: Request, order_id: int, client: MaybeClient, sessions: SessionsDep,
+async def order_payment(request: Request, order_id: Id, client: MaybeClient, sessions: SessionsDep,
                         checkout: CheckoutDep):
     """After PayPal: what is true of the payment now (received only once it is captured)."""
     signed_in(client)
