@@ -14,6 +14,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError
 
 from core.money import Money
+from providers.paypal.protocol import up_link_id
 from providers.paypal.webhook import WebhookRejected, transmission_time
 from store import orders, webhooks
 from workflows.contracts import (
@@ -75,20 +76,12 @@ async def paypal(request: Request):
     return {"outcome": outcome}
 
 
-def _up(resource: dict, kind: str) -> str:
-    """The id in the resource's `rel: up` link when it points at a `kind` (orders, captures)."""
-    for link in resource.get("links") or []:
-        href = str(link.get("href", "")).rstrip("/")
-        if link.get("rel") == "up" and f"/{kind}/" in href:
-            return href.rsplit("/", 1)[-1]
-    return ""
-
 
 def related_order(resource: dict) -> str:
     """The PayPal order a capture event names: supplementary_data, or only its `up` link (real
     capture events may carry no supplementary_data)."""
     related = ((resource.get("supplementary_data") or {}).get("related_ids") or {}).get("order_id", "")
-    return str(related or _up(resource, "orders"))
+    return str(related or up_link_id(resource, "orders"))
 
 
 def _reported(paypal_order_id: str, resource: dict) -> CaptureReported:

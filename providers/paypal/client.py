@@ -12,7 +12,7 @@ import httpx
 
 from core.money import Money
 from providers.errors import LogicalError, TechnicalError
-from providers.paypal.protocol import (Capture, CheckoutOrder, CheckoutRequest, Dispute, NotAtPayPal, RefundRequest,
+from providers.paypal.protocol import (up_link_id, Capture, CheckoutOrder, CheckoutRequest, Dispute, NotAtPayPal, RefundRequest,
                                        RefundResult)
 
 # PayPal's ids are upper-case letters, digits and dashes (dispute ids: PP-D-...); anything else
@@ -24,19 +24,11 @@ def _money(amount: dict) -> Money:
     return Money.parse(amount["value"], amount["currency_code"])
 
 
-def _up(resource: dict, kind: str) -> str:
-    """The id in the `up` link when it points at a `kind` (orders, captures), else ""."""
-    for link in resource.get("links") or []:
-        href = str(link.get("href", "")).rstrip("/")
-        if link.get("rel") == "up" and f"/{kind}/" in href:
-            return href.rsplit("/", 1)[-1]
-    return ""
-
 
 def capture_of(body: dict, order_id: str = "") -> Capture:
     related = ((body.get("supplementary_data") or {}).get("related_ids") or {}).get("order_id", "")
     return Capture(body["id"], body.get("status", ""), _money(body["amount"]),
-                   related or _up(body, "orders") or order_id)
+                   related or up_link_id(body, "orders") or order_id)
 
 
 def _first_capture(order: dict) -> Capture | None:
@@ -144,7 +136,7 @@ class PayPalClient:
 
     async def get_refund(self, refund_id: str) -> RefundResult:
         body = await self._lookup("/v2/payments/refunds", refund_id)
-        return RefundResult(body["id"], body.get("status", ""), _money(body["amount"]), _up(body, "captures"))
+        return RefundResult(body["id"], body.get("status", ""), _money(body["amount"]), up_link_id(body, "captures"))
 
     async def get_dispute(self, dispute_id: str) -> Dispute:
         body = await self._lookup("/v1/customer/disputes", dispute_id)

@@ -79,3 +79,13 @@ class PaymentsAPI(Protocol):
     async def get_order_capture(self, order_id: str) -> Capture | None: ...
     async def get_refund(self, refund_id: str) -> RefundResult: ...
     async def get_dispute(self, dispute_id: str) -> Dispute: ...
+
+
+def up_link_id(resource: dict, kind: str) -> str:
+    """The id in a PayPal resource's `rel: up` link when it points at a `kind` (orders, captures),
+    else "": a capture names its order there, a refund or reversal its capture."""
+    for link in resource.get("links") or []:
+        href = str(link.get("href", "")).rstrip("/")
+        if link.get("rel") == "up" and f"/{kind}/" in href:
+            return href.rsplit("/", 1)[-1]
+    return ""
