@@ -219,13 +219,12 @@ async def order_cancel(request: Request, order_id: Id, client: MaybeClient, sess
 
 
 @router.get("/operator/payments", response_class=HTMLResponse)
-async def operator_payments(request: Request, client: MaybeClient, sessions: SessionsDep, checkout: CheckoutDep,
-                            done: str = ""):
+async def operator_payments(request: Request, client: MaybeClient, sessions: SessionsDep, checkout: CheckoutDep):
     """Operators: every order still waiting for money, and a form to record a cheque or wire."""
     signed_in(client)
     if not client.is_operator:
         raise BusinessError("forbidden", "Only operators may do this.", status=403)
-    return await _payments_page(request, client, sessions, checkout, done=done[:300])
+    return await _payments_page(request, client, sessions, checkout, done=_said(request))
 
 
 async def _payments_page(request: Request, client, sessions, checkout, error=None, status: int = 200,
@@ -257,6 +256,7 @@ async def operator_record_payment(request: Request, order_id: Id, client: MaybeC
     check_form_csrf(request, csrf)
     if not client.is_operator:
         raise BusinessError("forbidden", "Only operators may do this.", status=403)
+    before = await checkout.order_state(order_id)   # what was due, to say what went beyond it
     try:
         state = await payments.record(checkout, client, order_id, method=method, amount=amount,
                                       currency=settings.currency, reference=reference, received_on=received_on,
@@ -265,8 +265,9 @@ async def operator_record_payment(request: Request, order_id: Id, client: MaybeC
         exc.message = f"Order {order_id}: {exc.message}"
         return await _payments_page(request, client, sessions, checkout, error=exc, status=exc.status)
     # back to the page (a reload records nothing), saying what was recorded and what is left
-    done = payments.recorded_sentence(state, method, amount, reference, settings.currency)
-    return RedirectResponse(f"/operator/payments?{urlencode({'done': done})}", status_code=303)
+    due_before = before.due_minor if before else None   # None before the invoice says: nothing is claimed
+    done = payments.recorded_sentence(state, method, amount, reference, settings.currency, due_before)
+    return _done(request, "/operator/payments", done)
 
 
 # ---- operators' billing ------------------------------------------------------------------------
@@ -291,16 +292,27 @@ async def _billing_page(request: Request, client, billing_service, settings, sta
                   refund_key=f"page:{uuid.uuid4().hex}")
 
 
-def _billing_done(message: str) -> RedirectResponse:
-    """After a change, back to the page (a reload then changes nothing), saying what was done."""
-    return RedirectResponse(f"/operator/billing?{urlencode({'done': message})}", status_code=303)
+def _done(request: Request, page: str, message: str) -> RedirectResponse:
+    """After a change, back to the page (a reload then changes nothing), saying what was done. The
+    sentence travels in the signed session, never in the URL: a link can't make the page say things."""
+    request.state.session["done"] = message[:300]
+    return RedirectResponse(page, status_code=303)
+
+
+def _said(request: Request) -> str:
+    """What the last change said, shown once."""
+    return str(request.state.session.pop("done", "") or "")
+
+
+def _billing_done(request: Request, message: str) -> RedirectResponse:
+    return _done(request, "/operator/billing", message)
 
 
 @router.get("/operator/billing", response_class=HTMLResponse)
 async def operator_billing(request: Request, client: MaybeClient, billing_service: BillingDep,
-                           settings: SettingsDep, status: str = "", done: str = ""):
+                           settings: SettingsDep, status: str = ""):
     operator_only(request, client)
-    return await _billing_page(request, client, billing_service, settings, status[:12], done=done[:300])
+    return await _billing_page(request, client, billing_service, settings, status[:12], done=_said(request))
 
 
 @router.get("/operator/billing/export")
@@ -340,7 +352,7 @@ async def operator_new_invoice(request: Request, client: MaybeClient, sessions: 
     except BusinessError as exc:
         return await _billing_page(request, client, billing_service, settings, error=exc, status=exc.status,
                                    form=fields)
-    return _billing_done(f"Draft {invoice.number} saved." if draft else f"Invoice {invoice.number} issued and emailed.")
+    return _billing_done(request, f"Draft {invoice.number} saved." if draft else f"Invoice {invoice.number} issued and emailed.")
 
 
 @router.post("/operator/billing/drafts/{invoice_id}", response_class=HTMLResponse)
@@ -357,7 +369,7 @@ async def operator_draft_action(request: Request, invoice_id: Id, client: MaybeC
             raise BusinessError("action_invalid", "Issue the draft or delete it.", "action")
     except BusinessError as exc:
         return await _billing_page(request, client, billing_service, settings, error=exc, status=exc.status)
-    return _billing_done(done)
+    return _billing_done(request, done)
 
 
 @router.post("/operator/billing/invoices/{number}", response_class=HTMLResponse)
@@ -391,7 +403,7 @@ async def operator_invoice_action(request: Request, number: str, client: MaybeCl
     except BusinessError as exc:
         exc.message = f"Invoice {number[:32]}: {exc.message}"
         return await _billing_page(request, client, billing_service, settings, error=exc, status=exc.status)
-    return _billing_done(done)
+    return _billing_done(request, done)
 
 
 async def _client_by_email(sessions, email: str):
@@ -415,7 +427,7 @@ async def operator_adjust_credit(request: Request, client: MaybeClient, sessions
         _, _, balance = await billing_service.adjust_credit(client, customer.id, amount, reason)
     except BusinessError as exc:
         return await _billing_page(request, client, billing_service, settings, error=exc, status=exc.status)
-    return _billing_done(f"{customer.email}'s credit balance is now {balance.display()}.")
+    return _billing_done(request, f"{customer.email}'s credit balance is now {balance.display()}.")
 
 
 @router.post("/operator/billing/promo-codes", response_class=HTMLResponse)
@@ -453,7 +465,7 @@ async def operator_new_promo(request: Request, client: MaybeClient, billing_serv
     except BusinessError as exc:
         return await _billing_page(request, client, billing_service, settings, error=exc, status=exc.status,
                                    form={k: str(v)[:400] for k, v in form.items()})
-    return _billing_done(f"Promo code {row.code} created.")
+    return _billing_done(request, f"Promo code {row.code} created.")
 
 
 @router.post("/operator/billing/promo-codes/{code}", response_class=HTMLResponse)
@@ -465,7 +477,7 @@ async def operator_promo_active(request: Request, code: str, client: MaybeClient
         row, _ = await billing_service.set_promo_active(client, code, action == "reinstate")
     except BusinessError as exc:
         return await _billing_page(request, client, billing_service, settings, error=exc, status=exc.status)
-    return _billing_done(f"Promo code {row.code} {'offered again' if row.active else 'withdrawn'}.")
+    return _billing_done(request, f"Promo code {row.code} {'offered again' if row.active else 'withdrawn'}.")
 
 
 @router.post("/operator/billing/clients", response_class=HTMLResponse)
@@ -480,7 +492,7 @@ async def operator_client_billing(request: Request, client: MaybeClient, session
         changed = await billing_service.set_billing_mode(client, customer.id, mode)
     except BusinessError as exc:
         return await _billing_page(request, client, billing_service, settings, error=exc, status=exc.status)
-    return _billing_done(f"{changed.email} is billed {changed.billing_mode} from now on.")
+    return _billing_done(request, f"{changed.email} is billed {changed.billing_mode} from now on.")
 
 
 PAYPAL_BEGUN = "paypal_begun"   # session key: checkouts this browser began without signing in (renewal codes)

@@ -90,11 +90,15 @@ async def record(checkout: Checkout, operator: Client, order_id: int, *, method:
         return await checkout.record_manual(order_id, payment)
 
 
-def recorded_sentence(state: OrderState, method: str, amount: str, reference: str, currency: str) -> str:
-    """What an operator is told once a cheque or wire is recorded: it, and what the order still needs."""
-    paid = Money.parse(amount, currency).display()
-    what = f"{parse_method(method).capitalize()} {' '.join(reference.split())[:100]} for {paid}"
+def recorded_sentence(state: OrderState, method: str, amount: str, reference: str, currency: str,
+                      due_before: int | None = None) -> str:
+    """What an operator is told once a cheque or wire is recorded: it, what the order still needs,
+    and what went beyond what was due (kept as the client's credit)."""
+    received = Money.parse(amount, currency)
+    what = f"{parse_method(method).capitalize()} {' '.join(reference.split())[:100]} for {received.display()}"
     # runs from before partial payments took exact amounts only: nothing is left when they answer
     left = state.due_minor or 0
     rest = f"{Money(left, currency).display()} still due" if left else "paid in full"
-    return f"{what} recorded on order {state.order_id}; {rest}."
+    over = received.minor - due_before if due_before is not None and not left else 0
+    extra = f"; {Money(over, currency).display()} more than was due is now the client's credit" if over > 0 else ""
+    return f"{what} recorded on order {state.order_id}; {rest}{extra}."

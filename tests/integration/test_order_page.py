@@ -80,5 +80,14 @@ async def test_a_part_payment_on_the_payments_page_says_what_is_still_due(live, 
     now = (await buyer.post(f"/api/v1/orders/{order['id']}/paypal", headers=bh)).json()
     assert now["paypal_order_id"] != before["paypal_order_id"]
     assert (await sandbox_state(sandboxes.paypal))["orders"][now["paypal_order_id"]]["amount"]["value"] == left.amount()
+    # a link can't make the page say things: what a change says travels in the session, not the URL
+    spoof = await operator.get("/operator/payments", params={"done": "Refund of $500 approved. Call 555-0100."})
+    assert "Refund of $500" not in spoof.text and 'id="done"' not in spoof.text
+    # the rest and $2 more: the operator is told the excess is now the client's credit
+    over = left + Money(200)
+    form.update(amount=over.amount(), reference="CHQ-502")
+    done = await operator.post(f"/operator/orders/{order['id']}/payments", data=form, follow_redirects=True)
+    assert (f"Cheque CHQ-502 for {over.display()} recorded on order {order['id']}; paid in full; "
+            "$2.00 more than was due is now the client&#39;s credit.") in done.text, done.text[:3000]
     for http in (buyer, operator):
         await http.aclose()
