@@ -18,6 +18,7 @@ from swagger_ui_bundle import swagger_ui_path
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from api.auth import SessionMiddleware
+from api.deps import current_client
 from api.params import CleanText
 from api.ratelimit import CheckLimiter
 from api.security import SecurityHeadersMiddleware, docs_csp, script_hashes
@@ -89,7 +90,7 @@ def create_app(settings: Settings | None = None, temporal: TemporalClient | None
         if request.url.path.startswith("/api/") or request.url.path.startswith("/webhooks/"):
             response = JSONResponse(exc.as_dict(), status_code=exc.status)
         else:
-            response = pages.error_page(request, exc)
+            response = await _error_page(request, exc)
         if exc.retry_after:
             response.headers["Retry-After"] = str(exc.retry_after)
         return response
@@ -107,7 +108,7 @@ def create_app(settings: Settings | None = None, temporal: TemporalClient | None
             error = BusinessError("request_invalid", f"{field or 'request'}: {message}", field, 422)
         if request.url.path.startswith("/api/"):
             return JSONResponse(error.as_dict(), status_code=error.status)
-        return pages.error_page(request, error)
+        return await _error_page(request, error)
 
     # Refusals that Starlette raises itself (no such route, wrong method, a body that cannot be read)
     # answer like any other: {code, message, field} for the API, the error page for pages.
@@ -120,7 +121,7 @@ def create_app(settings: Settings | None = None, temporal: TemporalClient | None
         if request.url.path.startswith(("/api/", "/webhooks/")):
             response = JSONResponse({"code": code, "message": message, "field": None}, status_code=status)
         else:
-            response = pages.error_page(request, BusinessError(code, message, status=status))
+            response = await _error_page(request, BusinessError(code, message, status=status))
         response.headers.update(exc.headers or {})
         return response
 
@@ -134,6 +135,14 @@ def create_app(settings: Settings | None = None, temporal: TemporalClient | None
     app.mount(SWAGGER_ASSETS, StaticFiles(directory=str(swagger_ui_path)), name="swagger-ui")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
+
+
+async def _error_page(request: Request, exc: BusinessError):
+    """The error page, showing who is signed in even when the refusal came before the handler's own
+    look-up of the client (a path that is not valid, a text with a NUL)."""
+    if not hasattr(request.state, "client") and "session" in request.scope.get("state", {}):
+        await current_client(request)
+    return pages.error_page(request, exc)
 
 
 def _swagger_page(app: FastAPI) -> HTMLResponse:

@@ -62,7 +62,9 @@ async def current_client(request: Request) -> Client | None:
     if not cid:
         return None
     async with request.app.state.sessions() as session:
-        return await client_by_id(session, cid)
+        client = await client_by_id(session, cid)
+    request.state.client = client   # an error page rendered for this request shows who is signed in
+    return client
 
 
 async def require_client(client: Annotated[Client | None, Depends(current_client)]) -> Client:

@@ -153,6 +153,7 @@ async def test_pages_answer_a_readable_page_for_bad_ids_and_text(live, pg_settin
         ]:
             response = await http.request(method, path, data=data)
             refused_page(response, 404)
+            assert 'id="sign-out"' in response.text   # the error page still shows who is signed in
             await still_open(http, response)
         paid = await customer.post("/renew/pay", data={"csrf": csrf, "order_id": str(big), "token": "t"})
         refused_page(paid, 422)
