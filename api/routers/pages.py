@@ -793,7 +793,10 @@ async def _confirm_page(request: Request, sessions, change, token: str, status: 
         sub = await session.get(Subscription, change.subscription_id)
     return render(request, "destination_confirm.html", status=status, change=change, address=sub.address,
                   token=token[:80], done=change.status in ("applied", "confirmed"), refused=refused,
-                  old=change.old_destination)
+                  old=change.old_destination,
+                  # an old link, opened again after a later change took its place
+                  replaced_by=sub.destination if change.status == "applied"
+                  and sub.destination.lower() != change.new_destination.lower() else "")
 
 
 @router.post("/destination/confirm/{change_id}/{token}", response_class=HTMLResponse)

@@ -102,6 +102,21 @@ async def test_destination_changes_only_when_the_new_destination_confirms(live, 
         await asyncio.sleep(0.1)
     async with httpx.AsyncClient() as stale:
         assert (await stale.get(link_in(sandboxes, "first@home.example"))).status_code == 410
+        # the newest is confirmed and applied; the first link, opened again, says it was replaced
+        second = link_in(sandboxes, "second@home.example")
+        page = await stale.get(second)
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+        assert 'id="confirmed"' in (await stale.post(second, data={"csrf": csrf})).text
+        for _ in range(100):
+            if await forwarders_of(sandboxes, a) == ["second@home.example"]:
+                break
+            await asyncio.sleep(0.1)
+        for _ in range(100):
+            again = await stale.get(link)
+            if 'id="replaced"' in again.text:
+                break
+            await asyncio.sleep(0.1)
+        assert 'id="confirmed"' not in again.text and "now goes to <strong>second@home.example</strong>" in again.text
     for http in (alice, bob):
         await http.aclose()
 
