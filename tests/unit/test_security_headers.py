@@ -80,3 +80,11 @@ def test_the_api_docs_load_swagger_ui_from_this_site_only(db_url):
         for asset in assets:
             assert http.get(asset).status_code == 200, asset
         assert "http" not in page.headers["content-security-policy"]
+
+
+def test_pages_name_an_icon_the_site_serves(db_url):
+    """No page makes the browser log a missing /favicon.ico."""
+    with TestClient(app_for(db_url)) as http:
+        icon = re.search(r'<link rel="icon" href="([^"]+)"', http.get("/").text).group(1)
+        assert http.get(icon).status_code == 200
+        assert http.get("/favicon.ico").status_code == 200   # followed to the same icon
