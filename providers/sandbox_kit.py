@@ -112,12 +112,18 @@ def free_port() -> int:
 
 
 class ServerThread:
-    """Serve an ASGI app with uvicorn on a background thread (tests and `make run`)."""
+    """Serve an ASGI app with uvicorn on a background thread (tests and `make run`).
+
+    A port found free may be taken before uvicorn binds it (another process's outgoing connection
+    can get it as its source port); a port we chose ourselves is then chosen again, a few times."""
 
     def __init__(self, app: Starlette, port: int | None = None, host: str = "127.0.0.1"):
-        self.port = port or free_port()
-        self.host = host
-        config = uvicorn.Config(app, host=host, port=self.port, log_level="warning", lifespan="on")
+        self.app, self.host, self._chosen = app, host, port is None
+        self._serve_on(port or free_port())
+
+    def _serve_on(self, port: int) -> None:
+        self.port = port
+        config = uvicorn.Config(self.app, host=self.host, port=port, log_level="warning", lifespan="on")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
@@ -126,13 +132,19 @@ class ServerThread:
         return f"http://{self.host}:{self.port}"
 
     def start(self) -> "ServerThread":
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError(f"sandbox on port {self.port} did not start")
-            time.sleep(0.02)
-        return self
+        for attempt in range(5):
+            self.thread.start()
+            deadline = time.monotonic() + 10
+            while not self.server.started:
+                if not self.thread.is_alive() and self._chosen and attempt < 4:
+                    break   # the port was taken under us: another one
+                if time.monotonic() > deadline or not self.thread.is_alive():
+                    raise RuntimeError(f"sandbox on port {self.port} did not start")
+                time.sleep(0.02)
+            else:
+                return self
+            self._serve_on(free_port())
+        raise RuntimeError(f"sandbox on port {self.port} did not start")
 
     def stop(self) -> None:
         self.server.should_exit = True

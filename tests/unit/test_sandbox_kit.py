@@ -1,0 +1,23 @@
+"""The sandboxes start even when the free port they were given is taken before they bind it."""
+from __future__ import annotations
+
+import socket
+
+from starlette.applications import Starlette
+
+import providers.sandbox_kit as kit
+
+
+def test_a_sandbox_whose_port_is_taken_first_serves_on_another(monkeypatch):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = taken.getsockname()[1]
+        offered = iter([busy])
+        real = kit.free_port
+        monkeypatch.setattr(kit, "free_port", lambda: next(offered, None) or real())
+        server = kit.ServerThread(Starlette()).start()
+        try:
+            assert server.port != busy and server.server.started
+        finally:
+            server.stop()
