@@ -141,6 +141,7 @@ class MailSink:
         from providers.sandbox_kit import free_port
 
         self.store = MailStore()
+        self._chosen = not smtp_port
         self.smtp_port = smtp_port or free_port()
         self.controller = Controller(self.store, hostname="127.0.0.1", port=self.smtp_port)
         self.viewer = ServerThread(create_viewer(self.store), port=http_port)
@@ -153,7 +154,18 @@ class MailSink:
             self.store.faults.append(ReplyFault(stage, code, text, match, times))
 
     def start(self) -> "MailSink":
-        self.controller.start()
+        from providers.sandbox_kit import free_port
+
+        for attempt in range(5):
+            try:
+                self.controller.start()
+                break
+            except Exception:
+                # the port found free was taken before we bound it: another one, if we chose it
+                if not self._chosen or attempt == 4:
+                    raise
+                self.smtp_port = free_port()
+                self.controller = Controller(self.store, hostname="127.0.0.1", port=self.smtp_port)
         self.viewer.start()
         return self
 

@@ -21,3 +21,22 @@ def test_a_sandbox_whose_port_is_taken_first_serves_on_another(monkeypatch):
             assert server.port != busy and server.server.started
         finally:
             server.stop()
+
+
+def test_the_mail_sink_whose_port_is_taken_first_listens_on_another(monkeypatch):
+    from providers.mail.sink import MailSink
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = taken.getsockname()[1]
+        offered = iter([busy])
+        real = kit.free_port
+        monkeypatch.setattr(kit, "free_port", lambda: next(offered, None) or real())
+        sink = MailSink().start()
+        try:
+            assert sink.smtp_port != busy
+            with socket.create_connection(("127.0.0.1", sink.smtp_port), timeout=5) as smtp:
+                assert smtp.recv(100).startswith(b"220")
+        finally:
+            sink.stop()
