@@ -252,33 +252,29 @@ def create_app(client_id: str = "sandbox-client", secret: str = "sandbox-secret"
             schedule_delivery(capture_event(cap, "PAYMENT.CAPTURE.DENIED"), base)
         return JSONResponse(view, status_code=201)
 
+    def look_up(request: Request, find, view) -> Response:
+        """One GET of a resource by id, as PayPal answers it: 401 without a token, 404 for an unknown id."""
+        if not authorized(request):
+            return _error(401, "AUTHENTICATION_FAILURE", "INVALID_TOKEN", "Authentication failed.")
+        with state.lock:
+            found = find()
+            if found is None:
+                return _error(404, "RESOURCE_NOT_FOUND", "INVALID_RESOURCE_ID", "Specified resource ID does not exist.")
+            return JSONResponse(view(found))
+
+    def copy(obj: dict) -> dict:
+        return json.loads(json.dumps(obj))
+
     async def get_capture(request: Request) -> Response:
         """GET /v2/payments/captures/{id}: capture-2, with supplementary_data and payee (§4.2)."""
-        if not authorized(request):
-            return _error(401, "AUTHENTICATION_FAILURE", "INVALID_TOKEN", "Authentication failed.")
-        with state.lock:
-            cap = state.capture_objects.get(request.path_params["cid"])
-            if cap is None:
-                return _error(404, "RESOURCE_NOT_FOUND", "INVALID_RESOURCE_ID", "Specified resource ID does not exist.")
-            return JSONResponse(json.loads(json.dumps(cap)))
+        return look_up(request, lambda: state.capture_objects.get(request.path_params["cid"]), copy)
 
     async def get_refund(request: Request) -> Response:
-        if not authorized(request):
-            return _error(401, "AUTHENTICATION_FAILURE", "INVALID_TOKEN", "Authentication failed.")
-        with state.lock:
-            ref = next((r for r in state.refunds if r["id"] == request.path_params["rid"]), None)
-            if ref is None:
-                return _error(404, "RESOURCE_NOT_FOUND", "INVALID_RESOURCE_ID", "Specified resource ID does not exist.")
-            return JSONResponse(refund_view(ref))
+        return look_up(request, lambda: next((r for r in state.refunds if r["id"] == request.path_params["rid"]), None),
+                       refund_view)
 
     async def get_dispute(request: Request) -> Response:
-        if not authorized(request):
-            return _error(401, "AUTHENTICATION_FAILURE", "INVALID_TOKEN", "Authentication failed.")
-        with state.lock:
-            dispute = state.disputes.get(request.path_params["did"])
-            if dispute is None:
-                return _error(404, "RESOURCE_NOT_FOUND", "INVALID_RESOURCE_ID", "Specified resource ID does not exist.")
-            return JSONResponse(json.loads(json.dumps(dispute)))
+        return look_up(request, lambda: state.disputes.get(request.path_params["did"]), copy)
 
     def refund_view(ref: dict) -> dict:
         return {k: v for k, v in ref.items() if not k.startswith("_") and k != "capture_id"}
