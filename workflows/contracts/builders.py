@@ -1,0 +1,29 @@
+"""Builders of workflow inputs from stored rows (duck-typed: workflows do not import the store)."""
+
+from datetime import datetime
+
+from core.clock import utc
+
+from workflows.contracts.address import AddressLine
+from workflows.contracts.order import OrderInput
+
+
+def address_line(sub, client, years: int, quota_mb: int = 0) -> "AddressLine":
+    """An order line for a stored subscription (duck-typed: workflows do not import the store)."""
+    return AddressLine(subscription_id=sub.id, address=sub.address, local_part=sub.local_part,
+                       domain=sub.domain.name, kind=sub.kind, years=years, destination=sub.destination,
+                       client_id=client.id, client_email=client.email, client_name=client.name,
+                       quota_mb=quota_mb if sub.kind == "mailbox" else 0)
+
+
+def renewal_order_input(order, invoice, client, lines: list["AddressLine"], *, deadline_at: datetime,
+                        life: "Lifecycle", pay_from_balance: bool, coverage_margin_days: int = 30,
+                        search_attributes: bool = True, dunning: "Dunning | None" = None) -> "OrderInput":
+    """A renewal order's input; `invoice` is None for an exempt client (and `order.billing` says so)."""
+    return OrderInput(order_id=order.id, client_id=client.id, client_email=client.email, client_name=client.name,
+                      invoice_id=invoice.id if invoice else 0, invoice_number=invoice.number if invoice else "",
+                      total_minor=order.total_minor, currency=order.currency, lines=lines, payment_deadline_minutes=0,
+                      coverage_margin_days=coverage_margin_days, search_attributes=search_attributes,
+                      life=life, renewal=True, deadline_at=deadline_at, pay_from_balance=pay_from_balance,
+                      billing=order.billing, dunning=dunning if order.billing == "postpaid" else None,
+                      invoice_due_at=utc(invoice.due_at) if invoice and order.billing == "postpaid" else None)
