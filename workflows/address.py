@@ -1,13 +1,16 @@
 """The life of one address (`address:<email>`): wait for payment, cover the domain, provision,
-welcome, stay active to term end (topping up the domain registration), then release."""
+welcome, stay active to term end (topping up the domain registration), then release. The customer's
+changes at cPanel are handled by `workflows.address_changes`, to which the handlers here delegate."""
 from __future__ import annotations
 
 import asyncio
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
+
+from workflows.address_changes import AddressChanges
 
 with workflow.unsafe.imports_passed_through():
     from core.lifecycle import due_reminder, ladder, parse_ladder
@@ -43,14 +46,10 @@ with workflow.unsafe.imports_passed_through():
         SA_STATUS,
         ActivateSubscription,
         AddressInput,
-        ApplyAutoresponder,
         Autoresponder,
         AddressState,
-        CHANGE_ATTEMPTS,
         CancelRequest,
-        ChangeOutcome,
         CoverageResult,
-        DestinationCheck,
         DestinationConfirmation,
         DestinationRequest,
         EnsureCoverage,
@@ -62,12 +61,9 @@ with workflow.unsafe.imports_passed_through():
         ProvisionMailbox,
         RemoveForwarder,
         RemoveMailbox,
-        Refusal,
         RetryRequest,
         SendNotification,
-        SetMailboxPassword,
         SetSubscriptionStatus,
-        SwitchForwarder,
     )
 
 STEP = dict(
@@ -75,19 +71,6 @@ STEP = dict(
     heartbeat_timeout=timedelta(seconds=10),
     retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5)),
 )
-# A customer's change at cPanel (and a look at the mailbox) has a way out: a few tries on a
-# technical fault, none on a refusal (the activity says which), then the next change goes.
-CHANGE_STEP = dict(
-    start_to_close_timeout=timedelta(seconds=30),
-    heartbeat_timeout=timedelta(seconds=10),
-    retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2.0,
-                             maximum_interval=timedelta(seconds=10), maximum_attempts=CHANGE_ATTEMPTS),
-)
-# Runs from here on record how each change at cPanel ended and carry on after a failed one; before,
-# a failure could only fail the run (it never did: refusals were retried for ever).
-CHANGE_OUTCOMES = "change-outcomes-v1"
-# An automatic reply is set for at most this long (cPanel needs a stop time; ours is ten years on).
-REPLY_LONGEST = timedelta(days=10 * 366)
 # How long before a short registration runs out we try again to extend it.
 TOP_UP_LEAD = timedelta(days=60)
 # Runs started before renewals existed keep the code they began with (see tests/replay).
@@ -105,8 +88,7 @@ class AddressWorkflow:
         self._retry = False
         self._state = AddressState(address=inp.line.address, status="pending_payment",
                                    destination=inp.line.destination)
-        self._requested: dict[int, str] = {}     # destination changes awaiting confirmation
-        self._changing = asyncio.Lock()
+        self._changes = AddressChanges(inp.line, self._state, STEP)   # the customer's changes at cPanel
         self._life = inp.life or Lifecycle()
         self._cal = self._life.calendar()
         self._renewals: list[RenewalPaid] = list(inp.carry.renewals) if inp.carry else []
@@ -179,133 +161,34 @@ class AddressWorkflow:
 
     @workflow.signal(name=MAILBOX_PASSWORD)
     async def mailbox_password_changed(self, change: MailboxPasswordChanged) -> None:
-        """A new password waits sealed in the database (never here); hand it to cPanel."""
-        if not await self._settled_active() or self._inp.line.kind != "mailbox":
-            return
-        line = self._inp.line
-        await self._change_at_cpanel("password", "set_mailbox_password", SetMailboxPassword(
-            line.subscription_id, line.address, change.actor))
+        await self._changes.password(change)
 
     @workflow.update(name=SET_AUTORESPONDER)
     async def set_autoresponder(self, reply: Autoresponder) -> Autoresponder:
-        line = self._inp.line
-        await self._until_settled()
-        outcome = await self._change_at_cpanel("autoresponder", "apply_autoresponder", ApplyAutoresponder(
-            line.address, line.client_name or line.address, reply))
-        if not outcome.ok:
-            raise ApplicationError(outcome.message, type=outcome.code)
-        return reply
+        return await self._changes.autoresponder(reply)
 
     @set_autoresponder.validator
     def _validate_autoresponder(self, reply: Autoresponder) -> None:
-        """Refused here, nothing is queued: each refusal names the field at fault (its detail)."""
-        self._validate_mailbox_active()
-        if not reply.enabled:
-            return
-        if not reply.subject.strip() or len(reply.subject) > 200:
-            raise ApplicationError("Give the reply a subject (up to 200 characters).", "subject",
-                                   type="subject_invalid")
-        if any(ord(c) < 32 or ord(c) == 127 for c in reply.subject):
-            raise ApplicationError("Keep the subject on one line, without control characters.", "subject",
-                                   type="subject_invalid")
-        if not reply.body.strip() or len(reply.body) > 10_000 or "\x00" in reply.body:
-            raise ApplicationError("Write the reply (up to 10,000 characters).", "body", type="body_invalid")
-        if not 0 <= reply.interval_hours <= 24 * 30:
-            raise ApplicationError("Reply to the same sender at most once every 0 to 720 hours.", "interval_hours",
-                                   type="interval_invalid")
-        now = workflow.now()
-        start, stop = _aware(reply.start), _aware(reply.stop)
-        if start and stop and stop <= start:
-            raise ApplicationError("The reply must stop after it starts.", "stop", type="period_invalid")
-        if stop and stop <= now:
-            raise ApplicationError(f"The reply would stop at {stop:%Y-%m-%d %H:%M} UTC, which is already past; "
-                                   "give a time in the future, or none.", "stop", type="stop_in_past")
-        if stop and stop > now + REPLY_LONGEST or start and start > now + REPLY_LONGEST:
-            raise ApplicationError("An automatic reply can be set for up to ten years ahead.",
-                                   "stop" if stop else "start", type="stop_too_far")
+        self._changes.validate_autoresponder(reply)
 
+    # Retired: nothing sends this update any more (a page view wrote history for a workflow that
+    # lives for years; the page reads the `mailbox_usage` read model that activities keep). The
+    # handler stays registered, unchanged, so committed histories that delivered it still replay.
     @workflow.update(name=MAILBOX_USAGE)
     async def mailbox_usage(self, ref: MailboxRef) -> MailboxUsageState:
-        await self._until_settled()
-        return await workflow.execute_activity("mailbox_usage", MailboxRef(self._inp.line.address),
-                                               result_type=MailboxUsageState, **CHANGE_STEP)
+        return await self._changes.usage_from_cpanel()
 
     @mailbox_usage.validator
     def _validate_usage(self, ref: MailboxRef) -> None:
-        self._validate_mailbox_active()
-
-    def _validate_mailbox_active(self) -> None:
-        if self._inp.line.kind != "mailbox":
-            raise ApplicationError("Only a mailbox has this setting.", type="not_a_mailbox")
-        if self._state.status not in ("provisioning", "active"):
-            raise ApplicationError(f"The mailbox is {self._state.status.replace('_', ' ')}.",
-                                   type="address_not_active")
-
-    async def _change_at_cpanel(self, what: str, activity: str, arg, then=None) -> ChangeOutcome:
-        """One change at a time, in the order asked (the lock is fair). A change that fails for good
-        is recorded (the activity wrote it to the audit log; the state says it for the page) and the
-        next one goes ahead. `arg` may be a function, called once the change's turn comes; `then`
-        runs, still in turn, after the change is made."""
-        async with self._changing:
-            try:
-                await workflow.execute_activity(activity, arg() if callable(arg) else arg, **CHANGE_STEP)
-            except ActivityError as err:
-                if not workflow.patched(CHANGE_OUTCOMES):
-                    raise
-                outcome = ChangeOutcome(what, False, *_why(err, what), at=workflow.now())
-            else:
-                outcome = ChangeOutcome(what, True, at=workflow.now())
-                if then is not None:
-                    await then()
-            self._state.last_change = outcome
-        return outcome
-
-    async def _settled_active(self) -> bool:
-        """The API saw `active` in the database; the run publishes it a step later (after the
-        welcome email). Wait for the run to settle, then say whether it is active."""
-        await workflow.wait_condition(lambda: self._state.status not in ("pending_payment", "provisioning"))
-        return self._state.status == "active"
-
-    async def _until_settled(self) -> None:
-        if not await self._settled_active():
-            raise ApplicationError(f"The mailbox is {self._state.status.replace('_', ' ')}.",
-                                   type="address_not_active")
+        self._changes.validate_mailbox_active()
 
     @workflow.signal(name=DESTINATION_REQUESTED)
     async def destination_requested(self, request: DestinationRequest) -> None:
-        """The customer asked to forward elsewhere: the new destination must confirm by link first,
-        and the old one keeps receiving meanwhile."""
-        if not await self._settled_active() or self._inp.line.kind != "forwarder":
-            return
-        self._requested = {request.change_id: request.new_destination.lower()}  # the latest request wins
-        line = self._inp.line
-        await workflow.execute_activity("send_destination_check", DestinationCheck(
-            request.change_id, line.address, request.new_destination.lower(), line.client_name), **STEP)
+        await self._changes.destination_requested(request)
 
     @workflow.signal(name=DESTINATION_CONFIRMED)
     async def destination_confirmed(self, confirmation: DestinationConfirmation) -> None:
-        """The switch checks once more for a circle (against cPanel, now); a refused switch leaves the
-        old destination (the activity records why, where the confirmation page reads it)."""
-        change_id = confirmation.change_id
-        new = self._requested.pop(change_id, None)
-        if new is None or self._state.status != "active":
-            return
-        line = self._inp.line
-        old = self._state.destination
-
-        async def switched() -> None:
-            self._state.destination = new
-            await workflow.execute_activity("send_notification", SendNotification(
-                key=f"{workflow.info().workflow_id}:destination:{change_id}", template="destination_changed",
-                to=line.client_email, client_id=line.client_id,
-                context={"name": line.client_name, "address": line.address, "old": old, "new": new}), **STEP)
-
-        def switch() -> SwitchForwarder:
-            nonlocal old
-            old = self._state.destination     # as it is once the changes before this one are done
-            return SwitchForwarder(change_id, line.address, old, new)
-
-        await self._change_at_cpanel("destination", "switch_forwarder", switch, then=switched)
+        await self._changes.destination_confirmed(confirmation)
 
     @workflow.query(name=STATE)
     def state(self) -> AddressState:
@@ -558,23 +441,6 @@ class AddressWorkflow:
                 SA_DOMAIN.value_set(self._inp.line.domain),
                 SA_CLIENT.value_set(str(self._inp.line.client_id)),
             ])
-
-
-def _aware(when: datetime | None) -> datetime | None:
-    return when.replace(tzinfo=timezone.utc) if when and when.tzinfo is None else when
-
-
-def _why(err: ActivityError, what: str) -> tuple[str, str]:
-    """The refusal code and sentence of a change that failed for good: the activity's own, when it
-    classified the failure; else (attempts or time ran out) that the mail server did not answer."""
-    cause = err.cause
-    if isinstance(cause, ApplicationError) and cause.non_retryable and cause.type:
-        return cause.type, cause.message
-    return Refusal.PROVIDER_UNAVAILABLE, f"The mail server did not answer, so the {_WHAT.get(what, what)} was not " \
-                                         "made; please try again later."
-
-
-_WHAT = {"autoresponder": "automatic reply", "password": "new password", "destination": "change of destination"}
 
 
 def _until(today: date, wake: date) -> timedelta:
