@@ -1,4 +1,6 @@
-"""cPanel inventory step: read forwarders per domain and all mailboxes once, store per domain."""
+"""cPanel inventory step: read all mailboxes (with their disk use) once and forwarders and automatic
+replies per domain; store per domain the inventory (availability) and the mailbox read model (the
+mailbox page's space, quota and reply)."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -9,6 +11,7 @@ from temporalio import activity
 from activities.heartbeat import heartbeating
 from providers.cpanel.protocol import CpanelAPI
 from store import inventory
+from store import mailbox_usage as readings
 from workflows.contracts import InventoryChunk, InventorySyncResult
 
 
@@ -26,14 +29,19 @@ class InventoryActivities:
     async def sync_cpanel_inventory(self, chunk: InventoryChunk) -> InventorySyncResult:
         wanted = set(chunk.domains)
         found: dict[str, set[tuple[str, str]]] = {d: set() for d in chunk.domains}
-        for mailbox in await self._cpanel.list_pops():
-            local, _, domain = mailbox.email.partition("@")
+        usage: dict[str, dict[str, readings.Usage]] = {d: {} for d in chunk.domains}
+        read_at = datetime.now(timezone.utc)
+        for address, disk in (await self._cpanel.list_pops_with_disk()).items():
+            local, _, domain = address.partition("@")
             if domain in wanted:
                 found[domain].add((local, "mailbox"))
+                usage[domain][address] = readings.Usage(disk.used_bytes, disk.quota_mb)
+        replies: dict[str, dict[str, str]] = {}
         result = InventorySyncResult()
         for domain in chunk.domains:
             for forwarder in await self._cpanel.list_forwarders(domain):
                 found[domain].add((forwarder.address.partition("@")[0], "forwarder"))
+            replies[domain] = await self._cpanel.list_auto_responders(domain) if usage[domain] else {}
         now = datetime.now(timezone.utc)
         async with self._sessions.begin() as session:
             for domain, entries in found.items():
@@ -41,4 +49,7 @@ class InventoryActivities:
                     result.domains += 1
                     result.forwarders += sum(1 for _, kind in entries if kind == "forwarder")
                     result.mailboxes += sum(1 for _, kind in entries if kind == "mailbox")
+                    await readings.replace_domain(session, domain, {
+                        address: (disk, replies[domain].get(address, "")) for address, disk in usage[domain].items()},
+                        read_at)
         return result

@@ -1,7 +1,10 @@
 """cPanel steps: create or remove a forwarder or a mailbox, checking the account first so retries are
-no-ops. A mailbox's password comes sealed from the database and is deleted once cPanel has it."""
+no-ops. A mailbox's password comes sealed from the database and is deleted once cPanel has it. After
+each change to a mailbox its reading (space, quota, automatic reply) is read back into the
+`mailbox_usage` read model, which the mailbox page shows."""
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timezone
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -13,8 +16,9 @@ from activities.heartbeat import heartbeating
 
 from providers.cpanel.lookup import forwarders_of, mailbox_of
 from providers.cpanel.protocol import AutoResponder, CpanelAPI
-from providers.errors import LogicalError
+from providers.errors import LogicalError, TechnicalError
 from store import audit, secrets
+from store import mailbox_usage as readings
 from store.secrets import SecretBox
 from workflows.contracts import (
     ApplyAutoresponder,
@@ -27,6 +31,8 @@ from workflows.contracts import (
     RemoveMailbox,
     SetMailboxPassword,
 )
+
+log = logging.getLogger(__name__)
 
 
 class ProvisioningActivities:
@@ -41,6 +47,7 @@ class ProvisioningActivities:
         exists = await mailbox_of(self._cpanel, inp.address) is not None
         if pending is None:
             if exists:
+                await self._read_back(inp.address, autoresponder="")
                 return  # created, and its password forgotten, by an earlier attempt
             raise ApplicationError(f"The password for {inp.address} is no longer on file; the customer must set "
                                    "one (operator: reset it in cPanel, then retry).",
@@ -58,6 +65,7 @@ class ProvisioningActivities:
                 raise ApplicationError(exc.message, type=Refusal.PROVIDER_REFUSED, non_retryable=True) from exc
         async with self._sessions.begin() as session:
             await secrets.forget(session, [inp.subscription_id])
+        await self._read_back(inp.address, autoresponder="")
 
     @activity.defn(name="set_mailbox_password")
     @heartbeating
@@ -78,6 +86,7 @@ class ProvisioningActivities:
         async with self._sessions.begin() as session:
             await secrets.forget(session, [inp.subscription_id])
             audit.record(session, inp.actor, "mailbox.password_changed", "subscription", inp.address)
+        await self._read_back(inp.address)
 
     @activity.defn(name="apply_autoresponder")
     @heartbeating
@@ -98,10 +107,28 @@ class ProvisioningActivities:
             audit.record(session, reply.actor or "system", "mailbox.autoresponder_" + ("set" if reply.enabled
                                                                                        else "cleared"),
                          "subscription", inp.address, after={"subject": reply.subject} if reply.enabled else None)
+        await self._read_back(inp.address, autoresponder=reply.subject if reply.enabled else "")
+
+    async def _read_back(self, address: str, autoresponder: str | None = None) -> None:
+        """The mailbox's reading as cPanel has it now, with the automatic reply just set (None: as on
+        file). The change is made already, so a failed read only waits for the next inventory sync."""
+        at = datetime.now(timezone.utc)
+        try:
+            usage = await self._cpanel.mailbox_usage(address)
+        except (TechnicalError, LogicalError) as exc:
+            log.warning("usage of %s not read back: %s", address, exc)
+            usage = None
+        async with self._sessions.begin() as session:
+            if usage is not None:
+                await readings.record_usage(session, address, readings.Usage(usage.used_bytes, usage.quota_mb), at)
+            if autoresponder is not None:
+                await readings.record_autoresponder(session, address, autoresponder)
 
     @activity.defn(name="mailbox_usage")
     @heartbeating
     async def mailbox_usage(self, inp: MailboxRef) -> MailboxUsageState:
+        """Retired with the update that ran it (no page asks cPanel any more); registered while a
+        run started before could still schedule it."""
         try:
             usage = await self._cpanel.mailbox_usage(inp.address)
             reply = await self._cpanel.get_auto_responder(inp.address)
@@ -116,6 +143,8 @@ class ProvisioningActivities:
     async def remove_mailbox(self, inp: RemoveMailbox) -> None:
         if await mailbox_of(self._cpanel, inp.address) is not None:
             await self._cpanel.delete_pop(inp.address)
+        async with self._sessions.begin() as session:
+            await readings.forget(session, inp.address)
 
     @activity.defn(name="provision_forwarder")
     @heartbeating

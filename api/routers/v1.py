@@ -489,13 +489,13 @@ async def change_destination(address: str, body: DestinationIn, client: SignedIn
 
 @router.get("/addresses/{address}/mailbox")
 async def mailbox_status(address: str, client: SignedIn, mailboxes: MailboxesDep):
-    """How full the mailbox is (live from cPanel), whether an automatic reply is on, and how the latest
+    """How full the mailbox is (as read at `read_at`), whether an automatic reply is on, and how the latest
     change (automatic reply or password) ended: `last_change.ok` false with the refusal's code and
     sentence when it did not reach the mail server."""
     usage = await mailboxes.usage(client, address[:320])
     last = await mailboxes.last_change(client, address[:320])
     return {"address": address.lower(), "used_mb": usage.used_mb, "quota_mb": usage.quota_mb,
-            "autoresponder": usage.autoresponder_subject or None,
+            "autoresponder": usage.autoresponder_subject or None, "read_at": usage.read_at.isoformat(),
             "last_change": None if last is None else {
                 "what": last.what, "ok": last.ok, "code": last.code or None, "message": last.message or None,
                 "at": last.at.isoformat(timespec="seconds") if last.at else None}}

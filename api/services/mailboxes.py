@@ -1,5 +1,6 @@
 """A customer's control of their own mailbox: a new password (checked, sealed, never in a workflow's
-history), an automatic reply, and how full it is. Each goes through the address's workflow."""
+history) and an automatic reply, each through the address's workflow; and how full it is, read from
+the `mailbox_usage` read model (a read never writes the workflow's history, nor calls cPanel)."""
 from __future__ import annotations
 
 import logging
@@ -10,27 +11,29 @@ from temporalio.client import Client as TemporalClient, WorkflowQueryFailedError
 from temporalio.service import RPCError
 
 from api.services.updates import run_update
+from core.clock import utc
 from core.errors import BusinessError
 from core.passwords import check_mailbox_password
 from store import audit, destinations, secrets
+from store import mailbox_usage as readings
 from store.models import Client, Subscription
 from store.secrets import SecretBox
 from workflows.contracts import (
     MAILBOX_PASSWORD,
-    MAILBOX_USAGE,
     SET_AUTORESPONDER,
     STATE,
     AddressState,
     Autoresponder,
     ChangeOutcome,
     MailboxPasswordChanged,
-    MailboxRef,
     MailboxUsageState,
     address_workflow_id,
 )
 
 log = logging.getLogger(__name__)
 CLOSED = BusinessError("address_not_active", "This mailbox is not active.", status=409)
+NOT_READ = BusinessError("usage_not_read", "How full the mailbox is has not been read from the mail server yet; "
+                         "it is read every few minutes.", status=503)
 
 
 class Mailboxes:
@@ -73,9 +76,14 @@ class Mailboxes:
         return state.last_change
 
     async def usage(self, client: Client, address: str) -> MailboxUsageState:
-        sub = await self.mailbox(client, address)
-        return await run_update(self.temporal.get_workflow_handle(address_workflow_id(sub.address)),
-                                MAILBOX_USAGE, MailboxRef(sub.address), MailboxUsageState, closed=CLOSED)
+        """As the read model last had it from cPanel (after each change, and at each inventory sync),
+        with when: `read_at`."""
+        async with self.sessions() as session:
+            sub = await destinations.own_active(session, client.id, address, "mailbox")
+            row = await readings.reading(session, sub.address)
+        if row is None or row.read_at is None or row.used_mb is None:
+            raise NOT_READ
+        return MailboxUsageState(row.used_mb, row.quota_mb, row.autoresponder_subject, read_at=utc(row.read_at))
 
 
 def parse_when(raw: str | None, field: str) -> datetime | None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from providers.cpanel.protocol import AutoResponder, Forwarder, Mailbox, MailboxUsage
+from providers.cpanel.protocol import MIB, AutoResponder, Forwarder, Mailbox, MailboxUsage
 from providers.errors import LogicalError, TechnicalError
 
 log = logging.getLogger(__name__)
@@ -91,16 +91,15 @@ class CpanelClient:
 
     async def mailbox_usage(self, address: str) -> MailboxUsage | None:
         local, _, domain = address.partition("@")
-        data = await self._call("list_pops_with_disk", domain=domain, email=local, no_validate=1) or []
-        for item in data:
-            if str(item.get("email", "")).lower() == address:
-                quota = item.get("_diskquota", item.get("diskquota"))
-                quota_mb = None if quota in (None, "unlimited", 0, "0") else int(float(quota) / (1024 * 1024)
-                                                                                  if "_diskquota" in item else float(quota))
-                used = float(item.get("_diskused", 0)) / (1024 * 1024) if "_diskused" in item else \
-                    float(item.get("diskused", 0))
-                return MailboxUsage(round(used, 2), quota_mb)
-        return None
+        return (await self._pops_with_disk(domain=domain, email=local)).get(address)
+
+    async def list_pops_with_disk(self, domain: str | None = None) -> dict[str, MailboxUsage]:
+        """Every mailbox (of the domain, or of the account) with its disk use and quota."""
+        return await self._pops_with_disk(domain=domain)
+
+    async def _pops_with_disk(self, **params: Any) -> dict[str, MailboxUsage]:
+        data = await self._call("list_pops_with_disk", no_validate=1, **params) or []
+        return {str(item["email"]).lower(): _usage(item) for item in data if "@" in str(item.get("email", ""))}
 
     async def add_auto_responder(self, address: str, from_name: str, reply: AutoResponder) -> None:
         local, _, domain = address.partition("@")
@@ -121,9 +120,30 @@ class CpanelClient:
         return AutoResponder(data["subject"], data.get("body", ""), int(data.get("interval") or 0),
                              int(data.get("start") or 0), int(data.get("stop") or 0))
 
+    async def list_auto_responders(self, domain: str) -> dict[str, str]:
+        """The subject of every automatic reply on the domain, by address."""
+        data = await self._call("list_auto_responders", domain=domain) or []
+        return {str(item["email"]).lower(): str(item.get("subject") or "") for item in data}
+
     async def list_pops(self, regex: str | None = None) -> list[Mailbox]:
         data = await self._call("list_pops", regex=regex, skip_main=1) or []
         return [
             Mailbox(item["email"].lower(), bool(item.get("suspended_login")), bool(item.get("suspended_incoming")))
             for item in data
         ]
+
+
+def _usage(item: dict[str, Any]) -> MailboxUsage:
+    """`_diskused` and `_diskquota` are bytes (numbers or numeric strings; the quota null or 0 when
+    unlimited); `diskused`/`diskquota` are MB, the quota "unlimited" when there is none."""
+    if "_diskused" in item:
+        used = int(float(item.get("_diskused") or 0))
+    else:
+        used = int(float(item.get("diskused") or 0) * MIB)
+    if "_diskquota" in item:
+        quota = item.get("_diskquota")
+        quota_mb = int(float(quota) / MIB) if quota not in (None, "", 0, "0", "unlimited") else None
+    else:
+        quota = item.get("diskquota")
+        quota_mb = int(float(quota)) if quota not in (None, "", 0, "0", "unlimited") else None
+    return MailboxUsage(used, quota_mb or None)

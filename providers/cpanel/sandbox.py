@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import re
 import threading
 import time
 from urllib.parse import quote
@@ -173,7 +174,7 @@ def add_pop(state: CpanelState, p: dict) -> JSONResponse:
     state.pops[address] = {
         "password_sha256": hashlib.sha256(p["password"].encode()).hexdigest(),
         "quota": 0 if quota in ("0", "unlimited") else int(quota),
-        "suspended_login": 0, "suspended_incoming": 0,
+        "suspended_login": 0, "suspended_incoming": 0, "mtime": int(time.time()),
     }
     return _ok(f"{local}+{domain}")
 
@@ -207,6 +208,9 @@ def passwd_pop(state: CpanelState, p: dict) -> JSONResponse:
 
 
 def list_pops_with_disk(state: CpanelState, p: dict) -> JSONResponse:
+    """As cPanel lists them: `_diskused`/`_diskquota` in bytes (the quota a numeric string, null when
+    unlimited), `diskused`/`diskquota` in MB (the quota "unlimited"), human and percent forms beside."""
+    pattern = re.compile(p["regex"]) if p.get("regex") else None
     rows = []
     for address, acct in sorted(state.pops.items()):
         local, _, domain = address.partition("@")
@@ -214,12 +218,28 @@ def list_pops_with_disk(state: CpanelState, p: dict) -> JSONResponse:
             continue
         if p.get("email") and p["email"].lower() not in (local, address):
             continue
-        quota = acct["quota"] * 1024 * 1024
+        if pattern and not pattern.search(address):
+            continue
+        quota = acct["quota"] * 1048576
         used = acct.get("used_bytes", 0)
-        rows.append({"email": address, "user": local, "domain": domain, "login": address,
-                     "diskquota": acct["quota"] or "unlimited", "_diskquota": quota, "diskused": round(used / 1048576, 2),
-                     "_diskused": used, "diskusedpercent": int(100 * used / quota) if quota else 0,
-                     "suspended_login": acct["suspended_login"], "suspended_incoming": acct["suspended_incoming"]})
+        percent = 100 * used / quota if quota else 0
+        rows.append({
+            "email": address, "user": local, "domain": domain, "login": address,
+            "_diskquota": str(quota) if quota else None,
+            "diskquota": f"{acct['quota']:.2f}" if quota else "unlimited",
+            "txtdiskquota": f"{acct['quota']:.2f}" if quota else "unlimited",
+            "humandiskquota": f"{acct['quota']} MB" if quota else "None",
+            "_diskused": used, "diskused": round(used / 1048576, 2),
+            "humandiskused": f"{used / 1048576:.2f} MB" if used else "None",
+            "diskusedpercent": int(percent), "diskusedpercent20": 20 * int(percent / 20),
+            "diskusedpercent_float": round(percent, 2),
+            "mtime": acct.get("mtime", 0),
+            "suspended_login": acct["suspended_login"], "suspended_incoming": acct["suspended_incoming"],
+            "suspended_outgoing": 0, "hold_outgoing": 0,
+            "has_suspended": int(bool(acct["suspended_login"] or acct["suspended_incoming"])),
+        })
+    if p.get("maxaccounts"):
+        rows = rows[:int(p["maxaccounts"])]
     return _ok(rows, transformed=True)
 
 
@@ -270,9 +290,17 @@ def get_auto_responder(state: CpanelState, p: dict) -> JSONResponse:
     return _ok({**found, "charset": "UTF-8"} if found else {})
 
 
-def list_pops(state: CpanelState, p: dict) -> JSONResponse:
-    import re
+def list_auto_responders(state: CpanelState, p: dict) -> JSONResponse:
+    if (err := _need(p, "domain")):
+        return _fail(err)
+    domain = p["domain"].lower()
+    pattern = re.compile(p["regex"]) if p.get("regex") else None
+    return _ok([{"email": address, "subject": reply["subject"]} for address, reply in sorted(state.responders.items())
+                if address.rpartition("@")[2] == domain and (not pattern or pattern.search(address))],
+               transformed=True)
 
+
+def list_pops(state: CpanelState, p: dict) -> JSONResponse:
     pattern = re.compile(p["regex"]) if p.get("regex") else None
     rows = [{"email": e, "login": e, "suspended_incoming": a["suspended_incoming"],
              "suspended_login": a["suspended_login"]}
@@ -308,6 +336,7 @@ HANDLERS = {
     "add_auto_responder": add_auto_responder,
     "delete_auto_responder": delete_auto_responder,
     "get_auto_responder": get_auto_responder,
+    "list_auto_responders": list_auto_responders,
 }
 
 

@@ -12,10 +12,11 @@ from sqlalchemy import select
 
 from store.models import AuditEntry, MailboxSecret, Subscription
 from tests.integration.test_destination_change import wait_active
+from tests.integration.test_mailbox_reads import sync_inventory
 from tests.support import make_domain, order_and_approve, sandbox_state, signed_in_http, unique
 
 
-async def test_mailbox_password_autoresponder_and_space(live, pg_settings, pg_sessions, sandboxes):
+async def test_mailbox_password_autoresponder_and_space(live, pg_settings, pg_sessions, sandboxes, dev_env):
     domain = await make_domain(pg_sessions, sandboxes)
     owner, h = await signed_in_http(pg_settings.public_base_url)
     other, oh = await signed_in_http(pg_settings.public_base_url)
@@ -27,10 +28,12 @@ async def test_mailbox_password_autoresponder_and_space(live, pg_settings, pg_se
     base = f"/api/v1/addresses/{box}"
 
     status = (await owner.get(f"{base}/mailbox")).json()
+    assert status.pop("read_at")                       # read back when the mailbox was made
     assert status == {"address": box, "used_mb": 0.0, "quota_mb": pg_settings.mailbox_quota_mb, "autoresponder": None,
                       "last_change": None}
     async with httpx.AsyncClient() as admin:
         await admin.post(f"{sandboxes.cpanel.url}/__sandbox/pops/{box}/usage", json={"used_mb": 256})
+    await sync_inventory(dev_env, pg_settings)    # the page reads what the sync read
     assert (await owner.get(f"{base}/mailbox")).json()["used_mb"] == 256.0
 
     weak = await owner.post(f"{base}/password", headers=h, json={"password": "password123"})

@@ -190,6 +190,7 @@ class MailboxUsageState:
     used_mb: float
     quota_mb: int | None
     autoresponder_subject: str = ""
+    read_at: datetime | None = None   # when cPanel said so (the read model's reading)
 
 
 @dataclass
