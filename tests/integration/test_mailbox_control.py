@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from store.models import AuditEntry, MailboxSecret, Subscription
 from tests.integration.test_destination_change import wait_active
-from tests.integration.test_mailbox_reads import sync_inventory
 from tests.support import make_domain, order_and_approve, sandbox_state, signed_in_http, unique
+from workflows.contracts import INVENTORY_WORKFLOW, InventorySyncInput, InventorySyncResult
 
 
 async def test_mailbox_password_autoresponder_and_space(live, pg_settings, pg_sessions, sandboxes, dev_env):
@@ -76,6 +76,13 @@ async def test_mailbox_password_autoresponder_and_space(live, pg_settings, pg_se
     assert page.status_code == 200 and "256.0 MB used" in page.text
     for http in (owner, other):
         await http.aclose()
+
+
+async def sync_inventory(dev_env, settings) -> InventorySyncResult:
+    """The cPanel inventory sync, now (as its schedule runs it): the mailbox pages read what it read."""
+    return await dev_env.client.execute_workflow(
+        INVENTORY_WORKFLOW, InventorySyncInput(), id=f"inventory-now-{unique('reads')}",
+        task_queue=settings.task_queue, result_type=InventorySyncResult)
 
 
 async def _active_mailbox(owner, h, sandboxes, domain) -> str:

@@ -12,18 +12,11 @@ import httpx
 
 from providers.cpanel.client import CpanelClient
 from providers.cpanel.protocol import AutoResponder
-from tests.integration.test_destination_change import wait_active
-from tests.support import make_domain, order_and_approve, sandbox_state, signed_in_http, unique
-from workflows.contracts import INVENTORY_WORKFLOW, InventorySyncInput, InventorySyncResult, address_workflow_id
+from tests.integration.test_mailbox_control import _active_mailbox, sync_inventory
+from tests.support import make_domain, sandbox_state, signed_in_http
+from workflows.contracts import address_workflow_id
 
 VIEWS = 6
-
-
-async def sync_inventory(dev_env, settings) -> InventorySyncResult:
-    """The cPanel inventory sync, now (as its schedule runs it)."""
-    return await dev_env.client.execute_workflow(
-        INVENTORY_WORKFLOW, InventorySyncInput(), id=f"inventory-now-{unique('reads')}",
-        task_queue=settings.task_queue, result_type=InventorySyncResult)
 
 
 async def _settled_history(handle) -> int:
@@ -42,11 +35,7 @@ async def test_viewing_a_mailbox_writes_no_history_and_shows_what_the_sync_read(
                                                                               sandboxes, dev_env):
     domain = await make_domain(pg_sessions, sandboxes)
     owner, h = await signed_in_http(pg_settings.public_base_url)
-    order, _ = await order_and_approve(owner, h, sandboxes, {
-        "local_part": unique("box"), "domain": domain.name, "kind": "mailbox", "years": 1,
-        "password": "Tango-Fjord-7-Quill"})
-    await wait_active(owner, order["id"])
-    box = order["lines"][0]["address"]
+    box = await _active_mailbox(owner, h, sandboxes, domain)
     handle = dev_env.client.get_workflow_handle(address_workflow_id(box))
     events = await _settled_history(handle)
 
