@@ -33,7 +33,7 @@ from workflows.contracts import (
 log = logging.getLogger(__name__)
 CLOSED = BusinessError("address_not_active", "This mailbox is not active.", status=409)
 NOT_READ = BusinessError("usage_not_read", "How full the mailbox is has not been read from the mail server yet; "
-                         "it is read every few minutes.", status=503)
+                         "please look again later.", status=503)
 
 
 class Mailboxes:

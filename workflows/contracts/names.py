@@ -64,7 +64,7 @@ MAILBOX_PASSWORD = "mailbox_password_changed"   # signal on AddressWorkflow: a s
 SET_AUTORESPONDER = "set_autoresponder"          # update on AddressWorkflow -> AutoresponderState
 
 
-MAILBOX_USAGE = "mailbox_usage"                  # update on AddressWorkflow -> MailboxUsageState
+MAILBOX_USAGE = "mailbox_usage"                  # retired update on AddressWorkflow (kept for replay)
 
 
 DESTINATION_REQUESTED = "destination_requested"  # signal on AddressWorkflow: email the new destination
