@@ -1,5 +1,6 @@
-"""Sync what exists on the cPanel account into the inventory table, domain chunk by chunk, so
-availability checks never call cPanel. Run by the schedule `cpanel-inventory-sync` (and on demand)."""
+"""Sync what exists on the cPanel account into the inventory table and each mailbox's space and reply
+into the `mailbox_usage` read model, domain chunk by chunk, so neither availability checks nor the
+mailbox page ever call cPanel. Run by the schedule `cpanel-inventory-sync` (and on demand)."""
 from __future__ import annotations
 
 from datetime import timedelta
