@@ -78,6 +78,17 @@ class RetryRequest:
 
 
 @dataclass
+class ChangeOutcome:
+    """How a customer's change at cPanel ended: `what` is autoresponder, password or destination;
+    a failure keeps its refusal code and the sentence the customer is shown."""
+    what: str
+    ok: bool
+    code: str = ""
+    message: str = ""
+    at: datetime | None = None
+
+
+@dataclass
 class AddressState:
     address: str
     status: str     # pending_payment | provisioning | active | attention | cancelled | expired | quarantined | released
@@ -91,18 +102,7 @@ class AddressState:
     grace_until: date | None = None
     quarantine_until: date | None = None
     renewal_order_id: int | None = None
-    last_change: "ChangeOutcome | None" = None    # the latest customer change at cPanel, and how it went
-
-
-@dataclass
-class ChangeOutcome:
-    """How a customer's change at cPanel ended: `what` is autoresponder, password or destination;
-    a failure keeps its refusal code and the sentence the customer is shown."""
-    what: str
-    ok: bool
-    code: str = ""
-    message: str = ""
-    at: datetime | None = None
+    last_change: ChangeOutcome | None = None    # the latest customer change at cPanel, and how it went
 
 
 # A customer's change at cPanel is tried this many times on a technical fault, then given up as
