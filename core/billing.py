@@ -10,10 +10,11 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from core.errors import BusinessError
 from core.money import Money
+from core.statuses import BillingMode
 
 # How a client is billed: prepaid (a service starts once its invoice is paid), postpaid (it starts at
 # once and the invoice, due some days later, is chased by dunning) or exempt (never invoiced).
-BILLING_MODES = ("prepaid", "postpaid", "exempt")
+BILLING_MODES = tuple(BillingMode)
 MAX_TAX_BP = 10_000          # 100 %, in basis points (1 bp = 0.01 %)
 MAX_QUANTITY = 100_000
 MAX_LINE_MINOR = 10**14      # a line's gross; fifty of them, taxed, still fit the bigint amount columns

@@ -15,6 +15,7 @@ from core.billing import Line
 
 from core.errors import BusinessError
 from core.money import Money
+from core.statuses import BillingMode, InvoiceStatus, SubscriptionStatus
 from store import audit, orders
 from store.billing import paid_column
 from store.db import for_update
@@ -50,7 +51,7 @@ async def create_custom_invoice(session: AsyncSession, client: Client, items: li
     items = _checked(items, terms, now=now, due_at=due_at)
     invoice = Invoice(number=f"{DRAFT_PREFIX}new-{secrets.token_hex(6)}" if draft
                       else await orders.next_invoice_number(session, now.year, terms.number_format),
-                      client_id=client.id, order_id=None, status="draft" if draft else "unpaid",
+                      client_id=client.id, order_id=None, status=InvoiceStatus.DRAFT if draft else InvoiceStatus.UNPAID,
                       currency=items[0].line.unit.currency, total_minor=0, issued_at=now, due_at=due_at,
                       created_by=actor)
     session.add(invoice)
@@ -70,7 +71,7 @@ async def locked_draft(session: AsyncSession, invoice_id: int) -> Invoice:
                                                 .options(selectinload(Invoice.lines))))).scalar_one_or_none()
     if invoice is None:
         raise BusinessError("draft_unknown", f"There is no draft invoice {invoice_id}.", "invoice", 404)
-    if invoice.status != "draft":
+    if invoice.status != InvoiceStatus.DRAFT:
         raise BusinessError("invoice_not_draft", f"Invoice {invoice.number} is issued and is never edited; cancel it "
                             "with a credit note and issue a new one instead.", "invoice", 409)
     return invoice
@@ -105,7 +106,7 @@ async def issue_draft(session: AsyncSession, invoice_id: int, *, now: datetime, 
     draft_number = invoice.number
     await session.execute(delete(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id))
     invoice.number = await orders.next_invoice_number(session, now.year, terms.number_format)
-    invoice.status, invoice.issued_at = "unpaid", now
+    invoice.status, invoice.issued_at = InvoiceStatus.UNPAID, now
     await write_lines(session, invoice, items)
     audit.record(session, actor, "invoice.issued", "invoice", invoice.number, {"draft": draft_number},
                  {"client": invoice.client_id, "total": Money(invoice.total_minor, invoice.currency).amount(),
@@ -153,7 +154,7 @@ async def set_billing_mode(session: AsyncSession, client_id: int, mode: str, act
 
 async def active_services(session: AsyncSession, client_id: int) -> list[Subscription]:
     return list((await session.execute(select(Subscription).where(
-        Subscription.client_id == client_id, Subscription.status == "active").order_by(Subscription.id))).scalars())
+        Subscription.client_id == client_id, Subscription.status == SubscriptionStatus.ACTIVE).order_by(Subscription.id))).scalars())
 
 
 async def set_suspended(session: AsyncSession, client_id: int, suspended: bool, invoice_number: str,
@@ -196,8 +197,8 @@ async def clients_in_arrears(session: AsyncSession, now: datetime, currency: str
         .join(Invoice, Invoice.client_id == Client.id)
         .outerjoin(Order, Order.id == Invoice.order_id)
         # chased invoices: the operators' own and postpaid orders' (a prepaid order just lapses)
-        .where(Invoice.status == "unpaid", Invoice.due_at < now,
-               or_(Invoice.order_id.is_(None), Order.billing == "postpaid"))
+        .where(Invoice.status == InvoiceStatus.UNPAID, Invoice.due_at < now,
+               or_(Invoice.order_id.is_(None), Order.billing == BillingMode.POSTPAID))
         .group_by(Client.id))
     found = [Dunned(client, int(n), int(reminders or 0), Money(int(owed or 0), currency), oldest)
              for client, n, reminders, owed, oldest in rows]

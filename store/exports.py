@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import BusinessError
 from core.money import Money
+from core.statuses import InvoiceStatus
 from store.billing import paid_column
 from store.models import Client, CreditEntry, CreditNote, Invoice, Payment
 
@@ -67,12 +68,12 @@ async def _invoices(session: AsyncSession, lo: datetime, hi: datetime) -> list[d
         select(Invoice, Client, paid_column(), CreditNote.number)
         .join(Client, Client.id == Invoice.client_id)
         .outerjoin(CreditNote, CreditNote.invoice_id == Invoice.id)
-        .where(Invoice.issued_at >= lo, Invoice.issued_at < hi, Invoice.status != "draft")
+        .where(Invoice.issued_at >= lo, Invoice.issued_at < hi, Invoice.status != InvoiceStatus.DRAFT)
         .order_by(Invoice.issued_at, Invoice.id))
     out = []
     for invoice, client, paid_minor, note in result:
         c = invoice.currency
-        outstanding = max(0, invoice.total_minor - int(paid_minor)) if invoice.status == "unpaid" else 0
+        outstanding = max(0, invoice.total_minor - int(paid_minor)) if invoice.status == InvoiceStatus.UNPAID else 0
         out.append({"number": invoice.number, "issued_on": invoice.issued_at.date().isoformat(),
                     "due_on": invoice.due_at.date().isoformat(), "status": invoice.status,
                     "client_id": str(client.id), "client_email": client.email, "client_name": client.name,

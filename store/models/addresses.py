@@ -6,6 +6,7 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, func, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from core.statuses import ChangeStatus, RenewalDecision, SubscriptionStatus
 from store.models.base import LIVE_SQL, Base, _now
 
 
@@ -35,7 +36,8 @@ class Subscription(Base):
     term_years: Mapped[int] = mapped_column(Integer)
     term_start: Mapped[date | None] = mapped_column(Date, nullable=True)
     term_end: Mapped[date | None] = mapped_column(Date, nullable=True)
-    status: Mapped[str] = mapped_column(String(24), default="pending_payment")
+    status: Mapped[str] = mapped_column(String(24), default=SubscriptionStatus.PENDING_PAYMENT,
+                                        info={"statuses": SubscriptionStatus})
     status_reason: Mapped[str] = mapped_column(String(300), default="")
     destination: Mapped[str] = mapped_column(String(254), default="")
     cancel_at_term_end: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
@@ -71,7 +73,7 @@ class DestinationChange(Base):
     subscription_id: Mapped[int] = mapped_column(ForeignKey("address_subscriptions.id"), index=True)
     old_destination: Mapped[str] = mapped_column(String(320))
     new_destination: Mapped[str] = mapped_column(String(320))
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|confirmed|applied|refused|superseded|expired
+    status: Mapped[str] = mapped_column(String(16), default=ChangeStatus.PENDING, info={"statuses": ChangeStatus})
     requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     applied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
@@ -87,7 +89,8 @@ class RenewalOffer(Base):
     subscription_id: Mapped[int] = mapped_column(ForeignKey("address_subscriptions.id"))
     term_end: Mapped[date] = mapped_column(Date)
     code_digest: Mapped[str] = mapped_column(String(64), unique=True)
-    decision: Mapped[str] = mapped_column(String(16), default="", server_default="")  # confirmed | declined
+    decision: Mapped[str] = mapped_column(String(16), default=RenewalDecision.UNDECIDED, server_default="",
+                                          info={"statuses": RenewalDecision})
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     decided_via: Mapped[str] = mapped_column(String(16), default="", server_default="")  # code | page
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), nullable=True)  # the renewal invoice's

@@ -1,10 +1,13 @@
-"""The declarative base every table shares: naming convention, database-side timestamps, live statuses."""
+"""The declarative base every table shares: naming convention, database-side timestamps, the live-holder
+predicate."""
 from __future__ import annotations
 
 from datetime import datetime
 
 from sqlalchemy import MetaData, func
 from sqlalchemy.orm import DeclarativeBase
+
+from core.statuses import LIVE_STATUSES
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -14,12 +17,9 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
-# Statuses in which an address belongs to somebody. The partial unique index on subscriptions is what
-# makes "one live holder per address" hold under any race, in PostgreSQL and SQLite alike.
-# `expired` is the grace period (suspended, renewable); `quarantined` keeps a removed address from
-# being sold again too soon.
-LIVE_STATUSES = ("pending_payment", "provisioning", "active", "attention", "expired", "quarantined")
-LIVE_SQL = "status IN ('pending_payment', 'provisioning', 'active', 'attention', 'expired', 'quarantined')"
+# The partial unique index on subscriptions (`status IN` the live statuses) is what makes "one live
+# holder per address" hold under any race, in PostgreSQL and SQLite alike (core.statuses.LIVE_STATUSES).
+LIVE_SQL = "status IN ({})".format(", ".join(f"'{status}'" for status in LIVE_STATUSES))
 
 
 class Base(DeclarativeBase):

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from core.statuses import InvoiceStatus, PaymentMethod, RefundStatus
 from store.models.base import Base, _now
 
 
@@ -25,7 +26,7 @@ class Invoice(Base):
     number: Mapped[str] = mapped_column(String(32), unique=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), nullable=True, index=True)
-    status: Mapped[str] = mapped_column(String(16), default="unpaid")   # draft|unpaid|paid|cancelled|refunded
+    status: Mapped[str] = mapped_column(String(16), default=InvoiceStatus.UNPAID, info={"statuses": InvoiceStatus})
     currency: Mapped[str] = mapped_column(String(3))
     subtotal_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     discount_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
@@ -62,7 +63,7 @@ class Payment(Base):
     __table_args__ = (UniqueConstraint("method", "reference"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
-    method: Mapped[str] = mapped_column(String(16))
+    method: Mapped[str] = mapped_column(String(16), info={"statuses": PaymentMethod})
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     reference: Mapped[str] = mapped_column(String(120))
@@ -108,7 +109,7 @@ class Refund(Base):
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
     currency: Mapped[str] = mapped_column(String(3))
     amount_minor: Mapped[int] = mapped_column(BigInteger)
-    status: Mapped[str] = mapped_column(String(16), default="requested")   # requested | pending | completed | failed
+    status: Mapped[str] = mapped_column(String(16), default=RefundStatus.REQUESTED, info={"statuses": RefundStatus})
     paypal_refund_id: Mapped[str] = mapped_column(String(64), default="", server_default="")
     reason: Mapped[str] = mapped_column(String(300))
     message: Mapped[str] = mapped_column(String(300), default="", server_default="")

@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from core.statuses import BillingMode
 from store.models.base import Base, _now
 
 
@@ -30,7 +31,8 @@ class Client(Base):
     suspended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     suspended_reason: Mapped[str] = mapped_column(String(200), default="", server_default="")
     # prepaid: services start once paid; postpaid: at once, the invoice chased by dunning; exempt: no invoices
-    billing_mode: Mapped[str] = mapped_column(String(12), default="prepaid", server_default="prepaid")
+    billing_mode: Mapped[str] = mapped_column(String(12), default=BillingMode.PREPAID, server_default="prepaid",
+                                              info={"statuses": BillingMode})
     # set when the owner followed the link in the sign-up email (NULL: not yet)
     email_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())

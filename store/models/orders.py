@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from core.statuses import BillingMode, OrderKind, OrderStatus
 from store.models.base import Base, _now
 
 
@@ -13,11 +14,13 @@ class Order(Base):
     __tablename__ = "orders"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
-    status: Mapped[str] = mapped_column(String(24), default="pending_payment")
-    kind: Mapped[str] = mapped_column(String(16), default="new", server_default="new")  # new | renewal
+    status: Mapped[str] = mapped_column(String(24), default=OrderStatus.PENDING_PAYMENT, info={"statuses": OrderStatus})
+    kind: Mapped[str] = mapped_column(String(16), default=OrderKind.NEW, server_default="new",
+                                      info={"statuses": OrderKind})
     # the client's billing mode when the order was placed (core.billing.BILLING_MODES); a postpaid
     # order's invoice is chased by its own invoice workflow, an exempt order has no invoice
-    billing: Mapped[str] = mapped_column(String(12), default="prepaid", server_default="prepaid")
+    billing: Mapped[str] = mapped_column(String(12), default=BillingMode.PREPAID, server_default="prepaid",
+                                         info={"statuses": BillingMode})
     currency: Mapped[str] = mapped_column(String(3))
     total_minor: Mapped[int] = mapped_column(BigInteger)
     paypal_order_id: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)

@@ -7,6 +7,7 @@ from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Uni
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from core.addresses import display_domain
+from core.statuses import RegistryOutcome
 from store.models.base import Base, _now
 
 
@@ -94,5 +95,5 @@ class RegistryRenewal(Base):
     years: Mapped[int] = mapped_column(Integer)
     expiry_before: Mapped[date] = mapped_column(Date)
     requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    outcome: Mapped[str] = mapped_column(String(10), default="sent")
+    outcome: Mapped[str] = mapped_column(String(10), default=RegistryOutcome.SENT, info={"statuses": RegistryOutcome})
     expiry_after: Mapped[date | None] = mapped_column(Date, nullable=True)

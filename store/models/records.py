@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
+from core.statuses import OutboxStatus, PayPalCaseKind, PayPalDisputeStatus, PayPalRefundStatus
 from store.models.base import Base, _now
 
 
@@ -54,11 +55,12 @@ class PayPalCase(Base):
     __tablename__ = "paypal_cases"
     __table_args__ = (UniqueConstraint("kind", "case_id"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16))              # reversal | dispute
+    kind: Mapped[str] = mapped_column(String(16), info={"statuses": PayPalCaseKind})
     case_id: Mapped[str] = mapped_column(String(64))
     capture_id: Mapped[str] = mapped_column(String(64), index=True)
     invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), nullable=True, index=True)
-    status: Mapped[str] = mapped_column(String(32))            # reversal: COMPLETED; dispute: OPEN ... RESOLVED
+    # a reversal: PayPal's refund status (COMPLETED); a dispute: PayPal's dispute status
+    status: Mapped[str] = mapped_column(String(32), info={"statuses": (PayPalRefundStatus, PayPalDisputeStatus)})
     amount_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     currency: Mapped[str] = mapped_column(String(3), default="")
     reason: Mapped[str] = mapped_column(String(80), default="", server_default="")
@@ -71,7 +73,7 @@ class PayPalCase(Base):
 
     @property
     def open(self) -> bool:
-        return self.kind == "dispute" and self.status != "RESOLVED"
+        return self.kind == PayPalCaseKind.DISPUTE and self.status != PayPalDisputeStatus.RESOLVED
 
 
 class OutboundEmail(Base):
@@ -88,7 +90,8 @@ class OutboundEmail(Base):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     # pending -> sending (committed right before DATA) -> sent | failed (a 5yz reply: never retried);
     # see store.outbox (migration 0016)
-    state: Mapped[str] = mapped_column(String(10), server_default="pending", default="pending", index=True)
+    state: Mapped[str] = mapped_column(String(10), server_default="pending", default=OutboxStatus.PENDING, index=True,
+                                       info={"statuses": OutboxStatus})
     attempts: Mapped[int] = mapped_column(Integer, server_default="0", default=0)   # times it reached DATA
     sending_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
