@@ -13,8 +13,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.billing import check_refund, settle
-from core.errors import BusinessError
 from core.money import Money
+from core.refusals import Refusals, refuse
 from core.statuses import BillingMode, InvoiceStatus, OrderStatus, PaymentMethod, RefundStatus
 from store import audit, credit
 from store.db import for_update
@@ -46,7 +46,7 @@ async def lock_invoice(session: AsyncSession, invoice_id: int) -> Invoice:
     invoice = (await session.execute(for_update(session, select(Invoice).where(Invoice.id == invoice_id)))
                ).scalar_one_or_none()
     if invoice is None:
-        raise BusinessError("invoice_unknown", f"There is no invoice {invoice_id}.", "invoice", 404)
+        raise refuse(Refusals.INVOICE_UNKNOWN, "invoice", invoice_id=invoice_id)
     return invoice
 
 
@@ -81,16 +81,13 @@ async def payment(session: AsyncSession, payment_id: int) -> Payment:
 
 def _refuse_unpayable(invoice: Invoice) -> None:
     if invoice.status == InvoiceStatus.CANCELLED:
-        raise BusinessError("invoice_cancelled", f"Invoice {invoice.number} is cancelled and cannot be paid.",
-                            "invoice", 409)
+        raise refuse(Refusals.INVOICE_CANCELLED, "invoice", number=invoice.number)
     if invoice.status == InvoiceStatus.REFUNDED:
-        raise BusinessError("invoice_refunded", f"Invoice {invoice.number} was refunded and cannot be paid.",
-                            "invoice", 409)
+        raise refuse(Refusals.INVOICE_REFUNDED, "invoice", number=invoice.number)
     if invoice.status == InvoiceStatus.PAID:
-        raise BusinessError("invoice_paid", f"Invoice {invoice.number} is already paid; nothing is due.",
-                            "invoice", 409)
+        raise refuse(Refusals.INVOICE_PAID, "invoice", number=invoice.number)
     if invoice.status == InvoiceStatus.DRAFT:
-        raise BusinessError("invoice_draft", f"Invoice {invoice.number} is a draft and not yet due.", "invoice", 409)
+        raise refuse(Refusals.INVOICE_DRAFT, "invoice", number=invoice.number)
 
 
 async def _outcome(session: AsyncSession, invoice: Invoice, recorded: bool, applied: int = 0,
@@ -109,15 +106,13 @@ async def apply_payment(session: AsyncSession, *, invoice_id: int, method: str, 
         select(Payment).where(Payment.method == method, Payment.reference == reference))).scalar_one_or_none()
     if existing is not None:
         if existing.invoice_id != invoice.id:
-            raise BusinessError("payment_reference_used",
-                                f"A {method} payment with reference {reference} is already recorded for another "
-                                "invoice.", "reference", 409)
+            raise refuse(Refusals.PAYMENT_REFERENCE_USED, "reference", method=method, reference=reference)
         return await _outcome(session, invoice, False, existing.applied_minor,
                               existing.amount_minor - existing.applied_minor)
     _refuse_unpayable(invoice)
     if amount.currency != invoice.currency:
-        raise BusinessError("currency_mismatch", f"Invoice {invoice.number} is in {invoice.currency}, not "
-                            f"{amount.currency}.", "currency", 422)
+        raise refuse(Refusals.CURRENCY_MISMATCH, "currency",
+                     message=f"Invoice {invoice.number} is in {invoice.currency}, not {amount.currency}.")
     settled = settle(Money(invoice.total_minor, invoice.currency), Money(await paid_on(session, invoice.id),
                                                                          invoice.currency), amount)
     payment = Payment(invoice_id=invoice.id, method=method, amount_minor=amount.minor, currency=amount.currency,
@@ -175,12 +170,11 @@ async def cancel_invoice(session: AsyncSession, *, invoice_id: int, reason: str,
     if note is not None or invoice.status == InvoiceStatus.CANCELLED:
         return note
     if invoice.status == InvoiceStatus.REFUNDED:
-        raise BusinessError("invoice_refunded", f"Invoice {invoice.number} was refunded; there is nothing to cancel.",
-                            "invoice", 409)
+        raise refuse(Refusals.INVOICE_REFUNDED, "invoice",
+                     message=f"Invoice {invoice.number} was refunded; there is nothing to cancel.")
     reason = " ".join((reason or "").split())[:300]
     if not reason:
-        raise BusinessError("reason_missing", "Say why the invoice is cancelled (it is printed on the credit note).",
-                            "reason")
+        raise refuse(Refusals.REASON_MISSING, "reason")
     paid = await paid_on(session, invoice.id)
     number = await next_number(session, CreditNoteSequence, now.year, CREDIT_NOTE_FORMAT)
     note = CreditNote(number=number, invoice_id=invoice.id, client_id=invoice.client_id, currency=invoice.currency,
@@ -227,8 +221,7 @@ async def paypal_capture_of(session: AsyncSession, invoice: Invoice) -> Payment:
         Payment.invoice_id == invoice.id, Payment.method == PaymentMethod.PAYPAL, Payment.amount_minor > 0)
         .order_by(Payment.id))).scalars().first()
     if capture is None:
-        raise BusinessError("no_paypal_payment", f"Invoice {invoice.number} was not paid through PayPal; give the "
-                            "money back as credit or by cheque instead.", "invoice", 409)
+        raise refuse(Refusals.NO_PAYPAL_PAYMENT, "invoice", number=invoice.number)
     return capture
 
 
@@ -254,14 +247,14 @@ async def reserve_refund(session: AsyncSession, *, key: str, invoice_number: str
         return existing
     invoice = (await session.execute(select(Invoice).where(Invoice.number == invoice_number))).scalar_one_or_none()
     if invoice is None:
-        raise BusinessError("invoice_unknown", f"There is no invoice {invoice_number}.", "invoice", 404)
+        raise refuse(Refusals.INVOICE_UNKNOWN, "invoice", message=f"There is no invoice {invoice_number}.")
     invoice = await lock_invoice(session, invoice.id)
     reason = " ".join((reason or "").split())[:300]
     if not reason:
-        raise BusinessError("reason_missing", "Say why the money goes back (the payer sees it).", "reason")
+        raise refuse(Refusals.REASON_MISSING, "reason", message="Say why the money goes back (the payer sees it).")
     capture = await paypal_capture_of(session, invoice)
     if amount.currency != capture.currency:
-        raise BusinessError("currency_mismatch", f"The payment was in {capture.currency}.", "currency", 422)
+        raise refuse(Refusals.CURRENCY_MISMATCH, "currency", message=f"The payment was in {capture.currency}.")
     left = await refundable(session, capture)
     check_refund(amount, Money(capture.amount_minor, capture.currency),
                  Money(capture.amount_minor - left.minor, capture.currency))

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import BusinessError
+from core.refusals import Refusals, refuse
 from core.statuses import ChangeStatus, SubscriptionStatus
 from store import audit
 from store.models import LIVE_STATUSES, AuditEntry, DestinationChange, Domain, Subscription
@@ -18,20 +18,18 @@ async def live_subscription(session: AsyncSession, address: str) -> Subscription
         Subscription.address == address, Subscription.status.in_(LIVE_STATUSES)))).scalar_one_or_none()
 
 
-_WRONG_KIND = {"forwarder": ("not_a_forwarder", "Only a forwarder has a destination."),
-               "mailbox": ("not_a_mailbox", "Only a mailbox has this setting.")}
+_WRONG_KIND = {"forwarder": Refusals.NOT_A_FORWARDER, "mailbox": Refusals.NOT_A_MAILBOX}
 
 
 async def own_active(session: AsyncSession, client_id: int, address: str, kind: str) -> Subscription:
     """The client's own active address of this kind, or the refusal a customer should see."""
     sub = await live_subscription(session, (address or "").strip().lower())
     if sub is None or sub.client_id != client_id:
-        raise BusinessError("address_not_found", "There is no such address in your account.", "address", 404)
+        raise refuse(Refusals.ADDRESS_NOT_FOUND, "address")
     if sub.kind != kind:
-        raise BusinessError(*_WRONG_KIND[kind], "address", 409)
+        raise refuse(_WRONG_KIND[kind], "address")
     if sub.status != SubscriptionStatus.ACTIVE:
-        raise BusinessError("address_not_active", f"{sub.address} is {sub.status.replace('_', ' ')}; try again once "
-                            "it is active.", "address", 409)
+        raise refuse(Refusals.ADDRESS_NOT_ACTIVE, "address", address=sub.address, state=sub.status.replace("_", " "))
     return sub
 
 

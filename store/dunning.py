@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from core.billing import Line
-
 from core.errors import BusinessError
 from core.money import Money
+from core.refusals import Refusals, refuse
 from core.statuses import BillingMode, InvoiceStatus, SubscriptionStatus
 from store import audit, orders
 from store.billing import paid_column
@@ -29,18 +29,18 @@ DRAFT_PREFIX = "DRAFT-"
 def _checked(items: list[Item], terms: InvoiceTerms, *, now: datetime, due_at: datetime) -> list[Item]:
     """The operator's lines, each checked by core.billing, taxed at the client's rate from `terms`."""
     if not items:
-        raise BusinessError("lines_missing", "An invoice needs at least one line.", "lines")
+        raise refuse(Refusals.LINES_MISSING, "lines")
     if len(items) > MAX_LINES:
-        raise BusinessError("lines_too_many", f"An invoice holds at most {MAX_LINES} lines.", "lines")
+        raise refuse(Refusals.LINES_TOO_MANY, "lines", max_lines=MAX_LINES)
     for i, item in enumerate(items):
         if not item.line.description.strip():
-            raise BusinessError("description_missing", "Every line needs a description.", f"lines.{i}.description")
+            raise refuse(Refusals.DESCRIPTION_MISSING, f"lines.{i}.description")
         try:
             item.line.totals()
         except BusinessError as exc:
             raise BusinessError(exc.code, exc.message, f"lines.{i}.{exc.field}") from None
     if due_at.date() < now.date():
-        raise BusinessError("due_in_past", "The due date cannot be before today.", "due_on")
+        raise refuse(Refusals.DUE_IN_PAST, "due_on")
     return [replace(item, line=replace(item.line, tax_bp=terms.tax_bp)) for item in items]
 
 
@@ -70,10 +70,9 @@ async def locked_draft(session: AsyncSession, invoice_id: int) -> Invoice:
     invoice = (await session.execute(for_update(session, select(Invoice).where(Invoice.id == invoice_id)
                                                 .options(selectinload(Invoice.lines))))).scalar_one_or_none()
     if invoice is None:
-        raise BusinessError("draft_unknown", f"There is no draft invoice {invoice_id}.", "invoice", 404)
+        raise refuse(Refusals.DRAFT_UNKNOWN, "invoice", invoice_id=invoice_id)
     if invoice.status != InvoiceStatus.DRAFT:
-        raise BusinessError("invoice_not_draft", f"Invoice {invoice.number} is issued and is never edited; cancel it "
-                            "with a credit note and issue a new one instead.", "invoice", 409)
+        raise refuse(Refusals.INVOICE_NOT_DRAFT, "invoice", number=invoice.number)
     return invoice
 
 
@@ -144,7 +143,7 @@ async def set_billing_mode(session: AsyncSession, client_id: int, mode: str, act
     client = (await session.execute(for_update(session, select(Client).where(Client.id == client_id)))
               ).scalar_one_or_none()
     if client is None:
-        raise BusinessError("client_unknown", f"There is no client {client_id}.", "client_id", 404)
+        raise refuse(Refusals.CLIENT_UNKNOWN, "client_id", client_id=client_id)
     if client.billing_mode != mode:
         audit.record(session, actor, "client.billing_mode", "client", client_id, {"billing_mode": client.billing_mode},
                      {"billing_mode": mode})

@@ -8,8 +8,8 @@ from datetime import date, datetime, time, timedelta, timezone
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import BusinessError
 from core.money import Money
+from core.refusals import Refusals, refuse
 from core.statuses import InvoiceStatus
 from store.billing import paid_column
 from store.models import Client, CreditEntry, CreditNote, Invoice, Payment
@@ -37,12 +37,12 @@ def parse_range(start: str | None, end: str | None, today: date) -> tuple[date, 
         try:
             return date.fromisoformat(raw.strip())
         except ValueError:
-            raise BusinessError("date_invalid", f"'{raw[:20]}' is not a date like 2026-11-01.", field) from None
+            raise refuse(Refusals.DATE_INVALID, field, raw=raw[:20]) from None
     first, last = one(start, today.replace(day=1), "from"), one(end, today, "to")
     if last < first:
-        raise BusinessError("range_invalid", "The end of the period is before its start.", "to")
+        raise refuse(Refusals.RANGE_INVALID, "to")
     if (last - first).days > MAX_DAYS:
-        raise BusinessError("range_invalid", "Export at most three years at a time.", "to")
+        raise refuse(Refusals.RANGE_INVALID, "to", message="Export at most three years at a time.")
     return first, last
 
 
@@ -57,7 +57,7 @@ def _money(minor: int, currency: str) -> str:
 
 async def rows(session: AsyncSession, kind: str, first: date, last: date) -> list[dict[str, str]]:
     if kind not in KINDS:
-        raise BusinessError("export_unknown", f"Export one of: {', '.join(KINDS)}.", "kind", 404)
+        raise refuse(Refusals.EXPORT_UNKNOWN, "kind", names=", ".join(KINDS))
     lo, hi = _bounds(first, last)
     return await {"invoices": _invoices, "payments": _payments, "credit-notes": _notes,
                   "credit": _ledger}[kind](session, lo, hi)

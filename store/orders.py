@@ -13,11 +13,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from core.errors import BusinessError
-from core.money import Money
-from store import audit, billing, secrets
 from core.billing import Line
+from core.money import Money
+from core.refusals import Refusals, refuse
 from core.statuses import OPENING_ORDER_STATUS, BillingMode, InvoiceStatus, OrderStatus, SubscriptionStatus
+from store import audit, billing, secrets
 from store.invoicing import InvoiceTerms, Item, write_lines
 from store.models import (
     Client,
@@ -60,7 +60,7 @@ async def place_order(session: AsyncSession, client: Client, lines: list[LineSpe
     """Write order, invoice (none when the client is exempt) and pending subscriptions; refuse (and
     write nothing) if any address is already held. The caller commits."""
     if not lines:
-        raise BusinessError("order_empty", "Choose at least one address to order.", "lines")
+        raise refuse(Refusals.ORDER_EMPTY, "lines")
     currency = lines[0].unit_price.currency
     order = Order(client_id=client.id, status=OPENING_STATUS[billing_mode], billing=billing_mode, currency=currency,
                   total_minor=0)
@@ -78,8 +78,7 @@ async def place_order(session: AsyncSession, client: Client, lines: list[LineSpe
                 subs.append(sub)
             await session.flush()
     except IntegrityError:
-        raise BusinessError("address_taken", "Someone else has just ordered one of these addresses.",
-                            "address", status=409) from None
+        raise refuse(Refusals.ADDRESS_TAKEN, "address") from None
 
     items = []
     for spec, sub in zip(lines, subs):
@@ -200,7 +199,7 @@ async def cancel_order(session: AsyncSession, order_id: int, reason: str, actor:
     if order is None or order.status == OrderStatus.CANCELLED:
         return
     if order.status != OrderStatus.PENDING_PAYMENT:
-        raise BusinessError("order_not_cancellable", f"Order {order_id} is {order.status} and cannot be cancelled.")
+        raise refuse(Refusals.ORDER_NOT_CANCELLABLE, order_id=order_id, state=order.status)
     order.status = OrderStatus.CANCELLED
     invoice = await invoice_for_order(session, order_id)
     if invoice is not None and invoice.status == InvoiceStatus.UNPAID:

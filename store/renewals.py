@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from core.billing import Line
-from core.errors import BusinessError
 from core.money import Money
+from core.refusals import Refusals, refuse
 from core.statuses import RENEWABLE_STATUSES, BillingMode, InvoiceStatus, OrderKind, OrderStatus, RenewalDecision
 from core.terms import add_years
 from store import audit, billing, invoicing, orders
@@ -58,7 +58,7 @@ async def place_renewal(session: AsyncSession, client: Client, items: list[Renew
     """A renewal order and its invoice (none for an exempt client); the caller commits, then starts
     its order workflow."""
     if not items:
-        raise BusinessError("renewal_empty", "Choose at least one address to renew.", "items")
+        raise refuse(Refusals.RENEWAL_EMPTY, "items")
     currency = items[0].unit_price.currency
     order = Order(client_id=client.id, status=orders.OPENING_STATUS[billing_mode], billing=billing_mode, kind=OrderKind.RENEWAL,
                   currency=currency, total_minor=0)
@@ -134,7 +134,7 @@ async def open_invoices_for(session: AsyncSession, subscription_ids: list[int]) 
 async def decide(session: AsyncSession, offer: RenewalOffer, decision: str, *, via: str, actor: str,
                  now: datetime) -> None:
     if decision not in (RenewalDecision.CONFIRMED, RenewalDecision.DECLINED):
-        raise BusinessError("decision_invalid", "Choose confirm or decline.", "decision")
+        raise refuse(Refusals.DECISION_INVALID, "decision")
     before = {"decision": offer.decision}
     offer.decision, offer.decided_via, offer.decided_at = decision, via, now
     audit.record(session, actor, f"renewal.{decision}", "subscription", offer.subscription.address
