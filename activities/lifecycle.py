@@ -132,7 +132,8 @@ class RenewalActivities:
                     return RenewalOpened(None)
                 invoice = await orders.invoice_for_order(session, order.id)
             else:
-                if (sub.status not in renewals.RENEWABLE or offer.decision == RenewalDecision.DECLINED or sub.cancel_at_term_end
+                if (sub.status not in renewals.RENEWABLE or offer.decision == RenewalDecision.DECLINED
+                        or sub.cancel_at_term_end
                         or await renewals.renewal_settled(session, sub.id, inp.term_end)):
                     return RenewalOpened(None)
                 # as long as the current term, or the longest the registry's limit still allows

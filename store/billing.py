@@ -94,7 +94,8 @@ async def _outcome(session: AsyncSession, invoice: Invoice, recorded: bool, appl
                    overpaid: int = 0) -> PaymentOutcome:
     outstanding = max(0, invoice.total_minor - await paid_on(session, invoice.id))
     return PaymentOutcome(invoice.number, recorded, applied, overpaid, outstanding,
-                          invoice.status == InvoiceStatus.PAID or (outstanding == 0 and invoice.status == InvoiceStatus.UNPAID))
+                          invoice.status == InvoiceStatus.PAID
+                          or (outstanding == 0 and invoice.status == InvoiceStatus.UNPAID))
 
 
 async def apply_payment(session: AsyncSession, *, invoice_id: int, method: str, amount: Money, reference: str,
@@ -143,8 +144,8 @@ async def pay_from_credit(session: AsyncSession, *, invoice_id: int, key: str, n
     """Pay what the credit balance can of an invoice (all of it or nothing when `only_in_full`), under
     `key`, so a retry pays once. None: nothing was paid (no balance, or the invoice is not payable)."""
     invoice = await lock_invoice(session, invoice_id)
-    earlier = (await session.execute(select(Payment).where(Payment.method == PaymentMethod.CREDIT, Payment.reference == key))
-               ).scalar_one_or_none()
+    earlier = (await session.execute(select(Payment).where(Payment.method == PaymentMethod.CREDIT,
+                                                           Payment.reference == key))).scalar_one_or_none()
     if earlier is not None:   # a retry: what that payment did
         return await _outcome(session, invoice, False, earlier.applied_minor, earlier.amount_minor - earlier.applied_minor)
     if invoice.status != InvoiceStatus.UNPAID:
@@ -157,8 +158,8 @@ async def pay_from_credit(session: AsyncSession, *, invoice_id: int, key: str, n
     await credit.add_entry(session, client_id=invoice.client_id, amount=Money(-amount, invoice.currency),
                            kind="invoice_payment", reference=key, reason=f"Invoice {invoice.number}", actor=actor,
                            invoice_id=invoice.id)
-    return await apply_payment(session, invoice_id=invoice.id, method=PaymentMethod.CREDIT, amount=Money(amount, invoice.currency),
-                               reference=key, received_at=now, actor=actor)
+    return await apply_payment(session, invoice_id=invoice.id, method=PaymentMethod.CREDIT,
+                               amount=Money(amount, invoice.currency), reference=key, received_at=now, actor=actor)
 
 
 async def cancel_invoice(session: AsyncSession, *, invoice_id: int, reason: str, actor: str,
@@ -207,13 +208,15 @@ async def statement(session: AsyncSession, client_id: int) -> list[tuple[Invoice
         .outerjoin(CreditNote, CreditNote.invoice_id == Invoice.id)
         .where(Invoice.client_id == client_id, Invoice.status != InvoiceStatus.DRAFT)
         .order_by(Invoice.issued_at.desc(), Invoice.id.desc()))
-    return [(invoice, int(p), max(0, invoice.total_minor - int(p)) if invoice.status == InvoiceStatus.UNPAID else 0, note)
+    return [(invoice, int(p),
+             max(0, invoice.total_minor - int(p)) if invoice.status == InvoiceStatus.UNPAID else 0, note)
             for invoice, p, note in result]
 
 
 # ---- refunds --------------------------------------------------------------------------------
 
-MONEY_BACK = (PaymentMethod.PAYPAL_REFUND, PaymentMethod.PAYPAL_REVERSAL)   # PayPal's refund-like ids: each recorded once
+# PayPal's refund-like ids: each recorded once
+MONEY_BACK = (PaymentMethod.PAYPAL_REFUND, PaymentMethod.PAYPAL_REVERSAL)
 
 
 async def paypal_capture_of(session: AsyncSession, invoice: Invoice) -> Payment:
@@ -230,7 +233,8 @@ async def refundable(session: AsyncSession, capture: Payment) -> Money:
     or taken back by PayPal (reversals), which reach us only as webhooks (refund or reversal payments
     no refund of ours accounts for)."""
     held = int((await session.execute(select(func.coalesce(func.sum(Refund.amount_minor), 0)).where(
-        Refund.payment_id == capture.id, Refund.status.in_((RefundStatus.REQUESTED, RefundStatus.PENDING, RefundStatus.COMPLETED))))).scalar_one())
+        Refund.payment_id == capture.id,
+        Refund.status.in_((RefundStatus.REQUESTED, RefundStatus.PENDING, RefundStatus.COMPLETED))))).scalar_one())
     ours = select(Refund.paypal_refund_id).where(Refund.payment_id == capture.id, Refund.paypal_refund_id != "")
     outside = int((await session.execute(select(func.coalesce(func.sum(-Payment.amount_minor), 0)).where(
         Payment.invoice_id == capture.invoice_id, Payment.method.in_(MONEY_BACK),

@@ -51,7 +51,8 @@ async def hops_from(session: AsyncSession, start: str, limit: int = 50) -> dict[
             continue
         targets = [sub.destination.lower()] if sub.destination else []
         targets += [d.lower() for d in (await session.execute(select(DestinationChange.new_destination).where(
-            DestinationChange.subscription_id == sub.id, DestinationChange.status == ChangeStatus.CONFIRMED))).scalars()]
+            DestinationChange.subscription_id == sub.id,
+            DestinationChange.status == ChangeStatus.CONFIRMED))).scalars()]
         hops[current] = list(dict.fromkeys(targets))
         todo += hops[current]
     return hops
@@ -71,7 +72,8 @@ async def request_change(session: AsyncSession, sub: Subscription, new_destinati
                          ttl: timedelta, actor: str) -> DestinationChange:
     """A new pending change; any earlier pending one for the address is superseded."""
     await session.execute(update(DestinationChange).where(
-        DestinationChange.subscription_id == sub.id, DestinationChange.status == ChangeStatus.PENDING).values(status=ChangeStatus.SUPERSEDED))
+        DestinationChange.subscription_id == sub.id, DestinationChange.status == ChangeStatus.PENDING)
+        .values(status=ChangeStatus.SUPERSEDED))
     change = DestinationChange(subscription_id=sub.id, old_destination=sub.destination,
                                new_destination=new_destination, status=ChangeStatus.PENDING, requested_at=now,
                                expires_at=now + ttl)
@@ -89,7 +91,8 @@ async def change(session: AsyncSession, change_id: int) -> DestinationChange | N
 async def confirm_change(session: AsyncSession, change_id: int) -> None:
     """The new destination followed the link and the check passed: applied next by the workflow."""
     await session.execute(update(DestinationChange).where(
-        DestinationChange.id == change_id, DestinationChange.status == ChangeStatus.PENDING).values(status=ChangeStatus.CONFIRMED))
+        DestinationChange.id == change_id, DestinationChange.status == ChangeStatus.PENDING)
+        .values(status=ChangeStatus.CONFIRMED))
 
 
 async def refuse_change(session: AsyncSession, change_id: int, actor: str, code: str, message: str) -> None:

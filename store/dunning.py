@@ -153,7 +153,8 @@ async def set_billing_mode(session: AsyncSession, client_id: int, mode: str, act
 
 async def active_services(session: AsyncSession, client_id: int) -> list[Subscription]:
     return list((await session.execute(select(Subscription).where(
-        Subscription.client_id == client_id, Subscription.status == SubscriptionStatus.ACTIVE).order_by(Subscription.id))).scalars())
+        Subscription.client_id == client_id, Subscription.status == SubscriptionStatus.ACTIVE)
+        .order_by(Subscription.id))).scalars())
 
 
 async def set_suspended(session: AsyncSession, client_id: int, suspended: bool, invoice_number: str,

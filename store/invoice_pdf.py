@@ -131,6 +131,6 @@ def render(invoice: Invoice, lines: list[InvoiceLine], client: Client, payments:
         for p in payments:
             pdf.cell(0, 5, _latin(f"{p.received_at.date()}  {p.method}  {p.reference}  {money(p.amount_minor)}"),
                      new_x="LMARGIN", new_y="NEXT")
-    total("Balance due", max(0, invoice.total_minor - received) if invoice.status not in (InvoiceStatus.CANCELLED, InvoiceStatus.REFUNDED)
-          else 0, bold=True)
+    closed = invoice.status in (InvoiceStatus.CANCELLED, InvoiceStatus.REFUNDED)
+    total("Balance due", 0 if closed else max(0, invoice.total_minor - received), bold=True)
     return bytes(pdf.output())

@@ -107,8 +107,8 @@ async def invoice_order(session: AsyncSession, order: Order, items: list[Item], 
         order.total_minor = sum(t.minor for t in totals)
         return None, totals
     invoice = Invoice(number=await next_invoice_number(session, now.year, terms.number_format),
-                      client_id=order.client_id, order_id=order.id, status=InvoiceStatus.UNPAID, currency=order.currency,
-                      total_minor=0, issued_at=now, due_at=due_at)
+                      client_id=order.client_id, order_id=order.id, status=InvoiceStatus.UNPAID,
+                      currency=order.currency, total_minor=0, issued_at=now, due_at=due_at)
     session.add(invoice)
     await session.flush()
     totals = await write_lines(session, invoice, items)
@@ -155,7 +155,8 @@ async def pending_order_for(session: AsyncSession, client_id: int, address: str)
     return (await session.execute(
         select(Order).join(Subscription, Subscription.order_id == Order.id)
         .where(Subscription.address == address, Subscription.client_id == client_id,
-               Subscription.status == SubscriptionStatus.PENDING_PAYMENT, Order.status == OrderStatus.PENDING_PAYMENT))).scalars().first()
+               Subscription.status == SubscriptionStatus.PENDING_PAYMENT,
+               Order.status == OrderStatus.PENDING_PAYMENT))).scalars().first()
 
 
 async def awaiting_payment(session: AsyncSession, limit: int = 500) -> list[tuple[Order, Invoice, Client]]:
@@ -227,7 +228,8 @@ async def activate_subscription(session: AsyncSession, subscription_id: int, sta
         if years:
             sub.term_years = years
     audit.record(session, "system", "subscription.renewed" if renewed else "subscription.activated",
-                 "subscription", sub.address, before, {"status": SubscriptionStatus.ACTIVE, "term_start": start, "term_end": end})
+                 "subscription", sub.address, before,
+                 {"status": SubscriptionStatus.ACTIVE, "term_start": start, "term_end": end})
 
 
 async def set_subscription_status(session: AsyncSession, subscription_id: int, status: str, reason: str,

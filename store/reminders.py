@@ -58,8 +58,8 @@ async def assemble(session: AsyncSession, client_id: int, day: date) -> tuple[st
                                    RenewalOffer.subscription_id.in_([r.subscription_id for r, _ in waiting])))).scalars()}
     nearest: dict[int, Reminder] = {}   # an address appears once, at its nearest step
     for reminder, sub in waiting:
-        still = (sub.status == SubscriptionStatus.ACTIVE and sub.term_end == reminder.term_end and not sub.cancel_at_term_end
-                 and (sub.id, reminder.term_end) not in declined)
+        still = (sub.status == SubscriptionStatus.ACTIVE and sub.term_end == reminder.term_end
+                 and not sub.cancel_at_term_end and (sub.id, reminder.term_end) not in declined)
         reminder.digest_key = SKIPPED
         if still and (sub.id not in nearest or reminder.due_on > nearest[sub.id].due_on):
             nearest[sub.id] = reminder

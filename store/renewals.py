@@ -60,8 +60,8 @@ async def place_renewal(session: AsyncSession, client: Client, items: list[Renew
     if not items:
         raise refuse(Refusals.RENEWAL_EMPTY, "items")
     currency = items[0].unit_price.currency
-    order = Order(client_id=client.id, status=orders.OPENING_STATUS[billing_mode], billing=billing_mode, kind=OrderKind.RENEWAL,
-                  currency=currency, total_minor=0)
+    order = Order(client_id=client.id, status=orders.OPENING_STATUS[billing_mode], billing=billing_mode,
+                  kind=OrderKind.RENEWAL, currency=currency, total_minor=0)
     session.add(order)
     await session.flush()
     lines = []

@@ -47,6 +47,13 @@ from providers.sandbox_kit import FaultPlan, ServerThread, admin_routes, fault_m
 
 log = logging.getLogger(__name__)
 CERT_PATH = "/v1/notifications/certs/CERT-sandbox-0001"
+# a capture money can still go back from; refunds that count against a capture; how a pending refund
+# may settle; what a test may have the next capture answer
+_REFUNDABLE = (PayPalCaptureStatus.COMPLETED, PayPalCaptureStatus.PARTIALLY_REFUNDED)
+_HELD = (PayPalRefundStatus.COMPLETED, PayPalRefundStatus.PENDING)
+_REFUND_ENDS = (PayPalRefundStatus.COMPLETED, PayPalRefundStatus.FAILED, PayPalRefundStatus.CANCELLED)
+_CAPTURE_ANSWERS = (PayPalCaptureStatus.COMPLETED, PayPalCaptureStatus.PENDING, PayPalCaptureStatus.DECLINED,
+                    PayPalCaptureStatus.FAILED)
 
 
 def _id(n: int = 17) -> str:
@@ -302,9 +309,11 @@ def create_app(client_id: str = "sandbox-client", secret: str = "sandbox-secret"
         outcome = body.get("outcome", "COMPLETED")
         with state.lock:
             cap = state.capture_objects.get(request.path_params["cid"])
-            if cap is None or cap["status"] != PayPalCaptureStatus.PENDING or outcome not in (PayPalCaptureStatus.COMPLETED, "DENIED"):
+            if cap is None or cap["status"] != PayPalCaptureStatus.PENDING or outcome not in (
+                    PayPalCaptureStatus.COMPLETED, "DENIED"):
                 return _error(422, "UNPROCESSABLE_ENTITY", "INVALID_STATE", "Only a PENDING capture can settle.")
-            cap["status"] = PayPalCaptureStatus.DECLINED if outcome == "DENIED" else outcome   # DENIED is the event, not a status
+            # DENIED is the event, not a status
+            cap["status"] = PayPalCaptureStatus.DECLINED if outcome == "DENIED" else outcome
             cap["update_time"] = _now()
             cap.pop("status_details", None)
             event = capture_event(cap, f"PAYMENT.CAPTURE.{outcome}")
@@ -317,13 +326,14 @@ def create_app(client_id: str = "sandbox-client", secret: str = "sandbox-secret"
     def refunded_of(cap: dict) -> int:
         """What of a capture went back (refunds and reversals that did not fail)."""
         return sum(cents(r["amount"]["value"]) for r in state.refunds
-                   if r["capture_id"] == cap["id"] and r["status"] in (PayPalRefundStatus.COMPLETED, PayPalRefundStatus.PENDING))
+                   if r["capture_id"] == cap["id"] and r["status"] in _HELD)
 
     def settle_capture_status(cap: dict) -> None:
         done = sum(cents(r["amount"]["value"]) for r in state.refunds
                    if r["capture_id"] == cap["id"] and r["status"] == PayPalRefundStatus.COMPLETED)
         if done:
-            cap["status"] = PayPalCaptureStatus.REFUNDED if done >= cents(cap["amount"]["value"]) else PayPalCaptureStatus.PARTIALLY_REFUNDED
+            whole = done >= cents(cap["amount"]["value"])
+            cap["status"] = PayPalCaptureStatus.REFUNDED if whole else PayPalCaptureStatus.PARTIALLY_REFUNDED
         cap["update_time"] = _now()
 
     def new_refund(cap: dict, wanted: int, status: str, base: str, note: str = "") -> dict:
@@ -357,10 +367,11 @@ def create_app(client_id: str = "sandbox-client", secret: str = "sandbox-secret"
             cap = state.capture_objects.get(request.path_params["cid"])
             if cap is None:
                 return _error(404, "RESOURCE_NOT_FOUND", "INVALID_RESOURCE_ID", "Specified resource ID does not exist.")
-            if cap["status"] not in (PayPalCaptureStatus.COMPLETED, PayPalCaptureStatus.PARTIALLY_REFUNDED):
+            if cap["status"] not in _REFUNDABLE:
                 return refused(rid, "refund", 422, "UNPROCESSABLE_ENTITY",
                                "CAPTURE_FULLY_REFUNDED" if cap["status"] == PayPalCaptureStatus.REFUNDED else
-                               "PENDING_CAPTURE" if cap["status"] == PayPalCaptureStatus.PENDING else "INVALID_RESOURCE_ID",
+                               "PENDING_CAPTURE" if cap["status"] == PayPalCaptureStatus.PENDING else
+                               "INVALID_RESOURCE_ID",
                                "The capture cannot be refunded.")
             already = refunded_of(cap)
             wanted = cents(body["amount"]["value"]) if body.get("amount") else cents(cap["amount"]["value"]) - already
@@ -384,7 +395,7 @@ def create_app(client_id: str = "sandbox-client", secret: str = "sandbox-secret"
         base = str(request.base_url).rstrip("/")
         with state.lock:
             ref = next((r for r in state.refunds if r["id"] == request.path_params["rid"]), None)
-            if ref is None or ref["status"] != PayPalRefundStatus.PENDING or outcome not in (PayPalRefundStatus.COMPLETED, PayPalRefundStatus.FAILED, PayPalRefundStatus.CANCELLED):
+            if ref is None or ref["status"] != PayPalRefundStatus.PENDING or outcome not in _REFUND_ENDS:
                 return _error(422, "UNPROCESSABLE_ENTITY", "INVALID_STATE", "Only a PENDING refund can settle.")
             ref["status"], ref["update_time"] = outcome, _now()
             ref.pop("status_details", None)
@@ -401,7 +412,7 @@ def create_app(client_id: str = "sandbox-client", secret: str = "sandbox-secret"
         base = str(request.base_url).rstrip("/")
         with state.lock:
             cap = state.capture_objects.get(request.path_params["cid"])
-            if cap is None or cap["status"] not in (PayPalCaptureStatus.COMPLETED, PayPalCaptureStatus.PARTIALLY_REFUNDED):
+            if cap is None or cap["status"] not in _REFUNDABLE:
                 return _error(422, "UNPROCESSABLE_ENTITY", "INVALID_STATE", "Only a completed capture can be reversed.")
             left = cents(cap["amount"]["value"]) - refunded_of(cap)
             wanted = cents(body["value"]) if body.get("value") else left
@@ -429,7 +440,8 @@ def create_app(client_id: str = "sandbox-client", secret: str = "sandbox-secret"
                                                   "seller": {"merchant_id": "SANDBOXMERCHANT"},
                                                   "gross_amount": cap["amount"], "items": [],
                                                   "seller_protection_eligible": True}],
-                       "reason": body.get("reason", "MERCHANDISE_OR_SERVICE_NOT_RECEIVED"), "status": PayPalDisputeStatus.OPEN,
+                       "reason": body.get("reason", "MERCHANDISE_OR_SERVICE_NOT_RECEIVED"),
+                       "status": PayPalDisputeStatus.OPEN,
                        "dispute_amount": body.get("amount") or cap["amount"],
                        "dispute_life_cycle_stage": "INQUIRY", "dispute_channel": "INTERNAL",
                        "links": [{"href": f"{base}/v1/customer/disputes/{did}", "rel": "self", "method": "GET"}]}
@@ -560,7 +572,7 @@ def create_app(client_id: str = "sandbox-client", secret: str = "sandbox-secret"
     async def set_capture_status(request: Request) -> Response:
         body = await request.json()
         status = body.get("status", "FAILED")
-        if status not in (PayPalCaptureStatus.COMPLETED, PayPalCaptureStatus.PENDING, PayPalCaptureStatus.DECLINED, PayPalCaptureStatus.FAILED):
+        if status not in _CAPTURE_ANSWERS:
             return _error(400, "INVALID_REQUEST", "INVALID_PARAMETER_VALUE", "status")
         with state.lock:
             state.capture_status_next = [status] * int(body.get("times", 1))

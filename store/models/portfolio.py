@@ -1,4 +1,5 @@
-"""The domain portfolio: categories, domains and their backups, cPanel inventory, reserved names, registry renewals."""
+"""The domain portfolio: categories, domains and their backups, cPanel inventory, reserved names,
+registry renewals."""
 from __future__ import annotations
 
 from datetime import date, datetime

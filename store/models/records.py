@@ -1,4 +1,5 @@
-"""What happened and what went out: the audit log, provider webhooks seen, PayPal transmissions and cases, the email outbox."""
+"""What happened and what went out: the audit log, provider webhooks seen, PayPal transmissions and
+cases, the email outbox."""
 from __future__ import annotations
 
 from datetime import datetime
