@@ -28,7 +28,7 @@ def parse_portfolio(text: str) -> list[PortfolioRow]:
     reader = csv.DictReader(io.StringIO(text))
     missing = [c for c in ("domain", "category") if c not in (reader.fieldnames or [])]
     if missing:
-        raise refuse(Refusals.CSV_COLUMNS, names=", ".join(COLUMNS), names2=", ".join(missing))
+        raise refuse(Refusals.CSV_COLUMNS, columns=", ".join(COLUMNS), missing=", ".join(missing))
     rows, errors, seen = [], [], {}
     for number, raw in enumerate(reader, start=2):
         try:

@@ -69,16 +69,16 @@ def discounts(rule: PromoRule, lines: list[PromoLine], *, now: datetime, uses: i
     """What the code takes off each line, or the reason it cannot be used."""
     code = rule.code
     if not rule.active:
-        raise refuse(Refusals.PROMO_INACTIVE, "promo_code", given=code)
+        raise refuse(Refusals.PROMO_INACTIVE, "promo_code", promo=code)
     if rule.starts_at and now < rule.starts_at:
-        raise refuse(Refusals.PROMO_NOT_STARTED, "promo_code", given=code, starts_at=rule.starts_at.date())
+        raise refuse(Refusals.PROMO_NOT_STARTED, "promo_code", promo=code, starts_at=rule.starts_at.date())
     if rule.ends_at and now >= rule.ends_at:
-        raise refuse(Refusals.PROMO_EXPIRED, "promo_code", given=code, ends_at=rule.ends_at.date())
+        raise refuse(Refusals.PROMO_EXPIRED, "promo_code", promo=code, ends_at=rule.ends_at.date())
     if rule.max_uses is not None and uses >= rule.max_uses:
-        raise refuse(Refusals.PROMO_USED_UP, "promo_code", given=code)
+        raise refuse(Refusals.PROMO_USED_UP, "promo_code", promo=code)
     if rule.max_uses_per_client is not None and client_uses >= rule.max_uses_per_client:
         times = "once" if rule.max_uses_per_client == 1 else f"{rule.max_uses_per_client} times"
-        raise refuse(Refusals.PROMO_USED_BY_YOU, "promo_code", given=code, times=times)
+        raise refuse(Refusals.PROMO_USED_BY_YOU, "promo_code", promo=code, times=times)
     eligible = [(not rule.kinds or line.kind in rule.kinds) and (not rule.domains or line.domain in rule.domains)
                 for line in lines]
     if not any(eligible):
@@ -87,7 +87,7 @@ def discounts(rule: PromoRule, lines: list[PromoLine], *, now: datetime, uses: i
             limits.append(" or ".join(f"{k}s" for k in rule.kinds))
         if rule.domains:
             limits.append("addresses at " + ", ".join(rule.domains))
-        raise refuse(Refusals.PROMO_NOT_APPLICABLE, "promo_code", given=code, names=" and ".join(limits))
+        raise refuse(Refusals.PROMO_NOT_APPLICABLE, "promo_code", promo=code, names=" and ".join(limits))
     currency = lines[0].amount.currency
     zero = Money.zero(currency)
     if rule.percent_bp:

@@ -67,7 +67,7 @@ class Refusals(StrEnum):
     CODE_USED = ("code_used", "This code was already used: the renewal was {decision} on {decided_at:%Y-%m-%d}.", 409)
     COVERAGE_IMPOSSIBLE = ("coverage_impossible", "The registration cannot be extended to cover the term.", 409)
     CSRF_FAILED = ("csrf_failed", "Missing or wrong X-CSRF-Token header.", 403)
-    CSV_COLUMNS = ("csv_columns", "The CSV needs the columns {names}; missing: {names2}.")
+    CSV_COLUMNS = ("csv_columns", "The CSV needs the columns {columns}; missing: {missing}.")
     CSV_INVALID = ("csv_invalid", "Nothing was imported. {shown}")
     CURRENCY_MISMATCH = ("currency_mismatch", "Every line must be in {currency}.")
     DATE_IN_FUTURE = ("date_in_future", "A payment cannot arrive in the future.")
@@ -86,7 +86,7 @@ class Refusals(StrEnum):
     DOMAIN_EMPTY = ("domain_empty", "Choose a domain.")
     DOMAIN_INVALID = ("domain_invalid", "That domain name is too long.")
     DOMAIN_NOT_YOURS = ("domain_not_yours", "You do not manage reserved names at {domain_name}.", 404)
-    DOMAIN_UNKNOWN = ("domain_unknown", "We do not sell addresses at {value}.")
+    DOMAIN_UNKNOWN = ("domain_unknown", "We do not sell addresses at {domain}.")
     DOMAINS_EMPTY = ("domains_empty", "Choose at least one domain.")
     DOMAINS_TOO_MANY = ("domains_too_many", "Check at most {max_domains} domains at once.")
     DRAFT_UNKNOWN = ("draft_unknown", "There is no draft invoice {invoice_id}.", 404)
@@ -130,7 +130,7 @@ class Refusals(StrEnum):
     LOGIN_FAILED = ("login_failed", "That email and password do not match an account.", 401)
     METHOD_INVALID = ("method_invalid", "Pay with PayPal or from your credit balance.", 404)
     METHOD_NOT_ALLOWED = ("method_not_allowed", "The request was refused.", 405)
-    METHOD_UNAVAILABLE = ("method_unavailable", "Paying by {value} is not offered; please pay with PayPal.")
+    METHOD_UNAVAILABLE = ("method_unavailable", "Paying by {method} is not offered; please pay with PayPal.")
     NAME_EMPTY = ("name_empty", "Tell us your name.")
     NAMES_EMPTY = ("names_empty", "Enter at least one name.")
     NAMES_TOO_MANY = ("names_too_many", "Check at most {max_names} names at once.")
@@ -141,7 +141,7 @@ class Refusals(StrEnum):
     )
     NOT_A_FORWARDER = ("not_a_forwarder", "Only a forwarder has a destination.", 409)
     NOT_A_MAILBOX = ("not_a_mailbox", "Only a mailbox has this setting.", 409)
-    NOT_FOUND = ("not_found", "There is no such {value}.", 404)
+    NOT_FOUND = ("not_found", "There is no such {what}.", 404)
     NOT_SIGNED_IN = ("not_signed_in", "Sign in first.", 401)
     ORDER_EMPTY = ("order_empty", "Choose at least one address to order.")
     ORDER_NOT_CANCELLABLE = ("order_not_cancellable", "Order {order_id} is {state} and cannot be cancelled.")
@@ -175,24 +175,24 @@ class Refusals(StrEnum):
     PAYPAL_UNKNOWN = ("paypal_unknown", "We could not match this PayPal payment to an order in your account.", 404)
     PERCENT_INVALID = ("percent_invalid", "A percentage is between 0 and 100.")
     PERIOD_INVALID = ("period_invalid", "A service period ends after it starts.")
-    PROMO_CODE_EXISTS = ("promo_code_exists", "There is already a code {given}.", 409)
+    PROMO_CODE_EXISTS = ("promo_code_exists", "There is already a code {promo}.", 409)
     PROMO_CODE_INVALID = ("promo_code_invalid", "A promo code is 3 to 40 letters, digits, - or _.")
-    PROMO_EXPIRED = ("promo_expired", "The code {given} expired on {ends_at}.", 409)
-    PROMO_INACTIVE = ("promo_inactive", "The code {given} is no longer offered.", 409)
+    PROMO_EXPIRED = ("promo_expired", "The code {promo} expired on {ends_at}.", 409)
+    PROMO_INACTIVE = ("promo_inactive", "The code {promo} is no longer offered.", 409)
     PROMO_KIND_INVALID = ("promo_kind_invalid", "Unknown kind {unknown!r}: use forwarder or mailbox.")
     PROMO_LIMIT_INVALID = (
         "promo_limit_invalid",
         "A limit of uses is between 1 and {max_uses:,} (leave it out for none).",
     )
-    PROMO_NOT_APPLICABLE = ("promo_not_applicable", "The code {given} is only for {names}.", 409)
-    PROMO_NOT_STARTED = ("promo_not_started", "The code {given} can be used from {starts_at}.", 409)
-    PROMO_UNKNOWN = ("promo_unknown", "There is no promo code {given}.", 404)
+    PROMO_NOT_APPLICABLE = ("promo_not_applicable", "The code {promo} is only for {names}.", 409)
+    PROMO_NOT_STARTED = ("promo_not_started", "The code {promo} can be used from {starts_at}.", 409)
+    PROMO_UNKNOWN = ("promo_unknown", "There is no promo code {promo}.", 404)
     PROMO_USED_BY_YOU = (
         "promo_used_by_you",
-        "You have already used the code {given} {times}, as often as it allows.",
+        "You have already used the code {promo} {times}, as often as it allows.",
         409,
     )
-    PROMO_USED_UP = ("promo_used_up", "The code {given} has been used as many times as it may be.", 409)
+    PROMO_USED_UP = ("promo_used_up", "The code {promo} has been used as many times as it may be.", 409)
     PROMO_VALUE_INVALID = ("promo_value_invalid", "Give either a percentage or a fixed amount off.")
     PROMO_WINDOW_INVALID = ("promo_window_invalid", "The code must end after it starts.")
     PROVIDER_REFUSED = ("provider_refused", "The mail server refused the change.", 409)
@@ -206,7 +206,7 @@ class Refusals(StrEnum):
     REFUND_FAILED = ("refund_failed", "PayPal did not refund it: {detail}", 502)
     REFUND_REFUSED = ("refund_refused", "This refund cannot be made.", 409)
     RENEWAL_EMPTY = ("renewal_empty", "Choose at least one address to renew.")
-    REQUEST_INVALID = ("request_invalid", "{value}: {detail}")
+    REQUEST_INVALID = ("request_invalid", "{field_name}: {detail}")
     ROWS_MISSING = ("rows_missing", "Give at least one payment.")
     ROWS_TOO_MANY = ("rows_too_many", "Record at most {max_bulk} payments at a time.")
     SERVICE_UNAVAILABLE = ("service_unavailable", "We could not send the email just now; please try again.", 503)
@@ -229,10 +229,10 @@ class Refusals(StrEnum):
         "Renewing for {years} years would end on {new_end}, after the registry's 10-year limit; choose fewer years.",
     )
     TERM_NOT_ALLOWED = ("term_not_allowed", "Choose a renewal of {choices} years.")
-    TEXT_INVALID = ("text_invalid", "{field_name}: control characters such as U+{value:04X} are not allowed.")
+    TEXT_INVALID = ("text_invalid", "{field_name}: control characters such as U+{char:04X} are not allowed.")
     TOO_MANY_ATTEMPTS = (
         "too_many_attempts",
-        "Too many sign-in attempts {whose}; try again in {minutes} minute{value}.",
+        "Too many sign-in attempts {whose}; try again in {minutes} minute{plural}.",
         429,
     )
     WEBHOOK_REJECTED = ("webhook_rejected", "Webhook rejected: the delivery is not provably from PayPal.", 400)

@@ -35,7 +35,7 @@ async def create(session: AsyncSession, rule: PromoRule, currency: str, actor: s
             session.add(row)
             await session.flush()
     except IntegrityError:
-        raise refuse(Refusals.PROMO_CODE_EXISTS, "code", given=rule.code) from None
+        raise refuse(Refusals.PROMO_CODE_EXISTS, "code", promo=rule.code) from None
     audit.record(session, actor, "promo.created", "promo_code", rule.code, None,
                  {"value": rule.describe(), "max_uses": rule.max_uses, "per_client": rule.max_uses_per_client,
                   "kinds": row.kinds, "domains": row.domains,
@@ -47,7 +47,7 @@ async def locked(session: AsyncSession, code: str) -> PromoCode:
     row = (await session.execute(for_update(session, select(PromoCode).where(PromoCode.code == code)))
            ).scalar_one_or_none()
     if row is None:
-        raise refuse(Refusals.PROMO_UNKNOWN, "promo_code", given=code)
+        raise refuse(Refusals.PROMO_UNKNOWN, "promo_code", promo=code)
     return row
 
 

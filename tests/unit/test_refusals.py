@@ -97,3 +97,19 @@ def test_openapi_responses_document_each_code_under_its_status():
     assert conflict["schema"]["properties"]["code"]["enum"] == ["invoice_draft", "invoice_paid"]
     assert set(conflict["examples"]) == {"invoice_draft", "invoice_paid"}
     assert "invoice_unknown" in docs[404]["description"]
+
+
+def test_each_refuse_call_fills_exactly_its_sentences_placeholders():
+    wrong = []
+    for path, source in _sources(PACKAGES):
+        for node in ast.walk(ast.parse(source)):
+            if not (isinstance(node, ast.Call) and _name(node.func) == "refuse" and node.args
+                    and isinstance(node.args[0], ast.Attribute) and _name(node.args[0].value) == "Refusals"):
+                continue
+            keywords = {k.arg for k in node.keywords} - {"status", "retry_after"}
+            if "message" in keywords:
+                continue
+            wanted = {name for _, name, _, _ in string.Formatter().parse(Refusals[node.args[0].attr].sentence) if name}
+            if keywords != wanted:
+                wrong.append(f"{path}:{node.lineno}: {node.args[0].attr} wants {sorted(wanted)}, has {sorted(keywords)}")
+    assert wrong == []
