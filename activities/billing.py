@@ -13,6 +13,7 @@ from activities.heartbeat import heartbeating
 from activities.notifications import NotificationActivities, attachment
 from core.errors import BusinessError
 from core.money import Money
+from core.statuses import InvoiceStatus, PaymentMethod, PayPalRefundStatus, RefundOutcomeStatus
 from providers.paypal.protocol import LogicalError, PaymentsAPI, RefundRequest, RefundResult
 from store import billing, dunning, invoice_pdf, orders
 from store.invoicing import Seller
@@ -36,7 +37,8 @@ from workflows.contracts import (
     ServiceLine,
 )
 
-METHOD_NAMES = {"paypal": "PayPal", "cheque": "cheque", "wire": "wire transfer", "credit": "credit balance"}
+METHOD_NAMES = {PaymentMethod.PAYPAL: "PayPal", PaymentMethod.CHEQUE: "cheque", PaymentMethod.WIRE: "wire transfer",
+                PaymentMethod.CREDIT: "credit balance"}
 
 
 def _refusal(exc: BusinessError) -> ApplicationError:
@@ -189,7 +191,7 @@ class BillingActivities:
         async with self._sessions() as session:
             document = await invoice_pdf.of_number(session, invoice.number, self._seller)
         invoice, client, due = document.invoice, document.client, document.outstanding_minor
-        if invoice.status != "unpaid" or due <= 0:
+        if invoice.status != InvoiceStatus.UNPAID or due <= 0:
             return
         await self._notifications.deliver(
             f"dunning:{invoice.number}:{inp.step}:{inp.level}", "invoice_reminder", inp.to or client.email, client.id,
@@ -241,7 +243,7 @@ class BillingActivities:
                 capture.reference, Money(refund.amount_minor, refund.currency), inp.invoice_number,
                 f"Refund for invoice {inp.invoice_number}: {refund.reason}", request_id=inp.key))
         except LogicalError as exc:
-            return RefundOutcome(refund.id, "failed", message=str(exc))
+            return RefundOutcome(refund.id, RefundOutcomeStatus.FAILED, message=str(exc))
         return refund_outcome(refund.id, result)
 
     @activity.defn(name="check_paypal_refund")
@@ -251,18 +253,19 @@ class BillingActivities:
         try:
             result = await self._paypal.get_refund(pending.paypal_refund_id)
         except LogicalError as exc:   # NotAtPayPal included: it never was a refund there
-            return RefundOutcome(pending.refund_id, "failed", pending.paypal_refund_id, message=str(exc))
+            return RefundOutcome(pending.refund_id, RefundOutcomeStatus.FAILED, pending.paypal_refund_id,
+                                 message=str(exc))
         return refund_outcome(pending.refund_id, result)
 
     @activity.defn(name="settle_refund")
     @heartbeating
     async def settle_refund(self, outcome: RefundOutcome) -> None:
         async with self._sessions.begin() as session:
-            if outcome.status == "completed":
+            if outcome.status == RefundOutcomeStatus.COMPLETED:
                 await billing.complete_refund(session, refund_id=outcome.refund_id,
                                               paypal_refund_id=outcome.paypal_refund_id,
                                               now=datetime.now(timezone.utc))
-            elif outcome.status == "pending":
+            elif outcome.status == RefundOutcomeStatus.PENDING:
                 await billing.pend_refund(session, refund_id=outcome.refund_id,
                                           paypal_refund_id=outcome.paypal_refund_id)
             else:
@@ -271,8 +274,10 @@ class BillingActivities:
 
 def refund_outcome(refund_id: int, result: RefundResult) -> RefundOutcome:
     """PayPal's refund status, ours: only COMPLETED is money back; PENDING waits; the rest failed."""
-    if result.status == "COMPLETED":
-        return RefundOutcome(refund_id, "completed", result.id)
-    if result.status == "PENDING":
-        return RefundOutcome(refund_id, "pending", result.id, "PayPal is still processing the refund.")
-    return RefundOutcome(refund_id, "failed", result.id, f"PayPal answered {result.status or 'nothing'}")
+    if result.status == PayPalRefundStatus.COMPLETED:
+        return RefundOutcome(refund_id, RefundOutcomeStatus.COMPLETED, result.id)
+    if result.status == PayPalRefundStatus.PENDING:
+        return RefundOutcome(refund_id, RefundOutcomeStatus.PENDING, result.id,
+                             "PayPal is still processing the refund.")
+    return RefundOutcome(refund_id, RefundOutcomeStatus.FAILED, result.id,
+                         f"PayPal answered {result.status or 'nothing'}")

@@ -16,6 +16,7 @@ from activities.heartbeat import heartbeating
 from activities.notifications import NotificationActivities, attachment
 from core.lifecycle import Threshold, code_digest, renewal_code, renewal_years_possible
 from core.money import Money
+from core.statuses import BillingMode, RenewalDecision
 from providers.cpanel.lookup import forwarders_of, mailbox_of
 from providers.cpanel.protocol import CpanelAPI
 from store import invoice_pdf, orders, reminders, renewals
@@ -131,14 +132,15 @@ class RenewalActivities:
                     return RenewalOpened(None)
                 invoice = await orders.invoice_for_order(session, order.id)
             else:
-                if (sub.status not in renewals.RENEWABLE or offer.decision == "declined" or sub.cancel_at_term_end
+                if (sub.status not in renewals.RENEWABLE or offer.decision == RenewalDecision.DECLINED
+                        or sub.cancel_at_term_end
                         or await renewals.renewal_settled(session, sub.id, inp.term_end)):
                     return RenewalOpened(None)
                 # as long as the current term, or the longest the registry's limit still allows
                 years = max(renewal_years_possible(inp.term_end, list(range(1, inp.years + 1)), today), default=1)
                 # on account, the renewal is invoiced (postpaid, due some days on) or not at all (exempt)
                 # and the address renews at once; prepaid, it is payable until the end of grace
-                due_at = (now + timedelta(days=self._postpaid_due_days) if client.billing_mode == "postpaid"
+                due_at = (now + timedelta(days=self._postpaid_due_days) if client.billing_mode == BillingMode.POSTPAID
                           else inp.deadline_at)
                 order, invoice = await renewals.place_renewal(
                     session, client, [renewals.RenewalItem(sub, years, self._prices[sub.kind])],
@@ -146,14 +148,14 @@ class RenewalActivities:
                     billing_mode=client.billing_mode)
                 offer.order_id = order.id
                 order = await orders.order_with_lines(session, order.id)
-            assert order is not None and (invoice is not None or order.billing == "exempt")
+            assert order is not None and (invoice is not None or order.billing == BillingMode.EXEMPT)
             line = order.lines[0]
             order_input = renewal_order_input(
                 order, invoice, client, [address_line(sub, client, line.years, self._quota)],
                 deadline_at=inp.deadline_at, life=inp.life, pay_from_balance=True,
                 coverage_margin_days=self._margin, search_attributes=self._search_attributes,
                 dunning=self._dunning)
-            if order.billing != "prepaid":
+            if order.billing != BillingMode.PREPAID:
                 invoice = None   # its invoice workflow emails a postpaid invoice; there is no code to use
             if invoice is not None:
                 context = {"name": client.name, "address": sub.address, "term_end": inp.term_end.isoformat(),
@@ -214,7 +216,7 @@ class RenewalActivities:
         renew by themselves (postpaid: invoiced then; exempt: not at all)."""
         async with self._sessions.begin() as session:
             client = await session.get(Client, inp.client_id)
-            if client is not None and client.billing_mode != "prepaid":
+            if client is not None and client.billing_mode != BillingMode.PREPAID:
                 return
             await reminders.queue(session, subscription_id=inp.subscription_id, client_id=inp.client_id,
                                   term_end=inp.term_end, threshold=inp.threshold, due_on=inp.due_on)

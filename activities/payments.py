@@ -8,6 +8,7 @@ from activities.heartbeat import heartbeating
 from temporalio.exceptions import ApplicationError
 
 from core.money import Money
+from core.statuses import PayPalCaptureStatus
 from providers.errors import LogicalError
 from providers.paypal.protocol import CheckoutRequest, NotAtPayPal, PaymentsAPI
 from workflows.contracts import (CapturePayPalOrder, CaptureResult, ConfirmCapture, CreatePayPalOrder, PayPalCheckout, PayPalOrderRef,
@@ -71,13 +72,13 @@ class PaymentActivities:
                 capture = await self._payments.get_order_capture(inp.paypal_order_id)
         except NotAtPayPal:
             activity.logger.warning("PayPal has no capture %r (order %s)", inp.capture_id[:40], inp.paypal_order_id)
-            return CaptureResult(inp.capture_id, "NOT_FOUND", 0, "")
+            return CaptureResult(inp.capture_id, PayPalCaptureStatus.NOT_FOUND, 0, "")
         except LogicalError as exc:
             raise ApplicationError(exc.message, type=Refusal.PROVIDER_REFUSED, non_retryable=True) from exc
         if capture is None:
-            return CaptureResult("", "NOT_FOUND", 0, "")
+            return CaptureResult("", PayPalCaptureStatus.NOT_FOUND, 0, "")
         if capture.order_id != inp.paypal_order_id:
             activity.logger.warning("capture %s belongs to PayPal order %s, not %s", capture.id, capture.order_id,
                                     inp.paypal_order_id)
-            return CaptureResult(capture.id, "NOT_FOUND", 0, "")
+            return CaptureResult(capture.id, PayPalCaptureStatus.NOT_FOUND, 0, "")
         return CaptureResult(capture.id, capture.status, capture.amount.minor, capture.amount.currency)

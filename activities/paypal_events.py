@@ -9,6 +9,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.heartbeat import heartbeating
+from core.statuses import PayPalDisputeStatus, PayPalRefundStatus
 from providers.paypal.protocol import LogicalError, NotAtPayPal, PaymentsAPI
 from store import billing, paypal_cases, webhooks
 from store.models import Invoice
@@ -52,11 +53,11 @@ class PayPalEventActivities:
             ours = await billing.refund_by_paypal_id(session, truth.id)
             if ours is not None:
                 wake = ""
-                if truth.status == "COMPLETED":
+                if truth.status == PayPalRefundStatus.COMPLETED:
                     invoice = await billing.complete_refund(session, refund_id=ours.id, paypal_refund_id=truth.id,
                                                             now=now)
                     outcome = f"refund_recorded invoice {invoice.number}"
-                elif truth.status in ("FAILED", "CANCELLED"):
+                elif truth.status in (PayPalRefundStatus.FAILED, PayPalRefundStatus.CANCELLED):
                     await billing.fail_refund(session, refund_id=ours.id, message=f"PayPal answered {truth.status}")
                     outcome = f"refund_failed {truth.status}"
                 else:
@@ -65,7 +66,7 @@ class PayPalEventActivities:
                 if invoice is not None:
                     wake = refund_workflow_id(invoice.number, ours.key)
                 return PayPalEventOutcome(outcome, wake_refund=wake)
-            if truth.status != "COMPLETED":
+            if truth.status != PayPalRefundStatus.COMPLETED:
                 return PayPalEventOutcome(f"{'reversal' if reversal else 'refund'}_{truth.status.lower() or 'unknown'}")
             if reversal:
                 invoice, new = await paypal_cases.record_reversal(session, capture_id=truth.capture_id,
@@ -89,7 +90,7 @@ class PayPalEventActivities:
             case, invoice, changed = await paypal_cases.record_dispute(
                 session, dispute_id=truth.id, capture_ids=truth.capture_ids, status=truth.status,
                 amount=truth.amount, reason=truth.reason, outcome=truth.outcome, at=datetime.now(timezone.utc))
-        state = "resolved" if truth.status == "RESOLVED" else "open"
+        state = "resolved" if truth.status == PayPalDisputeStatus.RESOLVED else "open"
         notify = SendNotification(
             key=f"paypal:dispute:{truth.id}:{truth.status}:{truth.outcome}", template="paypal_dispute_staff", to="",
             client_id=None, to_staff=True,

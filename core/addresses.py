@@ -5,6 +5,7 @@ import re
 from dataclasses import dataclass
 
 from core.errors import BusinessError
+from core.refusals import Refusals, refuse
 
 LOCAL_MAX = 64
 ADDRESS_MAX = 254
@@ -20,27 +21,20 @@ def normalize_local_part(raw: str, field: str = "local_part") -> str:
         raw = ""
     name = raw.strip().casefold()
     if not name:
-        raise BusinessError("local_part_empty", "Enter the name you want before the @.", field)
+        raise refuse(Refusals.LOCAL_PART_EMPTY, field)
     if len(name) > LOCAL_MAX:
-        raise BusinessError(
-            "local_part_too_long", f"A name can have at most {LOCAL_MAX} characters.", field
-        )
+        raise refuse(Refusals.LOCAL_PART_TOO_LONG, field, local_max=LOCAL_MAX)
     if "+" in name:
-        raise BusinessError(
-            "local_part_plus", "A name cannot contain '+': it is kept for sub-addressing.", field
-        )
+        raise refuse(Refusals.LOCAL_PART_PLUS, field)
     if not _LOCAL_CHARS.match(name):
         if any(ord(c) < 32 or ord(c) == 127 for c in name):
-            raise BusinessError("local_part_bad_characters", "The name contains control characters.", field)
-        raise BusinessError(
-            "local_part_bad_characters",
-            "Use only letters a-z, digits, dots, hyphens and underscores.",
-            field,
-        )
+            raise refuse(Refusals.LOCAL_PART_BAD_CHARACTERS, field)
+        raise refuse(Refusals.LOCAL_PART_BAD_CHARACTERS, field,
+                     message="Use only letters a-z, digits, dots, hyphens and underscores.")
     if name.startswith(".") or name.endswith("."):
-        raise BusinessError("local_part_dot_position", "A name cannot start or end with a dot.", field)
+        raise refuse(Refusals.LOCAL_PART_DOT_POSITION, field)
     if ".." in name:
-        raise BusinessError("local_part_double_dot", "A name cannot contain two dots in a row.", field)
+        raise refuse(Refusals.LOCAL_PART_DOUBLE_DOT, field)
     return name
 
 
@@ -48,16 +42,16 @@ def normalize_domain(raw: str, field: str = "domain") -> str:
     """Lower-case ASCII (punycode) form of a domain; Unicode input is IDNA-encoded."""
     name = (raw or "").strip().rstrip(".").lower()
     if not name:
-        raise BusinessError("domain_empty", "Choose a domain.", field)
+        raise refuse(Refusals.DOMAIN_EMPTY, field)
     if len(name) > 253:
-        raise BusinessError("domain_invalid", "That domain name is too long.", field)
+        raise refuse(Refusals.DOMAIN_INVALID, field)
     try:
         ascii_name = name.encode("idna").decode("ascii")
     except UnicodeError:
-        raise BusinessError("domain_invalid", "That is not a valid domain name.", field) from None
+        raise refuse(Refusals.DOMAIN_INVALID, field, message="That is not a valid domain name.") from None
     labels = ascii_name.split(".")
     if len(labels) < 2 or not all(_LABEL.match(label) for label in labels):
-        raise BusinessError("domain_invalid", "That is not a valid domain name.", field)
+        raise refuse(Refusals.DOMAIN_INVALID, field, message="That is not a valid domain name.")
     return ascii_name
 
 
@@ -88,7 +82,7 @@ class Address:
     def from_email(cls, email: str, field: str = "address") -> "Address":
         local, sep, domain = (email or "").strip().rpartition("@")
         if not sep:
-            raise BusinessError("address_invalid", "An address looks like name@domain.", field)
+            raise refuse(Refusals.ADDRESS_INVALID, field)
         return cls(normalize_local_part(local, field), normalize_domain(domain, field))
 
 
@@ -96,22 +90,16 @@ def normalize_destination(raw: str, field: str = "destination") -> str:
     """A forwarding destination: any deliverable address; its domain is lower-cased, local kept."""
     text = (raw or "").strip()
     if not text:
-        raise BusinessError("destination_empty", "Enter the address mail should be forwarded to.", field)
+        raise refuse(Refusals.DESTINATION_EMPTY, field)
     if len(text) > ADDRESS_MAX or any(ord(c) < 33 or ord(c) == 127 for c in text) or "," in text:
-        raise BusinessError(
-            "destination_invalid", "Enter one email address, like you@example.com.", field
-        )
+        raise refuse(Refusals.DESTINATION_INVALID, field)
     local, sep, domain = text.rpartition("@")
     if not sep or not local or len(local) > LOCAL_MAX or not _DEST_LOCAL.match(local):
-        raise BusinessError(
-            "destination_invalid", "Enter one email address, like you@example.com.", field
-        )
+        raise refuse(Refusals.DESTINATION_INVALID, field)
     try:
         domain = normalize_domain(domain, field)
     except BusinessError:
-        raise BusinessError(
-            "destination_invalid", "The part after @ is not a valid domain.", field
-        ) from None
+        raise refuse(Refusals.DESTINATION_INVALID, field, message="The part after @ is not a valid domain.") from None
     return f"{local}@{domain}"
 
 

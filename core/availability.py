@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from core.addresses import normalize_local_part
 from core.errors import BusinessError
+from core.refusals import Refusals, refuse
 
 
 class Cell(StrEnum):
@@ -33,9 +34,9 @@ class WantedName:
 def parse_names(raw_names: list[str], max_names: int) -> list[WantedName]:
     """Normalize each name; invalid ones stay in the grid with their reason. Duplicates fold."""
     if not raw_names or not any((n or "").strip() for n in raw_names):
-        raise BusinessError("names_empty", "Enter at least one name.", "names")
+        raise refuse(Refusals.NAMES_EMPTY, "names")
     if len(raw_names) > max_names:
-        raise BusinessError("names_too_many", f"Check at most {max_names} names at once.", "names")
+        raise refuse(Refusals.NAMES_TOO_MANY, "names", max_names=max_names)
     wanted: list[WantedName] = []
     seen: set[str] = set()
     for raw in raw_names:
@@ -56,7 +57,7 @@ def valid_pattern(pattern: str) -> str:
     text = (pattern or "").strip().casefold()
     body = text[:-1] if text.endswith("*") else text
     if not body:
-        raise BusinessError("pattern_empty", "Enter a name or a prefix followed by *.", "pattern")
+        raise refuse(Refusals.PATTERN_EMPTY, "pattern")
     normalize_local_part(body.rstrip(".-_") or body, "pattern")
     return text
 

@@ -8,12 +8,13 @@ import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from core.errors import BusinessError
 from core.money import Money
+from core.refusals import Refusals, refuse
+from core.statuses import BillingMode
 
 # How a client is billed: prepaid (a service starts once its invoice is paid), postpaid (it starts at
 # once and the invoice, due some days later, is chased by dunning) or exempt (never invoiced).
-BILLING_MODES = ("prepaid", "postpaid", "exempt")
+BILLING_MODES = tuple(BillingMode)
 MAX_TAX_BP = 10_000          # 100 %, in basis points (1 bp = 0.01 %)
 MAX_QUANTITY = 100_000
 MAX_LINE_MINOR = 10**14      # a line's gross; fifty of them, taxed, still fit the bigint amount columns
@@ -25,27 +26,25 @@ def round_half_up(numerator: int, denominator: int) -> int:
     return int((Decimal(numerator) / Decimal(denominator)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def parse_percent(text: str, field: str, code: str = "percent_invalid", noun: str = "percentage") -> int:
+def parse_percent(text: str, field: str, code: Refusals = Refusals.PERCENT_INVALID, noun: str = "percentage") -> int:
     """'20', '20%', '7.25' -> basis points (2000, 2000, 725); 0 is allowed."""
     cleaned = (text or "").strip()
     if not _RATE.match(cleaned):
-        raise BusinessError(code, f"'{cleaned[:20]}' is not a {noun} like 20 or 7.25%.", field)
+        raise refuse(code, field, message=f"'{cleaned[:20]}' is not a {noun} like 20 or 7.25%.")
     bp = int(Decimal(cleaned.rstrip("%")) * 100)
     if bp > MAX_TAX_BP:
-        raise BusinessError(code, f"A {noun} cannot be above 100%.", field)
+        raise refuse(code, field, message=f"A {noun} cannot be above 100%.")
     return bp
 
 
 def parse_tax_rate(text: str, field: str = "tax_rate") -> int:
-    return parse_percent(text, field, "tax_rate_invalid", "tax rate")
+    return parse_percent(text, field, Refusals.TAX_RATE_INVALID, "tax rate")
 
 
 def parse_billing_mode(text: str, field: str = "mode") -> str:
     mode = (text or "").strip().lower()
     if mode not in BILLING_MODES:
-        raise BusinessError("billing_mode_invalid", f"'{mode[:20]}' is not a billing mode; choose prepaid (pays "
-                            "before the service starts), postpaid (invoiced after, chased when late) or exempt "
-                            "(never invoiced).", field)
+        raise refuse(Refusals.BILLING_MODE_INVALID, field, mode=mode[:20])
     return mode
 
 
@@ -64,18 +63,18 @@ class Line:
 
     def totals(self) -> "LineTotals":
         if not 1 <= self.quantity <= MAX_QUANTITY:
-            raise BusinessError("quantity_invalid", f"A line's quantity is between 1 and {MAX_QUANTITY:,}.", "quantity")
+            raise refuse(Refusals.QUANTITY_INVALID, "quantity", max_quantity=MAX_QUANTITY)
         if self.unit.minor < 0:
-            raise BusinessError("amount_invalid", "A unit price cannot be negative.", "unit_price")
+            raise refuse(Refusals.AMOUNT_INVALID, "unit_price")
         if not 0 <= self.tax_bp <= MAX_TAX_BP:
-            raise BusinessError("tax_rate_invalid", "A tax rate is between 0% and 100%.", "tax_rate")
+            raise refuse(Refusals.TAX_RATE_INVALID, "tax_rate")
         gross = self.unit.times(self.quantity)
         if gross.minor > MAX_LINE_MINOR:
             most = Money(MAX_LINE_MINOR, gross.currency).display()
-            raise BusinessError("amount_invalid", f"A line comes to at most {most}.", "unit_price")
+            raise refuse(Refusals.AMOUNT_INVALID, "unit_price", message=f"A line comes to at most {most}.")
         discount = self.discount or Money.zero(self.unit.currency)
         if discount.minor < 0 or discount.minor > gross.minor:
-            raise BusinessError("discount_invalid", f"A discount must be between 0 and {gross.display()}.", "discount")
+            raise refuse(Refusals.DISCOUNT_INVALID, "discount", gross=gross.display())
         net = gross - discount
         tax = Money(round_half_up(net.minor * self.tax_bp, MAX_TAX_BP), net.currency)
         return LineTotals(gross, discount, net, tax, net + tax)
@@ -104,7 +103,7 @@ def invoice_totals(lines: list[Line], currency: str) -> InvoiceTotals:
     subtotal = discount = net = tax = total = zero
     for line in lines:
         if line.unit.currency != currency:
-            raise BusinessError("currency_mismatch", f"Every line must be in {currency}.", "lines")
+            raise refuse(Refusals.CURRENCY_MISMATCH, "lines", currency=currency)
         t = line.totals()
         subtotal, discount, net, tax, total = (subtotal + t.gross, discount + t.discount, net + t.net,
                                                tax + t.tax, total + t.total)
@@ -114,7 +113,7 @@ def invoice_totals(lines: list[Line], currency: str) -> InvoiceTotals:
 def percent_of(amount: Money, percent_bp: int) -> Money:
     """A percentage discount of an amount, rounded half up, never more than the amount."""
     if not 0 <= percent_bp <= MAX_TAX_BP:
-        raise BusinessError("percent_invalid", "A percentage is between 0 and 100.", "percent")
+        raise refuse(Refusals.PERCENT_INVALID, "percent")
     return Money(min(amount.minor, round_half_up(amount.minor * percent_bp, MAX_TAX_BP)), amount.currency)
 
 
@@ -123,7 +122,7 @@ def spread(discount: Money, amounts: list[Money]) -> list[Money]:
     so the parts add up to the discount exactly and no line goes below zero."""
     total = sum(a.minor for a in amounts)
     if discount.minor > total:
-        raise BusinessError("discount_invalid", "The discount is larger than the order.", "discount")
+        raise refuse(Refusals.DISCOUNT_INVALID, "discount", message="The discount is larger than the order.")
     if total == 0:
         return [Money.zero(discount.currency) for _ in amounts]
     shares = [discount.minor * a.minor // total for a in amounts]
@@ -145,7 +144,7 @@ class Settlement:
 def settle(total: Money, paid_so_far: Money, payment: Money) -> Settlement:
     """A payment against an invoice: partial payments add up; anything beyond the total is credit."""
     if payment.minor <= 0:
-        raise BusinessError("amount_invalid", "A payment must be more than zero.", "amount")
+        raise refuse(Refusals.AMOUNT_INVALID, "amount", message="A payment must be more than zero.")
     due = max(0, total.minor - paid_so_far.minor)
     applied = min(due, payment.minor)
     left = due - applied
@@ -156,10 +155,8 @@ def settle(total: Money, paid_so_far: Money, payment: Money) -> Settlement:
 def check_refund(amount: Money, captured: Money, refunded: Money) -> Money:
     """A refund of part or all of a capture; returns what would be left refundable after it."""
     if amount.minor <= 0:
-        raise BusinessError("amount_invalid", "A refund must be more than zero.", "amount")
+        raise refuse(Refusals.AMOUNT_INVALID, "amount", message="A refund must be more than zero.")
     left = captured.minor - refunded.minor
     if amount.minor > left:
-        raise BusinessError("refund_exceeds_capture",
-                            f"Only {Money(left, captured.currency).display()} of this payment can still be refunded.",
-                            "amount", 409)
+        raise refuse(Refusals.REFUND_EXCEEDS_CAPTURE, "amount", amount=Money(left, captured.currency).display())
     return Money(left - amount.minor, captured.currency)

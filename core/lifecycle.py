@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from core.errors import BusinessError
+from core.refusals import Refusals, refuse
 from core.terms import add_years, registry_limit
 
 DEFAULT_LADDER = ("3m", "2m", "1m", "15d", "5d", "4d", "3d", "2d", "1d", "0d")
@@ -27,7 +27,7 @@ class Threshold:
     def parse(cls, text: str) -> "Threshold":
         match = _STEP.match(text.strip().lower())
         if not match:
-            raise BusinessError("ladder_invalid", f"'{text}' is not a reminder step like 3m or 15d.", "reminder_ladder")
+            raise refuse(Refusals.LADDER_INVALID, "reminder_ladder", text=text)
         n, unit = int(match.group(1)), match.group(2)
         return cls(n, 0) if unit == "m" else cls(0, n)
 
@@ -90,12 +90,10 @@ def renewal_years_allowed(term_end: date, years: int, allowed: list[int], today:
     """A renewal extends from the current term end; it may not reach past the registry's limit."""
     if years not in allowed:
         choices = ", ".join(str(y) for y in sorted(allowed))
-        raise BusinessError("term_not_allowed", f"Choose a renewal of {choices} years.", field)
+        raise refuse(Refusals.TERM_NOT_ALLOWED, field, choices=choices)
     new_end = add_years(term_end, years)
     if new_end > registry_limit(today):
-        raise BusinessError("term_beyond_registry",
-                            f"Renewing for {years} years would end on {new_end.isoformat()}, after the registry's "
-                            "10-year limit; choose fewer years.", field)
+        raise refuse(Refusals.TERM_BEYOND_REGISTRY, field, years=years, new_end=new_end.isoformat())
     return new_end
 
 
@@ -122,7 +120,7 @@ def normalize_code(text: str) -> str:
     """What the customer typed, as the code is printed: case, spaces and dashes do not matter."""
     cleaned = re.sub(r"[\s\-]", "", (text or "").upper())
     if len(cleaned) != 12 or any(c not in _ALPHABET for c in cleaned):
-        raise BusinessError("code_malformed", "A renewal code has 12 letters and digits, like ABCD-EFGH-JKMN.", "code")
+        raise refuse(Refusals.CODE_MALFORMED, "code")
     return f"{cleaned[:4]}-{cleaned[4:8]}-{cleaned[8:]}"
 
 

@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from core.errors import BusinessError
+from core.refusals import Refusals, refuse
 
 _AMOUNT = re.compile(r"^\d{1,12}(\.\d{1,2})?$")
 _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "CAD": "CA$"}
@@ -27,11 +27,11 @@ class Money:
         """Parse a decimal string such as '12.50'; refuse signs, exponents and fractions of cents."""
         cleaned = (text or "").strip()
         if not _AMOUNT.match(cleaned):
-            raise BusinessError("amount_invalid", f"'{cleaned[:20]}' is not an amount like 12.50.", field)
+            raise refuse(Refusals.AMOUNT_INVALID, field, message=f"'{cleaned[:20]}' is not an amount like 12.50.")
         try:
             value = Decimal(cleaned)
         except InvalidOperation:  # pragma: no cover - the regex already guarantees a decimal
-            raise BusinessError("amount_invalid", "That is not an amount.", field) from None
+            raise refuse(Refusals.AMOUNT_INVALID, field, message="That is not an amount.") from None
         return cls(int(value * 100), currency)
 
     @classmethod

@@ -2,7 +2,7 @@
 Length over composition rules, as NIST SP 800-63B advises."""
 from __future__ import annotations
 
-from core.errors import BusinessError
+from core.refusals import Refusals, refuse
 
 MIN_LENGTH = 10
 MAX_LENGTH = 128
@@ -19,19 +19,17 @@ def check_mailbox_password(password: str, local_part: str, domain: str, field: s
     """Return the password if acceptable; otherwise a refusal that says what to change."""
     password = password or ""
     if not password:
-        raise BusinessError("password_empty", "Choose a password for the mailbox.", field)
+        raise refuse(Refusals.PASSWORD_EMPTY, field)
     if len(password) < MIN_LENGTH:
-        raise BusinessError("password_too_short", f"Use at least {MIN_LENGTH} characters for the mailbox password.",
-                            field)
+        raise refuse(Refusals.PASSWORD_TOO_SHORT, field, min_length=MIN_LENGTH)
     if len(password) > MAX_LENGTH:
-        raise BusinessError("password_too_long", f"Use at most {MAX_LENGTH} characters.", field)
+        raise refuse(Refusals.PASSWORD_TOO_LONG, field, max_length=MAX_LENGTH)
     if any(ord(c) < 32 or ord(c) == 127 for c in password):
-        raise BusinessError("password_bad_characters", "The password contains control characters.", field)
+        raise refuse(Refusals.PASSWORD_BAD_CHARACTERS, field)
     lowered = password.casefold()
     label = domain.split(".")[0].casefold()
     if (len(local_part) >= 3 and local_part.casefold() in lowered) or (len(label) >= 4 and label in lowered):
-        raise BusinessError("password_guessable", "The password must not contain the address itself.", field)
+        raise refuse(Refusals.PASSWORD_GUESSABLE, field)
     if lowered in COMMON or len(set(password)) < 5:
-        raise BusinessError("password_common", "That password is too easy to guess; choose a less common one.",
-                            field)
+        raise refuse(Refusals.PASSWORD_COMMON, field)
     return password

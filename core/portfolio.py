@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from core.addresses import normalize_domain
 from core.errors import BusinessError
+from core.refusals import Refusals, refuse
 
 COLUMNS = ("domain", "category", "subcategory", "listed", "backups")
 _TRUE, _FALSE = {"1", "yes", "y", "true", "listed", ""}, {"0", "no", "n", "false", "unlisted"}
@@ -27,23 +28,22 @@ def parse_portfolio(text: str) -> list[PortfolioRow]:
     reader = csv.DictReader(io.StringIO(text))
     missing = [c for c in ("domain", "category") if c not in (reader.fieldnames or [])]
     if missing:
-        raise BusinessError("csv_columns", f"The CSV needs the columns {', '.join(COLUMNS)}; "
-                                           f"missing: {', '.join(missing)}.")
+        raise refuse(Refusals.CSV_COLUMNS, columns=", ".join(COLUMNS), missing=", ".join(missing))
     rows, errors, seen = [], [], {}
     for number, raw in enumerate(reader, start=2):
         try:
             domain = normalize_domain(raw.get("domain") or "")
             category = (raw.get("category") or "").strip()
             if not category:
-                raise BusinessError("category_empty", "category is empty")
+                raise refuse(Refusals.CATEGORY_EMPTY)
             listed_text = (raw.get("listed") or "").strip().lower()
             if listed_text not in _TRUE | _FALSE:
-                raise BusinessError("listed_invalid", f"listed must be yes or no, not {listed_text[:20]!r}")
+                raise refuse(Refusals.LISTED_INVALID, listed_text=listed_text[:20])
             backups = tuple(normalize_domain(b) for b in (raw.get("backups") or "").replace(";", " ").split())
             if domain in backups:
-                raise BusinessError("backup_self", "a domain cannot be its own backup")
+                raise refuse(Refusals.BACKUP_SELF)
             if domain in seen:
-                raise BusinessError("duplicate", f"{domain} is also on line {seen[domain]}")
+                raise refuse(Refusals.DUPLICATE, domain=domain, seen=seen[domain])
         except BusinessError as exc:
             errors.append(f"line {number}: {exc.message}")
             continue
@@ -52,5 +52,5 @@ def parse_portfolio(text: str) -> list[PortfolioRow]:
                                  listed_text in _TRUE, backups))
     if errors:
         shown = "; ".join(errors[:20]) + (f"; and {len(errors) - 20} more" if len(errors) > 20 else "")
-        raise BusinessError("csv_invalid", f"Nothing was imported. {shown}")
+        raise refuse(Refusals.CSV_INVALID, shown=shown)
     return rows

@@ -4,8 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from core.errors import BusinessError
 from core.money import Money
+from core.refusals import Refusals, refuse
 
 
 class Kind(StrEnum):
@@ -17,7 +17,7 @@ def parse_kind(raw: str, field: str = "kind") -> Kind:
     try:
         return Kind((raw or "").strip().lower())
     except ValueError:
-        raise BusinessError("kind_invalid", "Choose a forwarder or a mailbox.", field) from None
+        raise refuse(Refusals.KIND_INVALID, field) from None
 
 
 @dataclass(frozen=True)

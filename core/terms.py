@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from core.errors import BusinessError
+from core.refusals import Refusals, refuse
 
 REGISTRY_MAX_YEARS = 10
 
@@ -20,7 +20,7 @@ def add_years(day: date, years: int) -> date:
 def validate_term(years: int, allowed: list[int] | tuple[int, ...], field: str = "years") -> int:
     if not isinstance(years, int) or isinstance(years, bool) or years not in allowed:
         choices = ", ".join(str(y) for y in sorted(allowed))
-        raise BusinessError("term_not_allowed", f"Choose a term of {choices} years.", field)
+        raise refuse(Refusals.TERM_NOT_ALLOWED, field, message=f"Choose a term of {choices} years.")
     return years
 
 
@@ -36,11 +36,8 @@ def registry_limit(today: date) -> date:
 def check_term_fits_registry(start: date, years: int, field: str = "years") -> date:
     end = term_end(start, years)
     if end > registry_limit(start):
-        raise BusinessError(
-            "term_beyond_registry",
-            f"A {years}-year term would end after the registry's {REGISTRY_MAX_YEARS}-year limit.",
-            field,
-        )
+        raise refuse(Refusals.TERM_BEYOND_REGISTRY, field,
+                     message=f"A {years}-year term would end after the registry's {REGISTRY_MAX_YEARS}-year limit.")
     return end
 
 

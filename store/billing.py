@@ -13,8 +13,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.billing import check_refund, settle
-from core.errors import BusinessError
 from core.money import Money
+from core.refusals import Refusals, refuse
+from core.statuses import BillingMode, InvoiceStatus, OrderStatus, PaymentMethod, RefundStatus
 from store import audit, credit
 from store.db import for_update
 from store.models import CreditNote, CreditNoteSequence, Invoice, Order, Payment, PromoRedemption, Refund
@@ -45,7 +46,7 @@ async def lock_invoice(session: AsyncSession, invoice_id: int) -> Invoice:
     invoice = (await session.execute(for_update(session, select(Invoice).where(Invoice.id == invoice_id)))
                ).scalar_one_or_none()
     if invoice is None:
-        raise BusinessError("invoice_unknown", f"There is no invoice {invoice_id}.", "invoice", 404)
+        raise refuse(Refusals.INVOICE_UNKNOWN, "invoice", invoice_id=invoice_id)
     return invoice
 
 
@@ -67,7 +68,7 @@ async def chased(session: AsyncSession, invoices: list[Invoice]) -> set[str]:
     operator's own, a postpaid order's) rather than through their order's; one query."""
     order_ids = {i.order_id for i in invoices if i.order_id is not None}
     postpaid = set((await session.execute(select(Order.id).where(
-        Order.id.in_(order_ids), Order.billing == "postpaid"))).scalars()) if order_ids else set()
+        Order.id.in_(order_ids), Order.billing == BillingMode.POSTPAID))).scalars()) if order_ids else set()
     return {i.number for i in invoices if i.order_id is None or i.order_id in postpaid}
 
 
@@ -79,24 +80,22 @@ async def payment(session: AsyncSession, payment_id: int) -> Payment:
 
 
 def _refuse_unpayable(invoice: Invoice) -> None:
-    if invoice.status == "cancelled":
-        raise BusinessError("invoice_cancelled", f"Invoice {invoice.number} is cancelled and cannot be paid.",
-                            "invoice", 409)
-    if invoice.status == "refunded":
-        raise BusinessError("invoice_refunded", f"Invoice {invoice.number} was refunded and cannot be paid.",
-                            "invoice", 409)
-    if invoice.status == "paid":
-        raise BusinessError("invoice_paid", f"Invoice {invoice.number} is already paid; nothing is due.",
-                            "invoice", 409)
-    if invoice.status == "draft":
-        raise BusinessError("invoice_draft", f"Invoice {invoice.number} is a draft and not yet due.", "invoice", 409)
+    if invoice.status == InvoiceStatus.CANCELLED:
+        raise refuse(Refusals.INVOICE_CANCELLED, "invoice", number=invoice.number)
+    if invoice.status == InvoiceStatus.REFUNDED:
+        raise refuse(Refusals.INVOICE_REFUNDED, "invoice", number=invoice.number)
+    if invoice.status == InvoiceStatus.PAID:
+        raise refuse(Refusals.INVOICE_PAID, "invoice", number=invoice.number)
+    if invoice.status == InvoiceStatus.DRAFT:
+        raise refuse(Refusals.INVOICE_DRAFT, "invoice", number=invoice.number)
 
 
 async def _outcome(session: AsyncSession, invoice: Invoice, recorded: bool, applied: int = 0,
                    overpaid: int = 0) -> PaymentOutcome:
     outstanding = max(0, invoice.total_minor - await paid_on(session, invoice.id))
     return PaymentOutcome(invoice.number, recorded, applied, overpaid, outstanding,
-                          invoice.status == "paid" or (outstanding == 0 and invoice.status == "unpaid"))
+                          invoice.status == InvoiceStatus.PAID
+                          or (outstanding == 0 and invoice.status == InvoiceStatus.UNPAID))
 
 
 async def apply_payment(session: AsyncSession, *, invoice_id: int, method: str, amount: Money, reference: str,
@@ -108,15 +107,13 @@ async def apply_payment(session: AsyncSession, *, invoice_id: int, method: str, 
         select(Payment).where(Payment.method == method, Payment.reference == reference))).scalar_one_or_none()
     if existing is not None:
         if existing.invoice_id != invoice.id:
-            raise BusinessError("payment_reference_used",
-                                f"A {method} payment with reference {reference} is already recorded for another "
-                                "invoice.", "reference", 409)
+            raise refuse(Refusals.PAYMENT_REFERENCE_USED, "reference", method=method, reference=reference)
         return await _outcome(session, invoice, False, existing.applied_minor,
                               existing.amount_minor - existing.applied_minor)
     _refuse_unpayable(invoice)
     if amount.currency != invoice.currency:
-        raise BusinessError("currency_mismatch", f"Invoice {invoice.number} is in {invoice.currency}, not "
-                            f"{amount.currency}.", "currency", 422)
+        raise refuse(Refusals.CURRENCY_MISMATCH, "currency",
+                     message=f"Invoice {invoice.number} is in {invoice.currency}, not {amount.currency}.")
     settled = settle(Money(invoice.total_minor, invoice.currency), Money(await paid_on(session, invoice.id),
                                                                          invoice.currency), amount)
     payment = Payment(invoice_id=invoice.id, method=method, amount_minor=amount.minor, currency=amount.currency,
@@ -129,11 +126,11 @@ async def apply_payment(session: AsyncSession, *, invoice_id: int, method: str, 
                                reference=f"{method}:{reference}", reason=f"Overpayment of invoice {invoice.number}",
                                actor=actor, invoice_id=invoice.id)
     if settled.paid_in_full:
-        invoice.status, invoice.paid_at = "paid", received_at
+        invoice.status, invoice.paid_at = InvoiceStatus.PAID, received_at
         if invoice.order_id is not None:
             order = await session.get(Order, invoice.order_id)
             assert order is not None
-            order.status, order.paid_at = "paid", received_at
+            order.status, order.paid_at = OrderStatus.PAID, received_at
     audit.record(session, actor, "payment.recorded", "invoice", invoice.number, before,
                  {"invoice": invoice.status, "method": method, "amount": amount.amount(), "reference": reference,
                   "applied": settled.applied.amount(), "credit": settled.overpaid.amount(),
@@ -147,11 +144,11 @@ async def pay_from_credit(session: AsyncSession, *, invoice_id: int, key: str, n
     """Pay what the credit balance can of an invoice (all of it or nothing when `only_in_full`), under
     `key`, so a retry pays once. None: nothing was paid (no balance, or the invoice is not payable)."""
     invoice = await lock_invoice(session, invoice_id)
-    earlier = (await session.execute(select(Payment).where(Payment.method == "credit", Payment.reference == key))
-               ).scalar_one_or_none()
+    earlier = (await session.execute(select(Payment).where(Payment.method == PaymentMethod.CREDIT,
+                                                           Payment.reference == key))).scalar_one_or_none()
     if earlier is not None:   # a retry: what that payment did
         return await _outcome(session, invoice, False, earlier.applied_minor, earlier.amount_minor - earlier.applied_minor)
-    if invoice.status != "unpaid":
+    if invoice.status != InvoiceStatus.UNPAID:
         return None
     due = invoice.total_minor - await paid_on(session, invoice.id)
     available = (await credit.balance(session, invoice.client_id, invoice.currency)).minor
@@ -161,8 +158,8 @@ async def pay_from_credit(session: AsyncSession, *, invoice_id: int, key: str, n
     await credit.add_entry(session, client_id=invoice.client_id, amount=Money(-amount, invoice.currency),
                            kind="invoice_payment", reference=key, reason=f"Invoice {invoice.number}", actor=actor,
                            invoice_id=invoice.id)
-    return await apply_payment(session, invoice_id=invoice.id, method="credit", amount=Money(amount, invoice.currency),
-                               reference=key, received_at=now, actor=actor)
+    return await apply_payment(session, invoice_id=invoice.id, method=PaymentMethod.CREDIT,
+                               amount=Money(amount, invoice.currency), reference=key, received_at=now, actor=actor)
 
 
 async def cancel_invoice(session: AsyncSession, *, invoice_id: int, reason: str, actor: str,
@@ -171,15 +168,14 @@ async def cancel_invoice(session: AsyncSession, *, invoice_id: int, reason: str,
     credit. The invoice itself is never edited beyond its status. None: cancelled before credit notes."""
     invoice = await lock_invoice(session, invoice_id)
     note = (await session.execute(select(CreditNote).where(CreditNote.invoice_id == invoice.id))).scalar_one_or_none()
-    if note is not None or invoice.status == "cancelled":
+    if note is not None or invoice.status == InvoiceStatus.CANCELLED:
         return note
-    if invoice.status == "refunded":
-        raise BusinessError("invoice_refunded", f"Invoice {invoice.number} was refunded; there is nothing to cancel.",
-                            "invoice", 409)
+    if invoice.status == InvoiceStatus.REFUNDED:
+        raise refuse(Refusals.INVOICE_REFUNDED, "invoice",
+                     message=f"Invoice {invoice.number} was refunded; there is nothing to cancel.")
     reason = " ".join((reason or "").split())[:300]
     if not reason:
-        raise BusinessError("reason_missing", "Say why the invoice is cancelled (it is printed on the credit note).",
-                            "reason")
+        raise refuse(Refusals.REASON_MISSING, "reason")
     paid = await paid_on(session, invoice.id)
     number = await next_number(session, CreditNoteSequence, now.year, CREDIT_NOTE_FORMAT)
     note = CreditNote(number=number, invoice_id=invoice.id, client_id=invoice.client_id, currency=invoice.currency,
@@ -187,7 +183,7 @@ async def cancel_invoice(session: AsyncSession, *, invoice_id: int, reason: str,
                       issued_at=now)
     session.add(note)
     before = invoice.status
-    invoice.status = "cancelled"
+    invoice.status = InvoiceStatus.CANCELLED
     if paid > 0:
         await credit.add_entry(session, client_id=invoice.client_id, amount=Money(paid, invoice.currency),
                                kind="credit_note", reference=number,
@@ -198,7 +194,7 @@ async def cancel_invoice(session: AsyncSession, *, invoice_id: int, reason: str,
                               .values(released=True))
     await session.flush()
     audit.record(session, actor, "invoice.cancelled", "invoice", invoice.number, {"status": before},
-                 {"status": "cancelled", "credit_note": number, "total": Money(invoice.total_minor,
+                 {"status": InvoiceStatus.CANCELLED, "credit_note": number, "total": Money(invoice.total_minor,
                                                                                 invoice.currency).amount(),
                   "credited": Money(max(0, paid), invoice.currency).amount(), "reason": reason})
     return note
@@ -210,24 +206,25 @@ async def statement(session: AsyncSession, client_id: int) -> list[tuple[Invoice
     result = await session.execute(
         select(Invoice, paid_column(), CreditNote)
         .outerjoin(CreditNote, CreditNote.invoice_id == Invoice.id)
-        .where(Invoice.client_id == client_id, Invoice.status != "draft")
+        .where(Invoice.client_id == client_id, Invoice.status != InvoiceStatus.DRAFT)
         .order_by(Invoice.issued_at.desc(), Invoice.id.desc()))
-    return [(invoice, int(p), max(0, invoice.total_minor - int(p)) if invoice.status == "unpaid" else 0, note)
+    return [(invoice, int(p),
+             max(0, invoice.total_minor - int(p)) if invoice.status == InvoiceStatus.UNPAID else 0, note)
             for invoice, p, note in result]
 
 
 # ---- refunds --------------------------------------------------------------------------------
 
-MONEY_BACK = ("paypal_refund", "paypal_reversal")   # PayPal's refund-like ids: each recorded once
+# PayPal's refund-like ids: each recorded once
+MONEY_BACK = (PaymentMethod.PAYPAL_REFUND, PaymentMethod.PAYPAL_REVERSAL)
 
 
 async def paypal_capture_of(session: AsyncSession, invoice: Invoice) -> Payment:
     capture = (await session.execute(select(Payment).where(
-        Payment.invoice_id == invoice.id, Payment.method == "paypal", Payment.amount_minor > 0)
+        Payment.invoice_id == invoice.id, Payment.method == PaymentMethod.PAYPAL, Payment.amount_minor > 0)
         .order_by(Payment.id))).scalars().first()
     if capture is None:
-        raise BusinessError("no_paypal_payment", f"Invoice {invoice.number} was not paid through PayPal; give the "
-                            "money back as credit or by cheque instead.", "invoice", 409)
+        raise refuse(Refusals.NO_PAYPAL_PAYMENT, "invoice", number=invoice.number)
     return capture
 
 
@@ -236,7 +233,8 @@ async def refundable(session: AsyncSession, capture: Payment) -> Money:
     or taken back by PayPal (reversals), which reach us only as webhooks (refund or reversal payments
     no refund of ours accounts for)."""
     held = int((await session.execute(select(func.coalesce(func.sum(Refund.amount_minor), 0)).where(
-        Refund.payment_id == capture.id, Refund.status.in_(("requested", "pending", "completed"))))).scalar_one())
+        Refund.payment_id == capture.id,
+        Refund.status.in_((RefundStatus.REQUESTED, RefundStatus.PENDING, RefundStatus.COMPLETED))))).scalar_one())
     ours = select(Refund.paypal_refund_id).where(Refund.payment_id == capture.id, Refund.paypal_refund_id != "")
     outside = int((await session.execute(select(func.coalesce(func.sum(-Payment.amount_minor), 0)).where(
         Payment.invoice_id == capture.invoice_id, Payment.method.in_(MONEY_BACK),
@@ -253,19 +251,19 @@ async def reserve_refund(session: AsyncSession, *, key: str, invoice_number: str
         return existing
     invoice = (await session.execute(select(Invoice).where(Invoice.number == invoice_number))).scalar_one_or_none()
     if invoice is None:
-        raise BusinessError("invoice_unknown", f"There is no invoice {invoice_number}.", "invoice", 404)
+        raise refuse(Refusals.INVOICE_UNKNOWN, "invoice", message=f"There is no invoice {invoice_number}.")
     invoice = await lock_invoice(session, invoice.id)
     reason = " ".join((reason or "").split())[:300]
     if not reason:
-        raise BusinessError("reason_missing", "Say why the money goes back (the payer sees it).", "reason")
+        raise refuse(Refusals.REASON_MISSING, "reason", message="Say why the money goes back (the payer sees it).")
     capture = await paypal_capture_of(session, invoice)
     if amount.currency != capture.currency:
-        raise BusinessError("currency_mismatch", f"The payment was in {capture.currency}.", "currency", 422)
+        raise refuse(Refusals.CURRENCY_MISMATCH, "currency", message=f"The payment was in {capture.currency}.")
     left = await refundable(session, capture)
     check_refund(amount, Money(capture.amount_minor, capture.currency),
                  Money(capture.amount_minor - left.minor, capture.currency))
     refund = Refund(key=key, payment_id=capture.id, invoice_id=invoice.id, currency=amount.currency,
-                    amount_minor=amount.minor, status="requested", reason=reason, actor=actor)
+                    amount_minor=amount.minor, status=RefundStatus.REQUESTED, reason=reason, actor=actor)
     session.add(refund)
     await session.flush()
     audit.record(session, actor, "refund.requested", "invoice", invoice.number, None,
@@ -291,8 +289,8 @@ async def complete_refund(session: AsyncSession, *, refund_id: int, paypal_refun
                                   amount=Money(refund.amount_minor, refund.currency), refunded_at=now,
                                   actor=refund.actor)
     assert invoice is not None
-    if refund.status != "completed":
-        refund.status, refund.paypal_refund_id, refund.completed_at = "completed", paypal_refund_id, now
+    if refund.status != RefundStatus.COMPLETED:
+        refund.status, refund.paypal_refund_id, refund.completed_at = RefundStatus.COMPLETED, paypal_refund_id, now
     return invoice
 
 
@@ -308,22 +306,22 @@ async def pend_refund(session: AsyncSession, *, refund_id: int, paypal_refund_id
     is not a payment yet, and completes or is released when PayPal decides."""
     refund = await session.get(Refund, refund_id)
     assert refund is not None
-    if refund.status == "requested":
-        refund.status, refund.paypal_refund_id = "pending", paypal_refund_id
+    if refund.status == RefundStatus.REQUESTED:
+        refund.status, refund.paypal_refund_id = RefundStatus.PENDING, paypal_refund_id
         invoice = await session.get(Invoice, refund.invoice_id)
         audit.record(session, refund.actor, "refund.pending", "invoice", invoice.number if invoice else "",
-                     {"status": "requested"}, {"status": "pending", "refund": paypal_refund_id})
+                     {"status": RefundStatus.REQUESTED}, {"status": RefundStatus.PENDING, "refund": paypal_refund_id})
 
 
 async def fail_refund(session: AsyncSession, *, refund_id: int, message: str) -> None:
     refund = await session.get(Refund, refund_id)
     assert refund is not None
-    if refund.status in ("requested", "pending"):
+    if refund.status in (RefundStatus.REQUESTED, RefundStatus.PENDING):
         before = refund.status
-        refund.status, refund.message = "failed", message[:300]
+        refund.status, refund.message = RefundStatus.FAILED, message[:300]
         invoice = await session.get(Invoice, refund.invoice_id)
         audit.record(session, refund.actor, "refund.failed", "invoice", invoice.number if invoice else "",
-                     {"status": before}, {"status": "failed", "message": message[:300]})
+                     {"status": before}, {"status": RefundStatus.FAILED, "message": message[:300]})
 
 
 async def record_refund(session: AsyncSession, *, capture_id: str, refund_id: str, amount: Money,
@@ -331,20 +329,20 @@ async def record_refund(session: AsyncSession, *, capture_id: str, refund_id: st
     """A refund of a PayPal capture, once per refund id, as a negative payment on the invoice the
     capture paid; the invoice is `refunded` when nothing of it remains paid. None: no such capture."""
     capture = (await session.execute(select(Payment).where(
-        Payment.method == "paypal", Payment.reference == capture_id))).scalar_one_or_none()
+        Payment.method == PaymentMethod.PAYPAL, Payment.reference == capture_id))).scalar_one_or_none()
     if capture is None:
         return None
     invoice = await lock_invoice(session, capture.invoice_id)
     if (await session.execute(select(Payment).where(   # once per id, whichever event (refund, reversal) named it
             Payment.method.in_(MONEY_BACK), Payment.reference == refund_id))).scalars().first():
         return invoice
-    session.add(Payment(invoice_id=invoice.id, method="paypal_refund", amount_minor=-amount.minor,
+    session.add(Payment(invoice_id=invoice.id, method=PaymentMethod.PAYPAL_REFUND, amount_minor=-amount.minor,
                         applied_minor=-amount.minor, currency=amount.currency, reference=refund_id,
                         received_at=refunded_at, actor=actor))
     await session.flush()
     before = invoice.status
-    if await paid_on(session, invoice.id) <= 0 and invoice.status == "paid":
-        invoice.status = "refunded"
+    if await paid_on(session, invoice.id) <= 0 and invoice.status == InvoiceStatus.PAID:
+        invoice.status = InvoiceStatus.REFUNDED
     audit.record(session, actor, "payment.refunded", "invoice", invoice.number, {"invoice": before},
                  {"invoice": invoice.status, "refund": refund_id, "amount": amount.amount(), "capture": capture_id})
     return invoice

@@ -7,7 +7,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import BusinessError
+from core.refusals import Refusals, refuse
 from store import audit
 from store.models import Client
 
@@ -21,8 +21,7 @@ async def create_client(session: AsyncSession, *, email: str, password_hash: str
         await session.flush()
     except IntegrityError:
         await session.rollback()
-        raise BusinessError("email_taken", "An account with this email already exists. Sign in instead.",
-                            "email", status=409) from None
+        raise refuse(Refusals.EMAIL_TAKEN, "email") from None
     audit.record(session, f"client:{client.id}", "client.signed_up", "client", client.id,
                  after={"email": email, "name": name})
     return client

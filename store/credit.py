@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import BusinessError
 from core.money import Money
+from core.refusals import Refusals, refuse
 from store import audit
 from store.db import for_update
 from store.models import Client, CreditEntry
@@ -23,7 +23,7 @@ async def _lock_client(session: AsyncSession, client_id: int) -> Client:
     client = (await session.execute(for_update(session, select(Client).where(Client.id == client_id)))
               ).scalar_one_or_none()
     if client is None:
-        raise BusinessError("client_unknown", f"There is no client {client_id}.", "client_id", 404)
+        raise refuse(Refusals.CLIENT_UNKNOWN, "client_id", client_id=client_id)
     return client
 
 
@@ -37,9 +37,8 @@ async def add_entry(session: AsyncSession, *, client_id: int, amount: Money, kin
         return existing
     current = await balance(session, client_id, amount.currency)
     if (current + amount).minor < 0:
-        raise BusinessError("balance_insufficient",
-                            f"The credit balance is {current.display()}; it cannot pay {Money(-amount.minor, amount.currency).display()}.",
-                            "amount", 409)
+        raise refuse(Refusals.BALANCE_INSUFFICIENT, "amount", current=current.display(),
+                     amount=Money(-amount.minor, amount.currency).display())
     entry = CreditEntry(client_id=client_id, currency=amount.currency, amount_minor=amount.minor, kind=kind,
                         reference=reference, reason=reason, actor=actor, invoice_id=invoice_id)
     session.add(entry)
@@ -54,9 +53,9 @@ async def adjust(session: AsyncSession, *, client_id: int, amount: Money, reason
                  reference: str) -> CreditEntry:
     """An operator's manual adjustment: a reason is required; a debit may not overdraw."""
     if not reason.strip():
-        raise BusinessError("reason_missing", "Say why the balance changes (the client sees it).", "reason")
+        raise refuse(Refusals.REASON_MISSING, "reason", message="Say why the balance changes (the client sees it).")
     if amount.minor == 0:
-        raise BusinessError("amount_invalid", "An adjustment of nothing changes nothing.", "amount")
+        raise refuse(Refusals.AMOUNT_INVALID, "amount", message="An adjustment of nothing changes nothing.")
     return await add_entry(session, client_id=client_id, amount=amount, kind="adjustment", reference=reference,
                            reason=reason.strip()[:300], actor=actor)
 

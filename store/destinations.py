@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import BusinessError
+from core.refusals import Refusals, refuse
+from core.statuses import ChangeStatus, SubscriptionStatus
 from store import audit
 from store.models import LIVE_STATUSES, AuditEntry, DestinationChange, Domain, Subscription
 
@@ -17,20 +18,18 @@ async def live_subscription(session: AsyncSession, address: str) -> Subscription
         Subscription.address == address, Subscription.status.in_(LIVE_STATUSES)))).scalar_one_or_none()
 
 
-_WRONG_KIND = {"forwarder": ("not_a_forwarder", "Only a forwarder has a destination."),
-               "mailbox": ("not_a_mailbox", "Only a mailbox has this setting.")}
+_WRONG_KIND = {"forwarder": Refusals.NOT_A_FORWARDER, "mailbox": Refusals.NOT_A_MAILBOX}
 
 
 async def own_active(session: AsyncSession, client_id: int, address: str, kind: str) -> Subscription:
     """The client's own active address of this kind, or the refusal a customer should see."""
     sub = await live_subscription(session, (address or "").strip().lower())
     if sub is None or sub.client_id != client_id:
-        raise BusinessError("address_not_found", "There is no such address in your account.", "address", 404)
+        raise refuse(Refusals.ADDRESS_NOT_FOUND, "address")
     if sub.kind != kind:
-        raise BusinessError(*_WRONG_KIND[kind], "address", 409)
-    if sub.status != "active":
-        raise BusinessError("address_not_active", f"{sub.address} is {sub.status.replace('_', ' ')}; try again once "
-                            "it is active.", "address", 409)
+        raise refuse(_WRONG_KIND[kind], "address")
+    if sub.status != SubscriptionStatus.ACTIVE:
+        raise refuse(Refusals.ADDRESS_NOT_ACTIVE, "address", address=sub.address, state=sub.status.replace("_", " "))
     return sub
 
 
@@ -52,7 +51,8 @@ async def hops_from(session: AsyncSession, start: str, limit: int = 50) -> dict[
             continue
         targets = [sub.destination.lower()] if sub.destination else []
         targets += [d.lower() for d in (await session.execute(select(DestinationChange.new_destination).where(
-            DestinationChange.subscription_id == sub.id, DestinationChange.status == "confirmed"))).scalars()]
+            DestinationChange.subscription_id == sub.id,
+            DestinationChange.status == ChangeStatus.CONFIRMED))).scalars()]
         hops[current] = list(dict.fromkeys(targets))
         todo += hops[current]
     return hops
@@ -72,9 +72,10 @@ async def request_change(session: AsyncSession, sub: Subscription, new_destinati
                          ttl: timedelta, actor: str) -> DestinationChange:
     """A new pending change; any earlier pending one for the address is superseded."""
     await session.execute(update(DestinationChange).where(
-        DestinationChange.subscription_id == sub.id, DestinationChange.status == "pending").values(status="superseded"))
+        DestinationChange.subscription_id == sub.id, DestinationChange.status == ChangeStatus.PENDING)
+        .values(status=ChangeStatus.SUPERSEDED))
     change = DestinationChange(subscription_id=sub.id, old_destination=sub.destination,
-                               new_destination=new_destination, status="pending", requested_at=now,
+                               new_destination=new_destination, status=ChangeStatus.PENDING, requested_at=now,
                                expires_at=now + ttl)
     session.add(change)
     await session.flush()
@@ -90,15 +91,16 @@ async def change(session: AsyncSession, change_id: int) -> DestinationChange | N
 async def confirm_change(session: AsyncSession, change_id: int) -> None:
     """The new destination followed the link and the check passed: applied next by the workflow."""
     await session.execute(update(DestinationChange).where(
-        DestinationChange.id == change_id, DestinationChange.status == "pending").values(status="confirmed"))
+        DestinationChange.id == change_id, DestinationChange.status == ChangeStatus.PENDING)
+        .values(status=ChangeStatus.CONFIRMED))
 
 
 async def refuse_change(session: AsyncSession, change_id: int, actor: str, code: str, message: str) -> None:
     """The change will not be made (the old destination stays); the reason is on the audit log."""
     row = await session.get(DestinationChange, change_id)
-    if row is None or row.status in ("applied", "refused"):
+    if row is None or row.status in (ChangeStatus.APPLIED, ChangeStatus.REFUSED):
         return
-    row.status = "refused"
+    row.status = ChangeStatus.REFUSED
     sub = await session.get(Subscription, row.subscription_id)
     audit.record(session, actor, "destination.refused", "subscription", sub.address if sub else row.subscription_id,
                  {"destination": row.old_destination},
@@ -121,7 +123,7 @@ async def refused_last(session: AsyncSession, client_id: int) -> dict[str, tuple
               .join(Subscription, Subscription.id == DestinationChange.subscription_id)
               .where(Subscription.client_id == client_id).group_by(DestinationChange.subscription_id).subquery())
     rows = (await session.execute(select(DestinationChange).join(latest, latest.c.id == DestinationChange.id)
-                                  .where(DestinationChange.status == "refused"))).scalars().all()
+                                  .where(DestinationChange.status == ChangeStatus.REFUSED))).scalars().all()
     out = {}
     for row in rows:
         sub = await session.get(Subscription, row.subscription_id)
@@ -135,9 +137,9 @@ async def apply_change(session: AsyncSession, change_id: int, now: datetime) -> 
     assert row is not None
     sub = await session.get(Subscription, row.subscription_id)
     assert sub is not None
-    if row.status != "applied":
+    if row.status != ChangeStatus.APPLIED:
         before = sub.destination
-        row.status, row.applied_at = "applied", now
+        row.status, row.applied_at = ChangeStatus.APPLIED, now
         sub.destination = row.new_destination
         audit.record(session, "destination-owner", "destination.changed", "subscription", sub.address,
                      {"destination": before}, {"destination": row.new_destination, "change": change_id})

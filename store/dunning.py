@@ -12,9 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from core.billing import Line
-
 from core.errors import BusinessError
 from core.money import Money
+from core.refusals import Refusals, refuse
+from core.statuses import BillingMode, InvoiceStatus, SubscriptionStatus
 from store import audit, orders
 from store.billing import paid_column
 from store.db import for_update
@@ -28,18 +29,18 @@ DRAFT_PREFIX = "DRAFT-"
 def _checked(items: list[Item], terms: InvoiceTerms, *, now: datetime, due_at: datetime) -> list[Item]:
     """The operator's lines, each checked by core.billing, taxed at the client's rate from `terms`."""
     if not items:
-        raise BusinessError("lines_missing", "An invoice needs at least one line.", "lines")
+        raise refuse(Refusals.LINES_MISSING, "lines")
     if len(items) > MAX_LINES:
-        raise BusinessError("lines_too_many", f"An invoice holds at most {MAX_LINES} lines.", "lines")
+        raise refuse(Refusals.LINES_TOO_MANY, "lines", max_lines=MAX_LINES)
     for i, item in enumerate(items):
         if not item.line.description.strip():
-            raise BusinessError("description_missing", "Every line needs a description.", f"lines.{i}.description")
+            raise refuse(Refusals.DESCRIPTION_MISSING, f"lines.{i}.description")
         try:
             item.line.totals()
         except BusinessError as exc:
             raise BusinessError(exc.code, exc.message, f"lines.{i}.{exc.field}") from None
     if due_at.date() < now.date():
-        raise BusinessError("due_in_past", "The due date cannot be before today.", "due_on")
+        raise refuse(Refusals.DUE_IN_PAST, "due_on")
     return [replace(item, line=replace(item.line, tax_bp=terms.tax_bp)) for item in items]
 
 
@@ -50,7 +51,7 @@ async def create_custom_invoice(session: AsyncSession, client: Client, items: li
     items = _checked(items, terms, now=now, due_at=due_at)
     invoice = Invoice(number=f"{DRAFT_PREFIX}new-{secrets.token_hex(6)}" if draft
                       else await orders.next_invoice_number(session, now.year, terms.number_format),
-                      client_id=client.id, order_id=None, status="draft" if draft else "unpaid",
+                      client_id=client.id, order_id=None, status=InvoiceStatus.DRAFT if draft else InvoiceStatus.UNPAID,
                       currency=items[0].line.unit.currency, total_minor=0, issued_at=now, due_at=due_at,
                       created_by=actor)
     session.add(invoice)
@@ -69,10 +70,9 @@ async def locked_draft(session: AsyncSession, invoice_id: int) -> Invoice:
     invoice = (await session.execute(for_update(session, select(Invoice).where(Invoice.id == invoice_id)
                                                 .options(selectinload(Invoice.lines))))).scalar_one_or_none()
     if invoice is None:
-        raise BusinessError("draft_unknown", f"There is no draft invoice {invoice_id}.", "invoice", 404)
-    if invoice.status != "draft":
-        raise BusinessError("invoice_not_draft", f"Invoice {invoice.number} is issued and is never edited; cancel it "
-                            "with a credit note and issue a new one instead.", "invoice", 409)
+        raise refuse(Refusals.DRAFT_UNKNOWN, "invoice", invoice_id=invoice_id)
+    if invoice.status != InvoiceStatus.DRAFT:
+        raise refuse(Refusals.INVOICE_NOT_DRAFT, "invoice", number=invoice.number)
     return invoice
 
 
@@ -105,7 +105,7 @@ async def issue_draft(session: AsyncSession, invoice_id: int, *, now: datetime, 
     draft_number = invoice.number
     await session.execute(delete(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id))
     invoice.number = await orders.next_invoice_number(session, now.year, terms.number_format)
-    invoice.status, invoice.issued_at = "unpaid", now
+    invoice.status, invoice.issued_at = InvoiceStatus.UNPAID, now
     await write_lines(session, invoice, items)
     audit.record(session, actor, "invoice.issued", "invoice", invoice.number, {"draft": draft_number},
                  {"client": invoice.client_id, "total": Money(invoice.total_minor, invoice.currency).amount(),
@@ -143,7 +143,7 @@ async def set_billing_mode(session: AsyncSession, client_id: int, mode: str, act
     client = (await session.execute(for_update(session, select(Client).where(Client.id == client_id)))
               ).scalar_one_or_none()
     if client is None:
-        raise BusinessError("client_unknown", f"There is no client {client_id}.", "client_id", 404)
+        raise refuse(Refusals.CLIENT_UNKNOWN, "client_id", client_id=client_id)
     if client.billing_mode != mode:
         audit.record(session, actor, "client.billing_mode", "client", client_id, {"billing_mode": client.billing_mode},
                      {"billing_mode": mode})
@@ -153,7 +153,8 @@ async def set_billing_mode(session: AsyncSession, client_id: int, mode: str, act
 
 async def active_services(session: AsyncSession, client_id: int) -> list[Subscription]:
     return list((await session.execute(select(Subscription).where(
-        Subscription.client_id == client_id, Subscription.status == "active").order_by(Subscription.id))).scalars())
+        Subscription.client_id == client_id, Subscription.status == SubscriptionStatus.ACTIVE)
+        .order_by(Subscription.id))).scalars())
 
 
 async def set_suspended(session: AsyncSession, client_id: int, suspended: bool, invoice_number: str,
@@ -196,8 +197,8 @@ async def clients_in_arrears(session: AsyncSession, now: datetime, currency: str
         .join(Invoice, Invoice.client_id == Client.id)
         .outerjoin(Order, Order.id == Invoice.order_id)
         # chased invoices: the operators' own and postpaid orders' (a prepaid order just lapses)
-        .where(Invoice.status == "unpaid", Invoice.due_at < now,
-               or_(Invoice.order_id.is_(None), Order.billing == "postpaid"))
+        .where(Invoice.status == InvoiceStatus.UNPAID, Invoice.due_at < now,
+               or_(Invoice.order_id.is_(None), Order.billing == BillingMode.POSTPAID))
         .group_by(Client.id))
     found = [Dunned(client, int(n), int(reminders or 0), Money(int(owed or 0), currency), oldest)
              for client, n, reminders, owed, oldest in rows]

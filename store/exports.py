@@ -8,8 +8,9 @@ from datetime import date, datetime, time, timedelta, timezone
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import BusinessError
 from core.money import Money
+from core.refusals import Refusals, refuse
+from core.statuses import InvoiceStatus
 from store.billing import paid_column
 from store.models import Client, CreditEntry, CreditNote, Invoice, Payment
 
@@ -36,12 +37,12 @@ def parse_range(start: str | None, end: str | None, today: date) -> tuple[date, 
         try:
             return date.fromisoformat(raw.strip())
         except ValueError:
-            raise BusinessError("date_invalid", f"'{raw[:20]}' is not a date like 2026-11-01.", field) from None
+            raise refuse(Refusals.DATE_INVALID, field, raw=raw[:20]) from None
     first, last = one(start, today.replace(day=1), "from"), one(end, today, "to")
     if last < first:
-        raise BusinessError("range_invalid", "The end of the period is before its start.", "to")
+        raise refuse(Refusals.RANGE_INVALID, "to")
     if (last - first).days > MAX_DAYS:
-        raise BusinessError("range_invalid", "Export at most three years at a time.", "to")
+        raise refuse(Refusals.RANGE_INVALID, "to", message="Export at most three years at a time.")
     return first, last
 
 
@@ -56,7 +57,7 @@ def _money(minor: int, currency: str) -> str:
 
 async def rows(session: AsyncSession, kind: str, first: date, last: date) -> list[dict[str, str]]:
     if kind not in KINDS:
-        raise BusinessError("export_unknown", f"Export one of: {', '.join(KINDS)}.", "kind", 404)
+        raise refuse(Refusals.EXPORT_UNKNOWN, "kind", names=", ".join(KINDS))
     lo, hi = _bounds(first, last)
     return await {"invoices": _invoices, "payments": _payments, "credit-notes": _notes,
                   "credit": _ledger}[kind](session, lo, hi)
@@ -67,12 +68,12 @@ async def _invoices(session: AsyncSession, lo: datetime, hi: datetime) -> list[d
         select(Invoice, Client, paid_column(), CreditNote.number)
         .join(Client, Client.id == Invoice.client_id)
         .outerjoin(CreditNote, CreditNote.invoice_id == Invoice.id)
-        .where(Invoice.issued_at >= lo, Invoice.issued_at < hi, Invoice.status != "draft")
+        .where(Invoice.issued_at >= lo, Invoice.issued_at < hi, Invoice.status != InvoiceStatus.DRAFT)
         .order_by(Invoice.issued_at, Invoice.id))
     out = []
     for invoice, client, paid_minor, note in result:
         c = invoice.currency
-        outstanding = max(0, invoice.total_minor - int(paid_minor)) if invoice.status == "unpaid" else 0
+        outstanding = max(0, invoice.total_minor - int(paid_minor)) if invoice.status == InvoiceStatus.UNPAID else 0
         out.append({"number": invoice.number, "issued_on": invoice.issued_at.date().isoformat(),
                     "due_on": invoice.due_at.date().isoformat(), "status": invoice.status,
                     "client_id": str(client.id), "client_email": client.email, "client_name": client.name,

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.billing import rate_text
 from core.money import Money
+from core.statuses import InvoiceStatus
 from store import orders
 from store.invoicing import Seller
 from store.models import Client, Invoice, InvoiceLine, Payment
@@ -68,8 +69,8 @@ def render(invoice: Invoice, lines: list[InvoiceLine], client: Client, payments:
         pdf.cell(0, 4.5, _latin(part), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(6)
     pdf.set_font("Helvetica", "B", 14)
-    title = {"cancelled": "Invoice (cancelled)", "refunded": "Invoice (refunded)",
-             "draft": "Draft invoice (not issued)"}.get(invoice.status, "Invoice")
+    title = {InvoiceStatus.CANCELLED: "Invoice (cancelled)", InvoiceStatus.REFUNDED: "Invoice (refunded)",
+             InvoiceStatus.DRAFT: "Draft invoice (not issued)"}.get(invoice.status, "Invoice")
     pdf.cell(0, 8, f"{title} {invoice.number}", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 10)
     facts = [("Issued", invoice.issued_at.date().isoformat()), ("Due", invoice.due_at.date().isoformat()),
@@ -130,6 +131,6 @@ def render(invoice: Invoice, lines: list[InvoiceLine], client: Client, payments:
         for p in payments:
             pdf.cell(0, 5, _latin(f"{p.received_at.date()}  {p.method}  {p.reference}  {money(p.amount_minor)}"),
                      new_x="LMARGIN", new_y="NEXT")
-    total("Balance due", max(0, invoice.total_minor - received) if invoice.status not in ("cancelled", "refunded")
-          else 0, bold=True)
+    closed = invoice.status in (InvoiceStatus.CANCELLED, InvoiceStatus.REFUNDED)
+    total("Balance due", 0 if closed else max(0, invoice.total_minor - received), bold=True)
     return bytes(pdf.output())

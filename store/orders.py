@@ -13,10 +13,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from core.errors import BusinessError
-from core.money import Money
-from store import audit, billing, secrets
 from core.billing import Line
+from core.money import Money
+from core.refusals import Refusals, refuse
+from core.statuses import OPENING_ORDER_STATUS, BillingMode, InvoiceStatus, OrderStatus, SubscriptionStatus
+from store import audit, billing, secrets
 from store.invoicing import InvoiceTerms, Item, write_lines
 from store.models import (
     Client,
@@ -50,18 +51,16 @@ async def next_invoice_number(session: AsyncSession, year: int, fmt: str = "{yea
     return await billing.next_number(session, InvoiceSequence, year, fmt)
 
 
-# An order's status from the start, by the billing mode it is placed under: a prepaid order waits
-# for its money; a postpaid one is invoiced (paid later); an exempt one is never invoiced.
-OPENING_STATUS = {"prepaid": "pending_payment", "postpaid": "invoiced", "exempt": "exempt"}
+OPENING_STATUS = OPENING_ORDER_STATUS   # by billing mode (core.statuses)
 
 
 async def place_order(session: AsyncSession, client: Client, lines: list[LineSpec], *, now: datetime,
                       due_at: datetime, workflow_id_for, terms: InvoiceTerms = InvoiceTerms(),
-                      billing_mode: str = "prepaid") -> tuple[Order, Invoice | None, list[Subscription]]:
+                      billing_mode: str = BillingMode.PREPAID) -> tuple[Order, Invoice | None, list[Subscription]]:
     """Write order, invoice (none when the client is exempt) and pending subscriptions; refuse (and
     write nothing) if any address is already held. The caller commits."""
     if not lines:
-        raise BusinessError("order_empty", "Choose at least one address to order.", "lines")
+        raise refuse(Refusals.ORDER_EMPTY, "lines")
     currency = lines[0].unit_price.currency
     order = Order(client_id=client.id, status=OPENING_STATUS[billing_mode], billing=billing_mode, currency=currency,
                   total_minor=0)
@@ -73,14 +72,13 @@ async def place_order(session: AsyncSession, client: Client, lines: list[LineSpe
             for spec in lines:
                 sub = Subscription(address=spec.address, local_part=spec.local_part, domain_id=spec.domain.id,
                                    kind=spec.kind, client_id=client.id, order_id=order.id, term_years=spec.years,
-                                   status="pending_payment", destination=spec.destination,
+                                   status=SubscriptionStatus.PENDING_PAYMENT, destination=spec.destination,
                                    workflow_id=workflow_id_for(spec.address))
                 session.add(sub)
                 subs.append(sub)
             await session.flush()
     except IntegrityError:
-        raise BusinessError("address_taken", "Someone else has just ordered one of these addresses.",
-                            "address", status=409) from None
+        raise refuse(Refusals.ADDRESS_TAKEN, "address") from None
 
     items = []
     for spec, sub in zip(lines, subs):
@@ -104,13 +102,13 @@ async def invoice_order(session: AsyncSession, order: Order, items: list[Item], 
                         terms: InvoiceTerms) -> tuple[Invoice | None, list[Money]]:
     """The order's invoice with these lines, numbered now, and each line's total; an exempt order gets
     no invoice (and no number), only its lines' worth as the order's total."""
-    if order.billing == "exempt":
+    if order.billing == BillingMode.EXEMPT:
         totals = [item.line.totals().total for item in items]
         order.total_minor = sum(t.minor for t in totals)
         return None, totals
     invoice = Invoice(number=await next_invoice_number(session, now.year, terms.number_format),
-                      client_id=order.client_id, order_id=order.id, status="unpaid", currency=order.currency,
-                      total_minor=0, issued_at=now, due_at=due_at)
+                      client_id=order.client_id, order_id=order.id, status=InvoiceStatus.UNPAID,
+                      currency=order.currency, total_minor=0, issued_at=now, due_at=due_at)
     session.add(invoice)
     await session.flush()
     totals = await write_lines(session, invoice, items)
@@ -157,14 +155,15 @@ async def pending_order_for(session: AsyncSession, client_id: int, address: str)
     return (await session.execute(
         select(Order).join(Subscription, Subscription.order_id == Order.id)
         .where(Subscription.address == address, Subscription.client_id == client_id,
-               Subscription.status == "pending_payment", Order.status == "pending_payment"))).scalars().first()
+               Subscription.status == SubscriptionStatus.PENDING_PAYMENT,
+               Order.status == OrderStatus.PENDING_PAYMENT))).scalars().first()
 
 
 async def awaiting_payment(session: AsyncSession, limit: int = 500) -> list[tuple[Order, Invoice, Client]]:
     """Orders still waiting for their money, oldest first, for the operator's payments page."""
     rows = (await session.execute(
         select(Order, Invoice, Client).join(Invoice, Invoice.order_id == Order.id).join(Client, Client.id == Order.client_id)
-        .where(Order.status == "pending_payment").order_by(Order.id).limit(limit))).all()
+        .where(Order.status == OrderStatus.PENDING_PAYMENT).order_by(Order.id).limit(limit))).all()
     return [tuple(r) for r in rows]  # type: ignore[misc]
 
 
@@ -198,21 +197,21 @@ async def cancel_order(session: AsyncSession, order_id: int, reason: str, actor:
                        now: datetime | None = None) -> None:
     """Cancel an unpaid order: its invoice gets a credit note (anything paid on it becomes credit)."""
     order = await order_with_lines(session, order_id)
-    if order is None or order.status == "cancelled":
+    if order is None or order.status == OrderStatus.CANCELLED:
         return
-    if order.status != "pending_payment":
-        raise BusinessError("order_not_cancellable", f"Order {order_id} is {order.status} and cannot be cancelled.")
-    order.status = "cancelled"
+    if order.status != OrderStatus.PENDING_PAYMENT:
+        raise refuse(Refusals.ORDER_NOT_CANCELLABLE, order_id=order_id, state=order.status)
+    order.status = OrderStatus.CANCELLED
     invoice = await invoice_for_order(session, order_id)
-    if invoice is not None and invoice.status == "unpaid":
+    if invoice is not None and invoice.status == InvoiceStatus.UNPAID:
         await billing.cancel_invoice(session, invoice_id=invoice.id, actor=actor, now=now or datetime.now(timezone.utc),
                                      reason=f"Order {order_id}: {CANCEL_REASONS.get(reason, reason.replace('_', ' '))}")
     for line in order.lines:
-        if line.subscription.status == "pending_payment":
-            line.subscription.status, line.subscription.status_reason = "cancelled", reason
+        if line.subscription.status == SubscriptionStatus.PENDING_PAYMENT:
+            line.subscription.status, line.subscription.status_reason = SubscriptionStatus.CANCELLED, reason
     await secrets.forget(session, [line.subscription_id for line in order.lines])
-    audit.record(session, actor, "order.cancelled", "order", order_id, {"status": "pending_payment"},
-                 {"status": "cancelled", "reason": reason})
+    audit.record(session, actor, "order.cancelled", "order", order_id, {"status": OrderStatus.PENDING_PAYMENT},
+                 {"status": OrderStatus.CANCELLED, "reason": reason})
 
 
 async def activate_subscription(session: AsyncSession, subscription_id: int, start: date, end: date,
@@ -220,16 +219,17 @@ async def activate_subscription(session: AsyncSession, subscription_id: int, sta
     sub = await session.get(Subscription, subscription_id)
     if sub is None:
         raise LookupError(f"subscription {subscription_id} does not exist")
-    if sub.status == "active" and sub.term_start == start and sub.term_end == end:
+    if sub.status == SubscriptionStatus.ACTIVE and sub.term_start == start and sub.term_end == end:
         return
     before = {"status": sub.status, "term_start": sub.term_start, "term_end": sub.term_end}
-    sub.status, sub.status_reason, sub.term_start, sub.term_end = "active", "", start, end
+    sub.status, sub.status_reason, sub.term_start, sub.term_end = SubscriptionStatus.ACTIVE, "", start, end
     if renewed:   # a new term: the client's cancellation (if any) was overtaken by paying again
         sub.cancel_at_term_end, sub.grace_until, sub.quarantine_until = False, None, None
         if years:
             sub.term_years = years
     audit.record(session, "system", "subscription.renewed" if renewed else "subscription.activated",
-                 "subscription", sub.address, before, {"status": "active", "term_start": start, "term_end": end})
+                 "subscription", sub.address, before,
+                 {"status": SubscriptionStatus.ACTIVE, "term_start": start, "term_end": end})
 
 
 async def set_subscription_status(session: AsyncSession, subscription_id: int, status: str, reason: str,
@@ -241,9 +241,9 @@ async def set_subscription_status(session: AsyncSession, subscription_id: int, s
         return
     before = {"status": sub.status, "reason": sub.status_reason}
     sub.status, sub.status_reason = status, reason
-    if status == "expired":
+    if status == SubscriptionStatus.EXPIRED:
         sub.grace_until = until
-    elif status == "quarantined":
+    elif status == SubscriptionStatus.QUARANTINED:
         sub.quarantine_until = until
     audit.record(session, actor, "subscription.status", "subscription", sub.address, before,
                  {"status": status, "reason": reason, **({"until": until} if until else {})})

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import BusinessError
 from core.portfolio import PortfolioRow
+from core.refusals import Refusals, refuse
 from store import audit
 from store.demo import slug
 from store.models import Category, Domain, DomainBackup
@@ -48,8 +48,7 @@ async def import_portfolio(session: AsyncSession, rows: list[PortfolioRow], acto
     wanted_backups = {b for r in rows for b in r.backups}
     unknown = sorted(wanted_backups - existing.keys() - {r.domain for r in rows})
     if unknown:
-        raise BusinessError("backup_unknown", f"Nothing was imported. Backup domains not in the portfolio or the "
-                                              f"file: {', '.join(unknown[:10])}.")
+        raise refuse(Refusals.BACKUP_UNKNOWN, names=", ".join(unknown[:10]))
     for done, row in enumerate(rows, start=1):
         top = await _category(session, cache, row.category, None, summary)
         cat = await _category(session, cache, row.subcategory, top, summary) if row.subcategory else top

@@ -7,9 +7,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import BusinessError
 from core.money import Money
 from core.promos import PromoRule
+from core.refusals import Refusals, refuse
 from store import audit
 from store.db import for_update
 from store.models import PromoCode, PromoRedemption
@@ -35,7 +35,7 @@ async def create(session: AsyncSession, rule: PromoRule, currency: str, actor: s
             session.add(row)
             await session.flush()
     except IntegrityError:
-        raise BusinessError("promo_code_exists", f"There is already a code {rule.code}.", "code", 409) from None
+        raise refuse(Refusals.PROMO_CODE_EXISTS, "code", promo=rule.code) from None
     audit.record(session, actor, "promo.created", "promo_code", rule.code, None,
                  {"value": rule.describe(), "max_uses": rule.max_uses, "per_client": rule.max_uses_per_client,
                   "kinds": row.kinds, "domains": row.domains,
@@ -47,7 +47,7 @@ async def locked(session: AsyncSession, code: str) -> PromoCode:
     row = (await session.execute(for_update(session, select(PromoCode).where(PromoCode.code == code)))
            ).scalar_one_or_none()
     if row is None:
-        raise BusinessError("promo_unknown", f"There is no promo code {code}.", "promo_code", 404)
+        raise refuse(Refusals.PROMO_UNKNOWN, "promo_code", promo=code)
     return row
 
 

@@ -6,9 +6,10 @@ from datetime import date, datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.statuses import RegistryOutcome
 from store.models import RegistryRenewal
 
-SENT, EXTENDED, REFUSED = "sent", "extended", "refused"
+SENT, EXTENDED, REFUSED = RegistryOutcome.SENT, RegistryOutcome.EXTENDED, RegistryOutcome.REFUSED
 
 
 async def record_request(session: AsyncSession, domain: str, years: int, expiry_before: date, at: datetime) -> int:

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.statuses import RenewalDecision, SubscriptionStatus
 from store.models import RenewalOffer, Reminder, Subscription
 
 SKIPPED = "skipped"      # digest_key of a step that no longer applies (renewed, cancelled, declined)
@@ -53,12 +54,12 @@ async def assemble(session: AsyncSession, client_id: int, day: date) -> tuple[st
         select(Reminder, Subscription).join(Subscription, Subscription.id == Reminder.subscription_id)
         .where(Reminder.client_id == client_id, Reminder.digest_key.is_(None)))).all())
     declined = {(o.subscription_id, o.term_end) for o in (await session.execute(
-        select(RenewalOffer).where(RenewalOffer.decision == "declined",
+        select(RenewalOffer).where(RenewalOffer.decision == RenewalDecision.DECLINED,
                                    RenewalOffer.subscription_id.in_([r.subscription_id for r, _ in waiting])))).scalars()}
     nearest: dict[int, Reminder] = {}   # an address appears once, at its nearest step
     for reminder, sub in waiting:
-        still = (sub.status == "active" and sub.term_end == reminder.term_end and not sub.cancel_at_term_end
-                 and (sub.id, reminder.term_end) not in declined)
+        still = (sub.status == SubscriptionStatus.ACTIVE and sub.term_end == reminder.term_end
+                 and not sub.cancel_at_term_end and (sub.id, reminder.term_end) not in declined)
         reminder.digest_key = SKIPPED
         if still and (sub.id not in nearest or reminder.due_on > nearest[sub.id].due_on):
             nearest[sub.id] = reminder

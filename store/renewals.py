@@ -10,14 +10,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from core.errors import BusinessError
-from core.money import Money
 from core.billing import Line
+from core.money import Money
+from core.refusals import Refusals, refuse
+from core.statuses import RENEWABLE_STATUSES, BillingMode, InvoiceStatus, OrderKind, OrderStatus, RenewalDecision
 from core.terms import add_years
 from store import audit, billing, invoicing, orders
 from store.models import Client, Invoice, Order, OrderLine, RenewalOffer, Subscription
 
-RENEWABLE = ("active", "expired", "attention")
+RENEWABLE = RENEWABLE_STATUSES
 
 
 @dataclass(frozen=True)
@@ -39,8 +40,8 @@ async def open_orders_for(session: AsyncSession, subscription_id: int) -> list[O
     """Renewal orders still waiting for money that include this address."""
     return list((await session.execute(
         select(Order).join(OrderLine, OrderLine.order_id == Order.id)
-        .where(OrderLine.subscription_id == subscription_id, Order.kind == "renewal",
-               Order.status == "pending_payment").options(selectinload(Order.lines)))).scalars().unique())
+        .where(OrderLine.subscription_id == subscription_id, Order.kind == OrderKind.RENEWAL,
+               Order.status == OrderStatus.PENDING_PAYMENT).options(selectinload(Order.lines)))).scalars().unique())
 
 
 async def renewal_settled(session: AsyncSession, subscription_id: int, term_end: date) -> bool:
@@ -53,14 +54,14 @@ async def renewal_settled(session: AsyncSession, subscription_id: int, term_end:
 
 async def place_renewal(session: AsyncSession, client: Client, items: list[RenewalItem], *, now: datetime,
                         due_at: datetime, actor: str, terms: invoicing.InvoiceTerms = invoicing.InvoiceTerms(),
-                        billing_mode: str = "prepaid") -> tuple[Order, Invoice | None]:
+                        billing_mode: str = BillingMode.PREPAID) -> tuple[Order, Invoice | None]:
     """A renewal order and its invoice (none for an exempt client); the caller commits, then starts
     its order workflow."""
     if not items:
-        raise BusinessError("renewal_empty", "Choose at least one address to renew.", "items")
+        raise refuse(Refusals.RENEWAL_EMPTY, "items")
     currency = items[0].unit_price.currency
-    order = Order(client_id=client.id, status=orders.OPENING_STATUS[billing_mode], billing=billing_mode, kind="renewal",
-                  currency=currency, total_minor=0)
+    order = Order(client_id=client.id, status=orders.OPENING_STATUS[billing_mode], billing=billing_mode,
+                  kind=OrderKind.RENEWAL, currency=currency, total_minor=0)
     session.add(order)
     await session.flush()
     lines = []
@@ -122,8 +123,8 @@ async def open_invoices_for(session: AsyncSession, subscription_ids: list[int]) 
     rows = (await session.execute(
         select(OrderLine.subscription_id, Order, Invoice).join(Order, Order.id == OrderLine.order_id)
         .join(Invoice, Invoice.order_id == Order.id)
-        .where(OrderLine.subscription_id.in_(subscription_ids), Order.kind == "renewal",
-               Order.status == "pending_payment").order_by(Order.id))).all()
+        .where(OrderLine.subscription_id.in_(subscription_ids), Order.kind == OrderKind.RENEWAL,
+               Order.status == OrderStatus.PENDING_PAYMENT).order_by(Order.id))).all()
     found: dict[int, tuple[Order, Invoice]] = {}
     for sub_id, order, invoice in rows:
         found.setdefault(sub_id, (order, invoice))   # the oldest, if several wait
@@ -132,8 +133,8 @@ async def open_invoices_for(session: AsyncSession, subscription_ids: list[int]) 
 
 async def decide(session: AsyncSession, offer: RenewalOffer, decision: str, *, via: str, actor: str,
                  now: datetime) -> None:
-    if decision not in ("confirmed", "declined"):
-        raise BusinessError("decision_invalid", "Choose confirm or decline.", "decision")
+    if decision not in (RenewalDecision.CONFIRMED, RenewalDecision.DECLINED):
+        raise refuse(Refusals.DECISION_INVALID, "decision")
     before = {"decision": offer.decision}
     offer.decision, offer.decided_via, offer.decided_at = decision, via, now
     audit.record(session, actor, f"renewal.{decision}", "subscription", offer.subscription.address
@@ -157,11 +158,11 @@ async def pay_from_balance(session: AsyncSession, order_id: int, *, only_with_au
     invoice = await orders.invoice_for_order(session, order_id)
     if invoice is None:
         raise LookupError(f"order {order_id} has no invoice")
-    if invoice.status == "paid":
+    if invoice.status == InvoiceStatus.PAID:
         return True
     client = await session.get(Client, invoice.client_id)
     assert client is not None
-    if invoice.status != "unpaid" or (only_with_auto_renew and not client.auto_renew):
+    if invoice.status != InvoiceStatus.UNPAID or (only_with_auto_renew and not client.auto_renew):
         return False
     outcome = await billing.pay_from_credit(session, invoice_id=invoice.id, key=f"credit:{invoice.number}", now=now,
                                             only_in_full=True)
@@ -172,4 +173,4 @@ async def owned(session: AsyncSession, client_id: int, address: str) -> Subscrip
     """The client's own subscription of this address that is still running."""
     return (await session.execute(select(Subscription).where(
         Subscription.client_id == client_id, Subscription.address == address,
-        Subscription.status.in_(("active", "attention", "expired"))))).scalars().first()
+        Subscription.status.in_(RENEWABLE)))).scalars().first()

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.availability import valid_pattern
 from core.errors import BusinessError
+from core.refusals import Refusals, refuse
 from store import audit
 from store.models import Client, Domain, ReservedName
 
@@ -27,12 +28,12 @@ class Scope:
 async def scope_for(session: AsyncSession, who: Client, domain_name: str | None) -> Scope:
     if not domain_name:
         if not who.is_operator:
-            raise BusinessError("forbidden", "Only the operator edits the global reserved list.", "domain", 403)
+            raise refuse(Refusals.FORBIDDEN, "domain")
         return Scope(None)
     domain = (await session.execute(select(Domain).where(Domain.name == domain_name))).scalar_one_or_none()
     # Someone else's domain answers exactly like a missing one: no hint of what exists.
     if domain is None or not (who.is_operator or domain.owner_client_id == who.id):
-        raise BusinessError("domain_not_yours", f"You do not manage reserved names at {domain_name}.", "domain", 404)
+        raise refuse(Refusals.DOMAIN_NOT_YOURS, "domain", domain_name=domain_name)
     return Scope(domain)
 
 
@@ -61,7 +62,7 @@ async def add(session: AsyncSession, who: Client, scope: Scope, raw_pattern: str
     existing = (await session.execute(
         select(ReservedName).where(cond, ReservedName.pattern == pattern))).scalar_one_or_none()
     if existing is not None:
-        raise BusinessError("pattern_exists", f"{pattern} is already on the {scope.label} list.", "pattern", 409)
+        raise refuse(Refusals.PATTERN_EXISTS, "pattern", pattern=pattern, label=scope.label)
     entry = ReservedName(domain_id=domain_id, pattern=pattern, reason=reason)
     session.add(entry)
     await session.flush()
@@ -73,12 +74,12 @@ async def add(session: AsyncSession, who: Client, scope: Scope, raw_pattern: str
 async def remove(session: AsyncSession, who: Client, entry_id: int) -> ReservedName:
     entry = await session.get(ReservedName, entry_id)
     if entry is None:
-        raise BusinessError("entry_unknown", "There is no such reserved entry.", "id", 404)
+        raise refuse(Refusals.ENTRY_UNKNOWN, "id")
     domain = await session.get(Domain, entry.domain_id) if entry.domain_id else None
     try:
         await scope_for(session, who, domain.name if domain else None)
     except BusinessError:  # someone else's entry reads as no entry at all
-        raise BusinessError("entry_unknown", "There is no such reserved entry.", "id", 404) from None
+        raise refuse(Refusals.ENTRY_UNKNOWN, "id") from None
     audit.record(session, f"client:{who.id}", "reserved.remove", "reserved_name", entry.id,
                  before={"list": domain.name if domain else "global", "pattern": entry.pattern,
                          "reason": entry.reason})

@@ -9,6 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.statuses import WebhookOutcome
 from store.models import PayPalTransmission, WebhookEvent
 
 NEEDS_OPERATOR = ("unknown_order", "order_closed", "refund_unmatched", "not_at_paypal", "reversal_unmatched",
@@ -21,7 +22,7 @@ async def first_time(sessions: async_sessionmaker[AsyncSession], provider: str, 
     try:
         async with sessions.begin() as session:
             session.add(WebhookEvent(provider=provider, event_id=event_id[:120], event_type=event_type[:80],
-                                     outcome="received"))
+                                     outcome=WebhookOutcome.RECEIVED))
     except IntegrityError:
         return False
     return True
@@ -33,7 +34,7 @@ async def set_outcome(sessions: async_sessionmaker[AsyncSession], provider: str,
     async with sessions.begin() as session:
         event = (await session.execute(select(WebhookEvent).where(
             WebhookEvent.provider == provider, WebhookEvent.event_id == event_id[:120]))).scalar_one_or_none()
-        if event is not None and (not only_received or event.outcome == "received"):
+        if event is not None and (not only_received or event.outcome == WebhookOutcome.RECEIVED):
             event.outcome = outcome[:200]
 
 

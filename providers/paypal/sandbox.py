@@ -41,11 +41,19 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from core.statuses import PayPalCaptureStatus, PayPalDisputeStatus, PayPalOrderStatus, PayPalRefundStatus
 from providers.paypal.webhook import signed_message
 from providers.sandbox_kit import FaultPlan, ServerThread, admin_routes, fault_middleware
 
 log = logging.getLogger(__name__)
 CERT_PATH = "/v1/notifications/certs/CERT-sandbox-0001"
+# a capture money can still go back from; refunds that count against a capture; how a pending refund
+# may settle; what a test may have the next capture answer
+_REFUNDABLE = (PayPalCaptureStatus.COMPLETED, PayPalCaptureStatus.PARTIALLY_REFUNDED)
+_HELD = (PayPalRefundStatus.COMPLETED, PayPalRefundStatus.PENDING)
+_REFUND_ENDS = (PayPalRefundStatus.COMPLETED, PayPalRefundStatus.FAILED, PayPalRefundStatus.CANCELLED)
+_CAPTURE_ANSWERS = (PayPalCaptureStatus.COMPLETED, PayPalCaptureStatus.PENDING, PayPalCaptureStatus.DECLINED,
+                    PayPalCaptureStatus.FAILED)
 
 
 def _id(n: int = 17) -> str:
@@ -135,9 +143,9 @@ def create_app(client_id: str = "sandbox-client", secret: str = "sandbox-secret"
     def order_view(order: dict, base: str) -> dict:
         oid = order["id"]
         links = [{"href": f"{base}/v2/checkout/orders/{oid}", "rel": "self", "method": "GET"}]
-        if order["status"] in ("CREATED", "PAYER_ACTION_REQUIRED"):
+        if order["status"] in (PayPalOrderStatus.CREATED, PayPalOrderStatus.PAYER_ACTION_REQUIRED):
             links.append({"href": f"{base}/checkoutnow?token={oid}", "rel": "payer-action", "method": "GET"})
-        if order["status"] == "APPROVED":
+        if order["status"] == PayPalOrderStatus.APPROVED:
             links.append({"href": f"{base}/v2/checkout/orders/{oid}/capture", "rel": "capture", "method": "POST"})
         view = {k: v for k, v in order.items() if not k.startswith("_")}
         view["purchase_units"] = [
@@ -161,7 +169,7 @@ def create_app(client_id: str = "sandbox-client", secret: str = "sandbox-secret"
         if body.get("intent") != "CAPTURE" or not units or "amount" not in units[0]:
             return _error(400, "INVALID_REQUEST", "MISSING_REQUIRED_PARAMETER", "intent and purchase_units[0].amount are required.")
         context = ((body.get("payment_source") or {}).get("paypal") or {}).get("experience_context") or {}
-        order = {"id": _id(), "intent": "CAPTURE", "status": "PAYER_ACTION_REQUIRED",
+        order = {"id": _id(), "intent": "CAPTURE", "status": PayPalOrderStatus.PAYER_ACTION_REQUIRED,
                  "purchase_units": units, "create_time": _now(),
                  "_return_url": context.get("return_url", ""), "_cancel_url": context.get("cancel_url", "")}
         with state.lock:
@@ -208,14 +216,14 @@ def create_app(client_id: str = "sandbox-client", secret: str = "sandbox-secret"
             order = state.orders.get(oid)
             if not order:
                 return _error(404, "RESOURCE_NOT_FOUND", "INVALID_RESOURCE_ID", "Specified resource ID does not exist.")
-            if order["status"] == "COMPLETED":
+            if order["status"] == PayPalOrderStatus.COMPLETED:
                 return refused(rid, "capture", 422, "UNPROCESSABLE_ENTITY", "ORDER_ALREADY_CAPTURED", "Order already captured.")
-            if order["status"] != "APPROVED":
+            if order["status"] != PayPalOrderStatus.APPROVED:
                 return refused(rid, "capture", 422, "UNPROCESSABLE_ENTITY", "ORDER_NOT_APPROVED",
                                "Payer has not yet approved the Order for payment.")
             if state.decline_next:
                 state.decline_next -= 1
-                order["status"] = "PAYER_ACTION_REQUIRED"  # the buyer may pick another funding source
+                order["status"] = PayPalOrderStatus.PAYER_ACTION_REQUIRED  # the buyer may pick another funding source
                 return refused(rid, "capture", 422, "UNPROCESSABLE_ENTITY", "INSTRUMENT_DECLINED",
                                "The instrument presented was either declined by the processor or bank, or it "
                                "can't be used for this payment.")
@@ -223,7 +231,7 @@ def create_app(client_id: str = "sandbox-client", secret: str = "sandbox-secret"
             pending = state.pend_next > 0
             state.pend_next -= 1 if pending else 0
             status = state.capture_status_next.pop(0) if state.capture_status_next else (
-                "PENDING" if pending else "COMPLETED")
+                PayPalCaptureStatus.PENDING if pending else PayPalCaptureStatus.COMPLETED)
             cid = _id()
             cap = {"id": cid, "status": status, "amount": unit["amount"],
                    "final_capture": True,
@@ -235,20 +243,20 @@ def create_app(client_id: str = "sandbox-client", secret: str = "sandbox-secret"
                    "links": [{"rel": "self", "method": "GET", "href": f"{base}/v2/payments/captures/{cid}"},
                              {"rel": "refund", "method": "POST", "href": f"{base}/v2/payments/captures/{cid}/refund"},
                              {"rel": "up", "method": "GET", "href": f"{base}/v2/checkout/orders/{oid}"}]}
-            if status == "PENDING":
+            if status == PayPalCaptureStatus.PENDING:
                 cap["status_details"] = {"reason": "ECHECK"}
-            order["status"] = "COMPLETED"
+            order["status"] = PayPalOrderStatus.COMPLETED
             unit["payments"] = {"captures": [cap]}
             state.capture_objects[cid] = cap
             state.captures.append({"id": cid, "order_id": oid, "amount": unit["amount"], "request_id": rid,
                                    "status": status})
             view = order_view(order, base)
             remember(rid, "capture", 201, view)
-        if status == "COMPLETED":
+        if status == PayPalCaptureStatus.COMPLETED:
             schedule_delivery(capture_event(cap, "PAYMENT.CAPTURE.COMPLETED"), base)
-        elif status == "PENDING":
+        elif status == PayPalCaptureStatus.PENDING:
             schedule_delivery(capture_event(cap, "PAYMENT.CAPTURE.PENDING"), base)
-        elif status == "DECLINED":
+        elif status == PayPalCaptureStatus.DECLINED:
             schedule_delivery(capture_event(cap, "PAYMENT.CAPTURE.DENIED"), base)
         return JSONResponse(view, status_code=201)
 
@@ -301,9 +309,11 @@ def create_app(client_id: str = "sandbox-client", secret: str = "sandbox-secret"
         outcome = body.get("outcome", "COMPLETED")
         with state.lock:
             cap = state.capture_objects.get(request.path_params["cid"])
-            if cap is None or cap["status"] != "PENDING" or outcome not in ("COMPLETED", "DENIED"):
+            if cap is None or cap["status"] != PayPalCaptureStatus.PENDING or outcome not in (
+                    PayPalCaptureStatus.COMPLETED, "DENIED"):
                 return _error(422, "UNPROCESSABLE_ENTITY", "INVALID_STATE", "Only a PENDING capture can settle.")
-            cap["status"] = "DECLINED" if outcome == "DENIED" else outcome   # DENIED is the event, not a status
+            # DENIED is the event, not a status
+            cap["status"] = PayPalCaptureStatus.DECLINED if outcome == "DENIED" else outcome
             cap["update_time"] = _now()
             cap.pop("status_details", None)
             event = capture_event(cap, f"PAYMENT.CAPTURE.{outcome}")
@@ -316,13 +326,14 @@ def create_app(client_id: str = "sandbox-client", secret: str = "sandbox-secret"
     def refunded_of(cap: dict) -> int:
         """What of a capture went back (refunds and reversals that did not fail)."""
         return sum(cents(r["amount"]["value"]) for r in state.refunds
-                   if r["capture_id"] == cap["id"] and r["status"] in ("COMPLETED", "PENDING"))
+                   if r["capture_id"] == cap["id"] and r["status"] in _HELD)
 
     def settle_capture_status(cap: dict) -> None:
         done = sum(cents(r["amount"]["value"]) for r in state.refunds
-                   if r["capture_id"] == cap["id"] and r["status"] == "COMPLETED")
+                   if r["capture_id"] == cap["id"] and r["status"] == PayPalRefundStatus.COMPLETED)
         if done:
-            cap["status"] = "REFUNDED" if done >= cents(cap["amount"]["value"]) else "PARTIALLY_REFUNDED"
+            whole = done >= cents(cap["amount"]["value"])
+            cap["status"] = PayPalCaptureStatus.REFUNDED if whole else PayPalCaptureStatus.PARTIALLY_REFUNDED
         cap["update_time"] = _now()
 
     def new_refund(cap: dict, wanted: int, status: str, base: str, note: str = "") -> dict:
@@ -337,7 +348,7 @@ def create_app(client_id: str = "sandbox-client", secret: str = "sandbox-secret"
                          {"rel": "up", "method": "GET", "href": f"{base}/v2/payments/captures/{cap['id']}"}]}
         if note:
             ref["note_to_payer"] = note
-        if status == "PENDING":
+        if status == PayPalRefundStatus.PENDING:
             ref["status_details"] = {"reason": "ECHECK"}
         state.refunds.append(ref)
         return ref
@@ -356,10 +367,11 @@ def create_app(client_id: str = "sandbox-client", secret: str = "sandbox-secret"
             cap = state.capture_objects.get(request.path_params["cid"])
             if cap is None:
                 return _error(404, "RESOURCE_NOT_FOUND", "INVALID_RESOURCE_ID", "Specified resource ID does not exist.")
-            if cap["status"] not in ("COMPLETED", "PARTIALLY_REFUNDED"):
+            if cap["status"] not in _REFUNDABLE:
                 return refused(rid, "refund", 422, "UNPROCESSABLE_ENTITY",
-                               "CAPTURE_FULLY_REFUNDED" if cap["status"] == "REFUNDED" else
-                               "PENDING_CAPTURE" if cap["status"] == "PENDING" else "INVALID_RESOURCE_ID",
+                               "CAPTURE_FULLY_REFUNDED" if cap["status"] == PayPalCaptureStatus.REFUNDED else
+                               "PENDING_CAPTURE" if cap["status"] == PayPalCaptureStatus.PENDING else
+                               "INVALID_RESOURCE_ID",
                                "The capture cannot be refunded.")
             already = refunded_of(cap)
             wanted = cents(body["amount"]["value"]) if body.get("amount") else cents(cap["amount"]["value"]) - already
@@ -369,7 +381,7 @@ def create_app(client_id: str = "sandbox-client", secret: str = "sandbox-secret"
                                "yet been refunded.")
             pending = state.refund_pend_next > 0
             state.refund_pend_next -= 1 if pending else 0
-            ref = new_refund(cap, wanted, "PENDING" if pending else "COMPLETED", base)
+            ref = new_refund(cap, wanted, PayPalRefundStatus.PENDING if pending else PayPalRefundStatus.COMPLETED, base)
             settle_capture_status(cap)
             view = refund_view(ref)
             remember(rid, "refund", 201, view)
@@ -383,13 +395,13 @@ def create_app(client_id: str = "sandbox-client", secret: str = "sandbox-secret"
         base = str(request.base_url).rstrip("/")
         with state.lock:
             ref = next((r for r in state.refunds if r["id"] == request.path_params["rid"]), None)
-            if ref is None or ref["status"] != "PENDING" or outcome not in ("COMPLETED", "FAILED", "CANCELLED"):
+            if ref is None or ref["status"] != PayPalRefundStatus.PENDING or outcome not in _REFUND_ENDS:
                 return _error(422, "UNPROCESSABLE_ENTITY", "INVALID_STATE", "Only a PENDING refund can settle.")
             ref["status"], ref["update_time"] = outcome, _now()
             ref.pop("status_details", None)
             settle_capture_status(state.capture_objects[ref["capture_id"]])
             view = refund_view(ref)
-        if outcome == "COMPLETED":
+        if outcome == PayPalRefundStatus.COMPLETED:
             schedule_delivery(capture_event(view, "PAYMENT.CAPTURE.REFUNDED"), base)
         return JSONResponse(view)
 
@@ -400,11 +412,11 @@ def create_app(client_id: str = "sandbox-client", secret: str = "sandbox-secret"
         base = str(request.base_url).rstrip("/")
         with state.lock:
             cap = state.capture_objects.get(request.path_params["cid"])
-            if cap is None or cap["status"] not in ("COMPLETED", "PARTIALLY_REFUNDED"):
+            if cap is None or cap["status"] not in _REFUNDABLE:
                 return _error(422, "UNPROCESSABLE_ENTITY", "INVALID_STATE", "Only a completed capture can be reversed.")
             left = cents(cap["amount"]["value"]) - refunded_of(cap)
             wanted = cents(body["value"]) if body.get("value") else left
-            ref = new_refund(cap, min(wanted, left), "COMPLETED", base, note="Payment reversed")
+            ref = new_refund(cap, min(wanted, left), PayPalRefundStatus.COMPLETED, base, note="Payment reversed")
             ref["_reversal"] = True
             settle_capture_status(cap)
             cap["status_details"] = {"reason": body.get("reason", "CHARGEBACK")}
@@ -428,7 +440,8 @@ def create_app(client_id: str = "sandbox-client", secret: str = "sandbox-secret"
                                                   "seller": {"merchant_id": "SANDBOXMERCHANT"},
                                                   "gross_amount": cap["amount"], "items": [],
                                                   "seller_protection_eligible": True}],
-                       "reason": body.get("reason", "MERCHANDISE_OR_SERVICE_NOT_RECEIVED"), "status": "OPEN",
+                       "reason": body.get("reason", "MERCHANDISE_OR_SERVICE_NOT_RECEIVED"),
+                       "status": PayPalDisputeStatus.OPEN,
                        "dispute_amount": body.get("amount") or cap["amount"],
                        "dispute_life_cycle_stage": "INQUIRY", "dispute_channel": "INTERNAL",
                        "links": [{"href": f"{base}/v1/customer/disputes/{did}", "rel": "self", "method": "GET"}]}
@@ -446,7 +459,7 @@ def create_app(client_id: str = "sandbox-client", secret: str = "sandbox-secret"
             if dispute is None or action not in ("update", "resolve"):
                 return _error(404, "RESOURCE_NOT_FOUND", "INVALID_RESOURCE_ID", "Specified resource ID does not exist.")
             if action == "resolve":
-                dispute["status"] = "RESOLVED"
+                dispute["status"] = PayPalDisputeStatus.RESOLVED
                 dispute["dispute_outcome"] = {"outcome_code": body.get("outcome_code", "RESOLVED_SELLER_FAVOUR")}
             else:
                 dispute["status"] = body.get("status", "UNDER_REVIEW")
@@ -518,14 +531,14 @@ def create_app(client_id: str = "sandbox-client", secret: str = "sandbox-secret"
                 return HTMLResponse("<h1>This checkout link is not valid.</h1>", status_code=404)
             approved = form.get("decision") == "approve"
             if approved:
-                if order["status"] in ("CREATED", "PAYER_ACTION_REQUIRED"):
-                    order["status"] = "APPROVED"
+                if order["status"] in (PayPalOrderStatus.CREATED, PayPalOrderStatus.PAYER_ACTION_REQUIRED):
+                    order["status"] = PayPalOrderStatus.APPROVED
                 target = order["_return_url"]
                 query = {"token": order["id"], "PayerID": "SANDBOXPAYER1"}
                 event = {"id": "WH-" + _id(20), "event_version": "1.0", "resource_version": "2.0",
                          "create_time": _now(), "resource_type": "checkout-order",
                          "event_type": "CHECKOUT.ORDER.APPROVED", "summary": "An order has been approved by buyer",
-                         "resource": {"id": order["id"], "status": "APPROVED", "intent": "CAPTURE",
+                         "resource": {"id": order["id"], "status": PayPalOrderStatus.APPROVED, "intent": "CAPTURE",
                                       "purchase_units": order["purchase_units"]}}
             else:
                 target = order["_cancel_url"]
@@ -559,7 +572,7 @@ def create_app(client_id: str = "sandbox-client", secret: str = "sandbox-secret"
     async def set_capture_status(request: Request) -> Response:
         body = await request.json()
         status = body.get("status", "FAILED")
-        if status not in ("COMPLETED", "PENDING", "DECLINED", "FAILED"):
+        if status not in _CAPTURE_ANSWERS:
             return _error(400, "INVALID_REQUEST", "INVALID_PARAMETER_VALUE", "status")
         with state.lock:
             state.capture_status_next = [status] * int(body.get("times", 1))

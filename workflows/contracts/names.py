@@ -3,6 +3,9 @@ addresses workflows by without importing their code."""
 
 from temporalio.common import SearchAttributeKey
 
+# The patch ids live with their plan in workflows.versions; re-exported for the workflows that import them here.
+from workflows.versions import BILLING_V4, CHANGE_OUTCOMES, LIFECYCLE_V3, PAYPAL_READ_BACK, PAYPAL_TRUTH  # noqa: F401
+
 
 DEFAULT_TASK_QUEUE = "mailmarket"
 
@@ -102,22 +105,6 @@ PAY_INVOICE_WITH_CREDIT = "pay_invoice_with_credit"   # update on InvoiceWorkflo
 
 # InvoiceWorkflow also takes BEGIN_PAYPAL (-> PayPalCheckout), PAYPAL_APPROVED, CAPTURE_REPORTED and
 # CAPTURE_DENIED, as the order workflow does, for invoices chased by their own workflow
-# Order runs from here on email the invoice when it is issued (credit applied first), a receipt for
-# every payment, and take partial payments; runs started before keep their exact-amount path.
-BILLING_V4 = "billing-v4-invoices-receipts-partial-payments"
-
-
-# Runs from here on read a PayPal order back (`paypal_order_status`) before capturing on an approval
-# they were told of (a browser's return, a webhook): one PayPal has not approved changes nothing.
-PAYPAL_READ_BACK = "paypal-approval-read-back"
-
-
-# PayPal webhooks are hints: runs from here on read a reported capture back from PayPal before
-# taking it (only COMPLETED pays, PENDING waits), key each capture attempt of a PayPal order apart
-# (a re-approval after INSTRUMENT_DECLINED is a new request), and keep waiting on a PENDING refund.
-PAYPAL_TRUTH = "paypal-truth-read-back-per-attempt-keys"
-
-
 PAYPAL_EVENT_WORKFLOW = "PayPalEventWorkflow"   # `paypal-event:<event id>`: a refund, reversal or dispute event
 
 
