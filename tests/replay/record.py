@@ -12,11 +12,10 @@ records an order and an invoice told of an approval PayPal has not given. v6 (`v
 records the PAYPAL_TRUTH paths: a capture declined then approved again (a second request id), a
 pending capture a webhook hint completes (read back from PayPal; a forged hint first changes
 nothing), a pending refund completed, an invoice's capture taken from a hint, and a reversal's
-PayPalEventWorkflow. `v6 usage-update` records the retired `mailbox_usage` update, which runs received
-until the mailbox page read its read model, so that its handler stays while such runs may live. Record
-anew only when a
-deliberate, versioned change (workflow.patched) makes it right to add a history, never to
-replace one that running subscriptions still depend on.
+PayPalEventWorkflow. `v6 usage-update` records the retired `mailbox_usage` update, which runs
+received until the mailbox page read its read model, so that its handler stays while such runs may
+live. Record anew only when a deliberate, versioned change (workflow.patched) makes it right to add
+a history, never to replace one that running subscriptions still depend on.
 """
 from __future__ import annotations
 
