@@ -3,6 +3,7 @@ replies per domain; store per domain the inventory (availability) and the mailbo
 mailbox page's space, quota and reply)."""
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timezone
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -10,9 +11,12 @@ from temporalio import activity
 
 from activities.heartbeat import heartbeating
 from providers.cpanel.protocol import CpanelAPI
+from providers.errors import LogicalError
 from store import inventory
 from store import mailbox_usage as readings
 from workflows.contracts import InventoryChunk, InventorySyncResult
+
+log = logging.getLogger(__name__)
 
 
 class InventoryActivities:
@@ -36,12 +40,12 @@ class InventoryActivities:
             if domain in wanted:
                 found[domain].add((local, "mailbox"))
                 usage[domain][address] = readings.Usage(disk.used_bytes, disk.quota_mb)
-        replies: dict[str, dict[str, str]] = {}
+        replies: dict[str, dict[str, str] | None] = {}
         result = InventorySyncResult()
         for domain in chunk.domains:
             for forwarder in await self._cpanel.list_forwarders(domain):
                 found[domain].add((forwarder.address.partition("@")[0], "forwarder"))
-            replies[domain] = await self._cpanel.list_auto_responders(domain) if usage[domain] else {}
+            replies[domain] = await self._replies(domain) if usage[domain] else {}
         now = datetime.now(timezone.utc)
         async with self._sessions.begin() as session:
             for domain, entries in found.items():
@@ -49,7 +53,17 @@ class InventoryActivities:
                     result.domains += 1
                     result.forwarders += sum(1 for _, kind in entries if kind == "forwarder")
                     result.mailboxes += sum(1 for _, kind in entries if kind == "mailbox")
+                    known = replies[domain]
                     await readings.replace_domain(session, domain, {
-                        address: (disk, replies[domain].get(address, "")) for address, disk in usage[domain].items()},
-                        read_at)
+                        address: (disk, None if known is None else known.get(address, ""))
+                        for address, disk in usage[domain].items()}, read_at)
         return result
+
+    async def _replies(self, domain: str) -> dict[str, str] | None:
+        """The domain's automatic replies; None when cPanel will not list them (the feature off for the
+        account): the replies on file stay, and the availability inventory still syncs."""
+        try:
+            return await self._cpanel.list_auto_responders(domain)
+        except LogicalError as exc:
+            log.warning("automatic replies of %s not listed: %s", domain, exc)
+            return None

@@ -52,16 +52,18 @@ async def record_autoresponder(session: AsyncSession, address: str, subject: str
     await _upsert(session, address.lower(), {"autoresponder_subject": subject})
 
 
-async def replace_domain(session: AsyncSession, domain: str, found: dict[str, tuple[Usage, str]],
+async def replace_domain(session: AsyncSession, domain: str, found: dict[str, tuple[Usage, str | None]],
                          at: datetime) -> None:
-    """A sync's reading of the whole domain (address -> usage and reply subject, read at `at`).
-    Mailboxes cPanel no longer lists go, unless a change recorded them after `at`."""
+    """A sync's reading of the whole domain (address -> usage and reply subject, None: not known, as
+    on file; read at `at`). Mailboxes cPanel no longer lists go, unless a change recorded them after."""
     await session.execute(delete(MailboxUsageReading).where(
         MailboxUsageReading.domain == domain, MailboxUsageReading.address.not_in(list(found) or [""]),
         (MailboxUsageReading.read_at.is_(None)) | (MailboxUsageReading.read_at <= at)))
     for address, (usage, subject) in sorted(found.items()):
-        await _upsert(session, address, {"used_bytes": usage.used_bytes, "quota_mb": usage.quota_mb, "read_at": at,
-                                         "autoresponder_subject": subject}, newer_than=at)
+        values = {"used_bytes": usage.used_bytes, "quota_mb": usage.quota_mb, "read_at": at}
+        if subject is not None:
+            values["autoresponder_subject"] = subject
+        await _upsert(session, address, values, newer_than=at)
 
 
 async def forget(session: AsyncSession, address: str) -> None:

@@ -4,6 +4,7 @@ looking, however often, adds no event to the workflow's history and asks cPanel 
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import time
 from datetime import datetime
@@ -66,4 +67,21 @@ async def test_viewing_a_mailbox_writes_no_history_and_shows_what_the_sync_read(
         assert status["used_mb"] == 300.0 and status["autoresponder"] == "Back on Monday"
     assert datetime.fromisoformat(status["read_at"]) > datetime.fromisoformat(made_at)
     assert len((await handle.fetch_history()).events) == events
+
+    # cPanel will not list the domain's replies (the feature off): the sync still reads the space and
+    # the inventory, and the reply on file stays
+    refusal = {"status": 0, "errors": ["You do not have the feature “autoresponders”."], "messages": None,
+               "warnings": None, "metadata": {}, "data": None}
+    async with httpx.AsyncClient() as admin:
+        await admin.post(f"{sandboxes.cpanel.url}/__sandbox/pops/{box}/usage", json={"used_mb": 310})
+        await admin.post(f"{sandboxes.cpanel.url}/__sandbox/faults", json=[{
+            "match": f"list_auto_responders?domain={domain.name}", "times": -1, "status": 200,
+            "body": json.dumps(refusal)}])
+    try:
+        assert (await sync_inventory(dev_env, pg_settings)).mailboxes >= 1
+    finally:
+        async with httpx.AsyncClient() as admin:
+            await admin.delete(f"{sandboxes.cpanel.url}/__sandbox/faults")
+    status = (await owner.get(f"/api/v1/addresses/{box}/mailbox")).json()
+    assert status["used_mb"] == 310.0 and status["autoresponder"] == "Back on Monday"
     await owner.aclose()

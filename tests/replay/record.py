@@ -12,9 +12,10 @@ records an order and an invoice told of an approval PayPal has not given. v6 (`v
 records the PAYPAL_TRUTH paths: a capture declined then approved again (a second request id), a
 pending capture a webhook hint completes (read back from PayPal; a forged hint first changes
 nothing), a pending refund completed, an invoice's capture taken from a hint, and a reversal's
-PayPalEventWorkflow. Record anew only when a
-deliberate, versioned change (workflow.patched) makes it right to add a history, never to
-replace one that running subscriptions still depend on.
+PayPalEventWorkflow. `v6 usage-update` records the retired `mailbox_usage` update, which runs
+received until the mailbox page read its read model, so that its handler stays while such runs may
+live. Record anew only when a deliberate, versioned change (workflow.patched) makes it right to add
+a history, never to replace one that running subscriptions still depend on.
 """
 from __future__ import annotations
 
@@ -47,6 +48,7 @@ from tests.support import TEST_SERVER, approve_at_paypal, make_client, make_doma
 from worker import WORKFLOWS, build_activities
 from workflows.contracts import (CAPTURE_REPORTED, PAYPAL_EVENT_WORKFLOW, REFUND_CHANGED, REFUND_STATE,
                                  CaptureReported, PayPalEvent, RefundOutcome, paypal_event_workflow_id)
+from workflows.contracts import MAILBOX_USAGE, MailboxRef, MailboxUsageState
 from workflows.contracts import (BEGIN_PAYPAL, DESTINATION_CONFIRMED, DESTINATION_REQUESTED, MAILBOX_PASSWORD,
                                  PAY_INVOICE_WITH_CREDIT, PAYPAL_APPROVED, RECORD_INVOICE_PAYMENT, SET_AUTORESPONDER,
                                  STATE, AddressState, Autoresponder, DestinationConfirmation, DestinationRequest,
@@ -193,6 +195,21 @@ async def _until(handle, done, tries: int = 300) -> AddressState:
     raise AssertionError(state)
 
 
+async def _active_on_account(env, settings, sessions, client, wanted: list[WantedAddress]):
+    """The addresses ordered by an exempt client, once each is active; the client, merged."""
+    async with sessions.begin() as session:
+        client = await session.merge(client)
+        client.billing_mode = "exempt"
+        _, inp = await place(session, settings, client, wanted, utcnow())
+    inp.search_attributes = False
+    order = await env.client.start_workflow("OrderWorkflow", inp, id=order_workflow_id(inp.order_id),
+                                            task_queue=settings.task_queue)
+    await order.result()
+    for line in inp.lines:
+        await _until(env.client.get_workflow_handle(address_workflow_id(line.address)), lambda s: s.status == "active")
+    return client
+
+
 async def changes(label: str) -> None:
     """v6, changes at cPanel that fail for good (patch change-outcomes-v1): a mailbox whose automatic
     reply cPanel refuses, then a new password that goes through; a forwarder whose confirmed change
@@ -205,17 +222,7 @@ async def changes(label: str) -> None:
         for wanted in ([WantedAddress("mona", d, "mailbox", 1, "", "Tango-Fjord-7-Quill"),
                         WantedAddress("fred", d, "forwarder", 1, "fred@home.example")],
                        [WantedAddress("gina", d, "forwarder", 1, f"fred@{d}")]):   # once fred is in use
-            async with sessions.begin() as session:
-                client = await session.merge(client)
-                client.billing_mode = "exempt"
-                _, inp = await place(session, settings, client, wanted, utcnow())
-            inp.search_attributes = False
-            order = await env.client.start_workflow("OrderWorkflow", inp, id=order_workflow_id(inp.order_id),
-                                                    task_queue=settings.task_queue)
-            await order.result()
-            for line in inp.lines:
-                await _until(env.client.get_workflow_handle(address_workflow_id(line.address)),
-                             lambda s: s.status == "active")
+            client = await _active_on_account(env, settings, sessions, client, wanted)
         mona, fred = (env.client.get_workflow_handle(address_workflow_id(f"{n}@{d}")) for n in ("mona", "fred"))
 
         refusal = {"status": 0, "errors": ["You do not have the feature \u201cautoresponders\u201d."], "data": None}
@@ -245,6 +252,22 @@ async def changes(label: str) -> None:
         assert not state.last_change.ok and state.destination == "fred@home.example", state
         for name, handle in (("mailbox-refused", mona), ("destination-refused", fred)):
             (OUT / f"address-{label}-{name}.json").write_text((await handle.fetch_history()).to_json())
+
+
+async def usage_update(label: str) -> None:
+    """The retired `mailbox_usage` update, as runs received it on each view of the mailbox page until
+    the page read the `mailbox_usage` read model instead: the handler stays while this history (and
+    runs like it) may need it. Recorded while active. `python -m tests.replay.record v6 usage-update`."""
+    async with recording() as (boxes, settings, sessions, env):
+        domain = await make_domain(sessions, boxes)
+        await _active_on_account(env, settings, sessions, await make_client(sessions),
+                                 [WantedAddress("nora", domain.name, "mailbox", 1, "", "Tango-Fjord-7-Quill")])
+        nora = env.client.get_workflow_handle(address_workflow_id(f"nora@{domain.name}"))
+        for _ in range(2):
+            usage = await nora.execute_update(MAILBOX_USAGE, MailboxRef(f"nora@{domain.name}"),
+                                              result_type=MailboxUsageState)
+            assert usage.quota_mb == settings.mailbox_quota_mb, usage
+        (OUT / f"address-{label}-usage-update.json").write_text((await nora.fetch_history()).to_json())
 
 
 async def account_email(label: str) -> None:
@@ -423,6 +446,8 @@ if __name__ == "__main__":
         asyncio.run(on_account(sys.argv[1]))
     elif sys.argv[2:] == ["changes"]:
         asyncio.run(changes(sys.argv[1]))
+    elif sys.argv[2:] == ["usage-update"]:
+        asyncio.run(usage_update(sys.argv[1]))
     elif sys.argv[2:] == ["account-email"]:
         asyncio.run(account_email(sys.argv[1]))
     elif sys.argv[2:] == ["paypal-truth"]:

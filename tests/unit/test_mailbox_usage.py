@@ -90,6 +90,14 @@ async def test_the_read_model_keeps_the_newest_reading_and_a_sync_replaces_its_d
         box = await readings.reading(session, "box@ours.org")
         assert await readings.reading(session, "old@ours.org") is None
     assert (box.used_bytes, box.used_mb, box.autoresponder_subject) == (20, 0.0, "")
+
+    async with sessions.begin() as session:   # a sync cPanel would not list replies for keeps the one on file
+        await readings.record_autoresponder(session, "box@ours.org", "Back soon")
+        await readings.replace_domain(session, "ours.org", {"box@ours.org": (readings.Usage(30, 250), None)},
+                                      now + timedelta(minutes=2))
+    async with sessions() as session:
+        box = await readings.reading(session, "box@ours.org")
+    assert (box.used_bytes, box.autoresponder_subject) == (30, "Back soon")
     await engine.dispose()
 
 
