@@ -1,10 +1,10 @@
 """Billing as operators and customers ask for it: pay an order from the credit balance, record many
 cheques and wires at once (each row taken or refused on its own), cancel an invoice with a credit note,
-refund a PayPal payment, and the accountant's CSV exports. Money that belongs to a running order moves
-through its workflow; a refund through its own; bookkeeping on settled invoices is written here."""
+request a PayPal refund (answered at once; its progress read from the refunds table), and the
+accountant's CSV exports. Money that belongs to a running order moves through its workflow; a refund
+through its own; bookkeeping on settled invoices is written here."""
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import logging
@@ -17,7 +17,7 @@ from temporalio.client import Client as TemporalClient
 
 from api.services import payments
 from api.services.checkout import Checkout
-from api.temporal import Gateway, RefundHandle
+from api.temporal import Gateway
 from core.addresses import normalize_domain
 from core.billing import parse_billing_mode, parse_percent
 from core.clock import utc
@@ -27,7 +27,7 @@ from core.money import Money
 from settings import Settings
 from store import audit, billing, credit, dunning, exports, orders, promos
 from store.invoicing import Item
-from store.models import Client, Invoice, Order
+from store.models import Client, Invoice, Order, Refund
 from workflows.contracts import (
     BeginPayPal,
     CancelRequest,
@@ -36,14 +36,12 @@ from workflows.contracts import (
     PayPalCheckout,
     PayWithCredit,
     RefundInput,
-    RefundOutcome,
     invoice_input,
 )
 
 log = logging.getLogger("mailmarket.billing")
 MAX_BULK = 200
 INVOICE_STATUSES = ("draft", "unpaid", "paid", "cancelled", "refunded")
-REFUND_WAIT = timedelta(seconds=20)
 
 
 def parse_signed_amount(raw: str, currency: str) -> Money:
@@ -65,6 +63,34 @@ def promo_rule(*, code: str, percent: str | None, amount: str | None, starts_at:
                      max_uses=max_uses, max_uses_per_client=max_uses_per_client,
                      kinds=tuple(k.strip().lower() for k in kinds if k.strip()),
                      domains=tuple(normalize_domain(d, "domains") for d in domains if d.strip()))
+
+
+@dataclass(frozen=True)
+class RefundView:
+    """A refund as operators follow it: requested (held, PayPal not yet answered), pending (PayPal is
+    processing it), completed (money back) or failed (with PayPal's reason; the hold is released)."""
+    id: int
+    key: str
+    amount: Money
+    status: str
+    paypal_refund_id: str
+    message: str
+    reason: str
+    created_at: datetime | None
+
+    @classmethod
+    def of(cls, refund: Refund) -> "RefundView":
+        return cls(refund.id, refund.key, Money(refund.amount_minor, refund.currency), refund.status,
+                   refund.paypal_refund_id, refund.message, refund.reason, refund.created_at)
+
+    @property
+    def settled(self) -> bool:
+        return self.status in ("completed", "failed")
+
+    def as_dict(self) -> dict:
+        return {"id": self.id, "key": self.key, "amount": self.amount.amount(), "currency": self.amount.currency,
+                "status": self.status, "paypal_refund_id": self.paypal_refund_id, "message": self.message,
+                "reason": self.reason, "requested_at": self.created_at.isoformat() if self.created_at else None}
 
 
 @dataclass(frozen=True)
@@ -334,31 +360,49 @@ class Billing:
                 "credited": Money(note.credited_minor, note.currency).amount()}
 
     async def refund(self, operator: Client, number: str, amount: str, reason: str, key: str | None) -> dict:
-        """Refund part or all of an invoice's PayPal payment. The key (Idempotency-Key) makes a repeated
-        request the same refund; without one each request is a new refund."""
+        """Request a refund of part or all of an invoice's PayPal payment, answered at once: the refund
+        is held against the capture here (more than is left is refused now), then its workflow asks
+        PayPal; `refunds()` shows how it went. The key (Idempotency-Key) makes a repeated request the
+        same refund; without one each request is a new refund."""
         async with audit.refusals(self.sessions, f"operator:{operator.id}", "refund", "invoice",
                                   (number or "").strip()[:32], amount=amount, reason=reason, key=key or ""):
             return await self._refund(operator, number, amount, reason, key)
 
     async def _refund(self, operator: Client, number: str, amount: str, reason: str, key: str | None) -> dict:
         key = (key or "").strip()[:80] or str(uuid.uuid4())
+        actor = f"operator:{operator.id}"
         async with self.sessions() as session:
             invoice = await self._invoice(session, number)
         money = Money.parse(amount, invoice.currency)
         if money.minor <= 0:
             raise BusinessError("amount_invalid", "A refund must be more than zero.", "amount")
-        handle = await self.gateway.start_refund(RefundInput(key, invoice.number, money.minor, money.currency,
-                                                             reason, f"operator:{operator.id}"))
-        outcome = await _first_answer(handle)
-        if outcome is None:
-            log.warning("refund %s on %s not answered yet", key, invoice.number)
-            return {"invoice": invoice.number, "key": key, "status": "requested"}
-        if outcome.status == "refused":
-            raise BusinessError(outcome.code or "refund_refused", outcome.message, "amount", 409)
-        if outcome.status == "failed":
-            raise BusinessError("refund_failed", f"PayPal did not refund it: {outcome.message}", "amount", 502)
-        return {"invoice": invoice.number, "key": key, "status": outcome.status, "amount": money.amount(),
-                "paypal_refund_id": outcome.paypal_refund_id}
+        # The hold is written here, as an order is at checkout, so that the operator learns at once
+        # whether the money is there to give back; the workflow's own reservation finds it by key.
+        async with self.sessions.begin() as session:
+            held = await billing.reserve_refund(session, key=key, invoice_number=invoice.number, amount=money,
+                                                reason=reason, actor=actor)
+        refund = RefundView.of(held)
+        if refund.status == "requested":
+            try:
+                await self.gateway.start_refund(RefundInput(key, invoice.number, money.minor, money.currency,
+                                                            reason, actor))
+            except BusinessError:
+                async with self.sessions.begin() as session:   # released: nothing was asked of PayPal
+                    await billing.fail_refund(session, refund_id=refund.id,
+                                              message="not started: workflow service unavailable")
+                raise
+        return {"invoice": invoice.number, **refund.as_dict()}
+
+    async def refunds(self, number: str) -> list["RefundView"]:
+        """The invoice's refunds, oldest first, each as far as it has got (from the refunds table)."""
+        async with self.sessions() as session:
+            invoice = await self._invoice(session, number)
+            return [RefundView.of(r) for r in (await billing.refunds_of(session, [invoice.id])).get(invoice.id, [])]
+
+    async def refunds_by_invoice(self, invoice_ids: list[int]) -> dict[int, list["RefundView"]]:
+        async with self.sessions() as session:
+            found = await billing.refunds_of(session, invoice_ids)
+        return {invoice_id: [RefundView.of(r) for r in rows] for invoice_id, rows in found.items()}
 
     async def export_csv(self, kind: str, start: str | None, end: str | None, today: date) -> tuple[str, str]:
         first, last = exports.parse_range(start, end, today)
@@ -369,16 +413,3 @@ class Billing:
         writer.writeheader()
         writer.writerows(found)
         return f"{kind}-{first.isoformat()}-{last.isoformat()}.csv", out.getvalue()
-
-
-async def _first_answer(handle: RefundHandle) -> RefundOutcome | None:
-    """The refund workflow's first answer (PayPal's, or our refusal), read by query: a refund PayPal
-    holds PENDING keeps its workflow running until PayPal decides, so its result can be days away."""
-    loop = asyncio.get_running_loop()
-    end = loop.time() + REFUND_WAIT.total_seconds()
-    while loop.time() < end:
-        outcome = await handle.state()
-        if outcome is not None and outcome.status:
-            return outcome
-        await asyncio.sleep(0.2)
-    return None
