@@ -4,13 +4,12 @@ the `mailbox_usage` read model (a read never writes the workflow's history, nor 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from temporalio.client import Client as TemporalClient, WorkflowQueryFailedError
-from temporalio.service import RPCError
+from temporalio.client import Client as TemporalClient
 
-from api.services.updates import run_update
+from api.temporal import Gateway
 from core.clock import utc
 from core.errors import BusinessError
 from core.passwords import check_mailbox_password
@@ -19,15 +18,10 @@ from store import mailbox_usage as readings
 from store.models import Client, Subscription
 from store.secrets import SecretBox
 from workflows.contracts import (
-    MAILBOX_PASSWORD,
-    SET_AUTORESPONDER,
-    STATE,
-    AddressState,
     Autoresponder,
     ChangeOutcome,
     MailboxPasswordChanged,
     MailboxUsageState,
-    address_workflow_id,
 )
 
 log = logging.getLogger(__name__)
@@ -38,7 +32,8 @@ NOT_READ = BusinessError("usage_not_read", "How full the mailbox is has not been
 
 class Mailboxes:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], temporal: TemporalClient, box: SecretBox):
-        self.sessions, self.temporal, self.box = sessions, temporal, box
+        self.sessions, self.box = sessions, box
+        self.gateway = Gateway(temporal)
 
     async def mailbox(self, client: Client, address: str) -> Subscription:
         async with self.sessions() as session:
@@ -51,29 +46,20 @@ class Mailboxes:
             check_mailbox_password(password, local, domain)
             await secrets.keep_mailbox_password(session, self.box, sub.id, password)
             audit.record(session, f"client:{client.id}", "mailbox.password_requested", "subscription", sub.address)
-        try:
-            await self.temporal.get_workflow_handle(address_workflow_id(sub.address)).signal(
-                MAILBOX_PASSWORD, MailboxPasswordChanged(f"client:{client.id}"))
-        except RPCError:
-            raise CLOSED from None
+        await self.gateway.address(sub.address).mailbox_password_changed(
+            MailboxPasswordChanged(f"client:{client.id}"), refused=CLOSED)
 
     async def set_autoresponder(self, client: Client, address: str, reply: Autoresponder) -> Autoresponder:
         sub = await self.mailbox(client, address)
         reply.actor = f"client:{client.id}"
-        return await run_update(self.temporal.get_workflow_handle(address_workflow_id(sub.address)),
-                                SET_AUTORESPONDER, reply, Autoresponder, closed=CLOSED)
+        return await self.gateway.address(sub.address).set_autoresponder(reply, closed=CLOSED)
 
     async def last_change(self, client: Client, address: str) -> ChangeOutcome | None:
         """How the latest change at cPanel ended (a query: reading writes no history); None when the
         workflow cannot say just now."""
         sub = await self.mailbox(client, address)
-        try:
-            state = await self.temporal.get_workflow_handle(address_workflow_id(sub.address)).query(
-                STATE, result_type=AddressState, rpc_timeout=timedelta(seconds=5))
-        except (RPCError, WorkflowQueryFailedError) as exc:
-            log.warning("state of %s not available: %s", sub.address, exc)
-            return None
-        return state.last_change
+        state = await self.gateway.address(sub.address).state()
+        return state.last_change if state is not None else None
 
     async def usage(self, client: Client, address: str) -> MailboxUsageState:
         """As the read model last had it from cPanel (after each change, and at each inventory sync),
