@@ -57,11 +57,13 @@ async def order_pay(request: Request, order_id: Id, client: FormClient, sessions
     return RedirectResponse(started.approve_url, status_code=303)
 
 
-@router.post("/orders/{order_id}/credit")
-async def order_pay_with_credit(order_id: Id, client: FormClient, sessions: SessionsDep, checkout: CheckoutDep,
-                                billing_service: BillingDep):
-    await customer_orders.own(sessions, checkout, client, order_id)
-    await customer_orders.pay_with_credit(billing_service, client, order_id)
+@router.post("/orders/{order_id}/credit", response_class=HTMLResponse)
+async def order_pay_with_credit(request: Request, order_id: Id, client: FormClient, sessions: SessionsDep,
+                                checkout: CheckoutDep, settings: SettingsDep, billing_service: BillingDep):
+    try:
+        await customer_orders.pay_with_credit(billing_service, client, order_id)
+    except BusinessError as exc:
+        return await _refused(request, client, sessions, checkout, settings, order_id, exc)
     return RedirectResponse(f"/orders/{order_id}", status_code=303)
 
 
