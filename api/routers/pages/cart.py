@@ -69,5 +69,3 @@ async def cart_checkout(request: Request, client: FormClient, sessions: ReadSess
                                   exc, entered)
     cart.clear(request.state.session)
     return RedirectResponse(f"/orders/{order.id}", status_code=303)
-
-

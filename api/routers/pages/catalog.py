@@ -54,5 +54,3 @@ async def picker(session, q: str, category: str, page: int, chosen: list[str]) -
     return {"cats": await catalog.category_counts(session),
             "found": await catalog.search_domains(session, q=q[:100], category_slug=category[:160], page=page),
             "q": q[:100], "category": category[:160], "chosen": set(chosen), "chosen_list": chosen, "keep": ""}
-
-

@@ -46,5 +46,3 @@ async def get_availability(request: Request, sessions: ReadSessionsDep, settings
                                operator=bool(client and client.is_operator), initial=surname_initial(client),
                                portfolio=request.app.state.portfolio)
     return JSONResponse(grid)  # plain JSON already: skip the generic encoder on 200-cell answers
-
-
