@@ -1,4 +1,5 @@
-"""Request dependencies: settings, DB sessions, the Temporal-backed checkout, the signed-in client.
+"""Request dependencies: settings, DB sessions, the services, the signed-in client or operator, and
+the CSRF checks (a header for JSON writes, the form's field for pages), so no handler does its own.
 All `async def`: FastAPI runs a plain `def` dependency in a worker thread, a hop per request."""
 from __future__ import annotations
 
