@@ -14,7 +14,7 @@ def _client_json(client) -> dict:
     return {"id": client.id, "email": client.email, "name": client.name}
 
 
-@router.get("/session", response_model=SessionOut)
+@router.get("/session", response_model=SessionOut, responses=refusals())
 async def session_info(request: Request, client: MaybeClient):
     """The CSRF token to send as X-CSRF-Token on every write, and who is signed in."""
     return {"signed_in": client is not None, "client": _client_json(client) if client else None,

@@ -17,7 +17,7 @@ async def _cart_json(request: Request, sessions) -> dict:
     return {"lines": [{"address": l.shown, "kind": l.kind, "status": now.get(l.address)} for l in lines]}
 
 
-@router.get("", response_model=CartOut)
+@router.get("", response_model=CartOut, responses=refusals())
 async def get_cart(request: Request, sessions: ReadSessionsDep):
     """The session's cart: what was picked, and whether each is still available now. Check out with
     POST /orders (one line per address, with term and destination or password)."""

@@ -16,7 +16,7 @@ from store import catalog
 router = APIRouter(prefix="/api/v1", tags=["catalog"])
 
 
-@router.get("/catalog", response_model=CatalogOut)
+@router.get("/catalog", response_model=CatalogOut, responses=refusals())
 async def get_catalog(sessions: SessionsDep):
     """Categories (subcategories name their parent) with how many listed domains each holds."""
     async with sessions() as session:
@@ -24,7 +24,7 @@ async def get_catalog(sessions: SessionsDep):
     return {"categories": [{"name": n, "slug": s, "parent": p, "domains": c} for n, s, p, c in rows]}
 
 
-@router.get("/domains", response_model=DomainsOut)
+@router.get("/domains", response_model=DomainsOut, responses=refusals())
 async def get_domains(sessions: SessionsDep, q: Annotated[str, Query(max_length=100)] = "",
                       category: Annotated[str, Query(max_length=160)] = "", page: Annotated[int, Query(ge=1)] = 1,
                       per_page: Annotated[int, Query(ge=1, le=200)] = 60):
