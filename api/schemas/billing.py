@@ -106,6 +106,7 @@ class BillingModeForm(ClientForm):
 
 class BulkResultOut(BaseModel):
     """One row: recorded (with the order's status and what is still due) or refused (with why)."""
+    model_config = {"extra": "allow"}   # the billing service's row as it is, described here
     row: int
     invoice: str
     recorded: bool
@@ -169,9 +170,14 @@ class DunningOut(BaseModel):
 
 class InvoiceChangeOut(BaseModel):
     """What became of a cancellation or a refund (more fields as the change says)."""
-    model_config = {"extra": "allow"}
-    invoice: str
-    status: str
+    model_config = {"extra": "allow"}   # the billing service's answer as it is, described here
+    invoice: str | None = None
+    status: str | None = None
+    credit_note: str | None = Field(default=None, description="cancelled: the credit note's number")
+    credited: str | None = Field(default=None, description="cancelled: what was paid, now the client's credit")
+    key: str | None = Field(default=None, description="a refund's idempotency key")
+    amount: str | None = Field(default=None, description="refunded")
+    paypal_refund_id: str | None = None
 
 
 class PromoOut(BaseModel):

@@ -15,12 +15,12 @@ from api.params import Id
 from api.routers.pages.common import back_with, render, said
 from api.schemas.billing import ActionForm, BillingModeForm, CreditForm, InvoiceActionForm
 from api.services import invoice_lines, promo_input
-from api.services.accounts import normalize_email
+from api.services.accounts import client_by_email
 from api.services.billing import INVOICE_STATUSES, BulkRow
 from core.billing import BILLING_MODES
 from core.errors import BusinessError
 from core.money import Money
-from store import clients, promos
+from store import promos
 
 router = APIRouter(include_in_schema=False)
 ROWS = 5   # lines on the new-invoice form
@@ -64,7 +64,7 @@ async def operator_new_invoice(request: Request, client: FormOperator, sessions:
     fields = {k: str(v)[:400] for k, v in (await request.form()).items()}
     draft = fields.get("action") == "draft"
     try:
-        customer = await _client_by_email(sessions, fields.get("client_email", ""))
+        customer = await client_by_email(sessions, fields.get("client_email", ""))
         rows = [i for i in range(ROWS) if fields.get(f"description_{i}", "").strip()
                 or fields.get(f"unit_price_{i}", "").strip()]
         entries = [invoice_lines.LineEntry(
@@ -123,20 +123,12 @@ async def operator_invoice_action(request: Request, number: str, client: FormOpe
     return _billing_done(request, done)
 
 
-async def _client_by_email(sessions, email: str):
-    async with sessions() as session:
-        customer = await clients.client_by_email(session, normalize_email(email))
-    if customer is None:
-        raise BusinessError("client_unknown", f"There is no client {email[:254]!r}.", "client_email", 404)
-    return customer
-
-
 @router.post("/operator/billing/credit", response_class=HTMLResponse)
 async def operator_adjust_credit(request: Request, client: FormOperator, sessions: SessionsDep,
                                  billing_service: BillingDep, settings: SettingsDep,
                                  form: Annotated[CreditForm, Form()]):
     try:
-        customer = await _client_by_email(sessions, form.client_email)
+        customer = await client_by_email(sessions, form.client_email)
         _, _, balance = await billing_service.adjust_credit(client, customer.id, form.amount, form.reason)
     except BusinessError as exc:
         return await _billing_page(request, client, billing_service, settings, error=exc, status=exc.status)
@@ -171,7 +163,7 @@ async def operator_client_billing(request: Request, client: FormOperator, sessio
                                   billing_service: BillingDep, settings: SettingsDep,
                                   form: Annotated[BillingModeForm, Form()]):
     try:
-        customer = await _client_by_email(sessions, form.client_email)
+        customer = await client_by_email(sessions, form.client_email)
         changed = await billing_service.set_billing_mode(client, customer.id, form.mode)
     except BusinessError as exc:
         return await _billing_page(request, client, billing_service, settings, error=exc, status=exc.status)

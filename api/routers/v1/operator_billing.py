@@ -126,6 +126,7 @@ async def dunning_list(operator: Operator, billing: BillingDep):
 
 
 @router.post("/invoices/{number}/cancel", dependencies=[CsrfHeader], response_model=InvoiceChangeOut,
+             response_model_exclude_unset=True,
              responses=refusals(*OPERATOR_WRITE, "invoice_unknown", "invoice_cancelled", "invoice_draft",
                                 "reason_missing"))
 async def cancel_invoice(number: str, body: CancelInvoiceIn, operator: Operator, billing: BillingDep):
@@ -136,6 +137,7 @@ async def cancel_invoice(number: str, body: CancelInvoiceIn, operator: Operator,
 
 
 @router.post("/invoices/{number}/refunds", dependencies=[CsrfHeader], response_model=InvoiceChangeOut,
+             response_model_exclude_unset=True,
              responses=refusals(*OPERATOR_WRITE, "invoice_unknown", "no_paypal_payment", "amount_invalid",
                                 "reason_missing", "refund_exceeds_capture", "refund_failed"))
 async def refund_invoice(number: str, body: RefundIn, operator: Operator, billing: BillingDep,
