@@ -1,5 +1,6 @@
 """The FastAPI app factory: the lifespan opens the DB engine, the Temporal client and the webhook
-verifier; routers serve /api/v1 (JSON), the pages and provider webhooks."""
+verifier; routers serve /api/v1 (JSON, api.routers.v1), the pages (api.routers.pages) and provider
+webhooks."""
 from __future__ import annotations
 
 import logging
@@ -22,7 +23,7 @@ from api.deps import current_client
 from api.params import CleanText
 from api.ratelimit import CheckLimiter
 from api.security import SecurityHeadersMiddleware, docs_csp, script_hashes
-from api.routers import operator_mail, pages, v1, webhooks
+from api.routers import pages, v1, webhooks
 from api.services.accounts import Accounts
 from api.services.availability import Portfolio
 from api.services.billing import Billing
@@ -127,10 +128,11 @@ def create_app(settings: Settings | None = None, temporal: TemporalClient | None
 
     # Text inputs are checked once, here, for the API and the pages. Webhooks carry the provider's
     # own text under its signature: a refusal there would only make PayPal retry the same event.
-    app.include_router(v1.router, dependencies=[CleanText])
+    for router in v1.routers:
+        app.include_router(router, dependencies=[CleanText])
     app.include_router(webhooks.router)
-    app.include_router(pages.router, dependencies=[CleanText])
-    app.include_router(operator_mail.router, dependencies=[CleanText])
+    for router in pages.routers:
+        app.include_router(router, dependencies=[CleanText])
     _add_docs(app)
     app.mount(SWAGGER_ASSETS, StaticFiles(directory=str(swagger_ui_path)), name="swagger-ui")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -1,4 +1,5 @@
-"""Request dependencies: settings, DB sessions, the Temporal-backed checkout, the signed-in client.
+"""Request dependencies: settings, DB sessions, the services, the signed-in client or operator, and
+the CSRF checks (a header for JSON writes, the form's field for pages), so no handler does its own.
 All `async def`: FastAPI runs a plain `def` dependency in a worker thread, a hop per request."""
 from __future__ import annotations
 
@@ -98,3 +99,34 @@ Operator = Annotated[Client, Depends(require_operator)]
 CsrfHeader = Depends(require_csrf_header)
 BillingDep = Annotated[Billing, Depends(get_billing)]
 AccountsDep = Annotated[Accounts, Depends(get_accounts)]
+
+
+# ---- the page prelude ----------------------------------------------------------------------------
+# Pages share the JSON API's rules for who may ask: a page refused with `not_signed_in` redirects to
+# /login?next=<the page> (api.routers.pages.common.error_page), `forbidden` shows the error page. A
+# posted form carries the session's CSRF token in its `csrf` field, checked here once for every form.
+
+async def require_form_csrf(request: Request) -> None:
+    form = await request.form()   # cached: the handler's form model reads this same form
+    if not csrf_ok(request, str(form.get("csrf", ""))):
+        raise BusinessError("csrf_failed", "This form has expired; go back, reload the page and try again.", status=403)
+
+
+async def require_form_client(request: Request, client: SignedIn) -> Client:
+    """A form posted by a signed-in client: signed in first (a stale form after sign-out goes to
+    the sign-in page), then fresh."""
+    await require_form_csrf(request)
+    return client
+
+
+async def require_form_operator(client: Annotated[Client, Depends(require_form_client)]) -> Client:
+    if not client.is_operator:
+        raise BusinessError("forbidden", "Only operators may do this.", status=403)
+    return client
+
+
+PageClient = SignedIn        # a page for signed-in clients: a visitor is sent to sign in and brought back
+PageOperator = Operator
+FormCsrf = Depends(require_form_csrf)                                 # a form anyone may post
+FormClient = Annotated[Client, Depends(require_form_client)]          # a signed-in client's form
+FormOperator = Annotated[Client, Depends(require_form_operator)]      # an operator's form

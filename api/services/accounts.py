@@ -170,3 +170,12 @@ class Accounts:
         async with self.sessions.begin() as session:
             return await web_sessions.revoke_all_sessions(session, client_id, except_token=except_token,
                                                           now=datetime.now(timezone.utc))
+
+
+async def client_by_email(sessions: async_sessionmaker[AsyncSession], email: str) -> Client:
+    """The client an operator names by email on a form (404 when there is none)."""
+    async with sessions() as session:
+        customer = await clients.client_by_email(session, normalize_email(email))
+    if customer is None:
+        raise BusinessError("client_unknown", f"There is no client {email[:254]!r}.", "client_email", 404)
+    return customer

@@ -80,3 +80,10 @@ async def statuses(db: AsyncSession, cart: list[CartLine], portfolio: Portfolio)
                                                                       if c.domain in refs])
     return {c.address: PUBLIC[known.status(refs[c.domain].id, c.local_part)] if c.domain in refs
             else PUBLIC[Cell.RESERVED] for c in cart}
+
+
+async def current(sessions, session: dict, portfolio: Portfolio) -> tuple[list[CartLine], dict[str, str]]:
+    """The cart's lines and what each is now, as the cart page and GET /api/v1/cart show them."""
+    cart = lines(session)
+    async with sessions() as db:
+        return cart, await statuses(db, cart, portfolio)

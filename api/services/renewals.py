@@ -303,3 +303,12 @@ class Renewals:
         return await self.gateway.address(address).cancel_at_term_end(
             CancelAtTermEnd(f"client:{client.id}", "cancelled by the client"),
             closed=BusinessError("address_not_active", f"{address} is not active.", status=409))
+
+
+DECISIONS = {"confirm": "confirmed", "decline": "declined"}
+
+
+def code_decision(raw: str | None) -> str | None:
+    """What a renewal code's visitor asked: None to look the renewal up, else the decision to record
+    (anything but confirm or decline is refused by `by_code` as `decision_invalid`)."""
+    return None if raw is None else DECISIONS.get(raw, "invalid")

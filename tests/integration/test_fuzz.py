@@ -26,6 +26,7 @@ import requests
 import schemathesis
 from fastapi.routing import APIRoute, iter_route_contexts
 from hypothesis import HealthCheck, Phase
+from pydantic import BaseModel
 from schemathesis import GenerationMode
 from starlette.routing import Mount
 
@@ -148,6 +149,18 @@ def _encode(value: str) -> str:
     return value if value == "%FF%FE" else quote(value, safe="")
 
 
+def _form_fields(body_params) -> list[str]:
+    """The fields a page's form is read from: a form model's own fields, or the Form parameter."""
+    names = []
+    for param in body_params:
+        model = param.field_info.annotation
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            names += [info.alias or name for name, info in model.model_fields.items()]
+        else:
+            names.append(param.alias)
+    return names
+
+
 def _page_routes() -> list[tuple[str, str, list[str], list[str], list[str]]]:
     """(method, path, path params, query params, form fields) of every route not in the OpenAPI."""
     found = []
@@ -161,7 +174,7 @@ def _page_routes() -> list[tuple[str, str, list[str], list[str], list[str]]]:
             d = route.dependant
             for method in sorted(context.methods - {"HEAD"}):
                 found.append((method, context.path, [p.alias for p in d.path_params],
-                              [p.alias for p in d.query_params], [p.alias for p in d.body_params]))
+                              [p.alias for p in d.query_params], _form_fields(d.body_params)))
         else:   # Starlette routes: the OpenAPI document and its viewers
             for method in sorted((context.methods or {"GET"}) - {"HEAD"}):
                 found.append((method, context.path, list(route.param_convertors), [], []))

@@ -8,19 +8,15 @@ from datetime import datetime, timedelta, timezone
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from api.deps import MaybeClient, SessionsDep
-from api.routers.pages import render, signed_in
-from core.errors import BusinessError
+from api.deps import PageOperator, SessionsDep
+from api.routers.pages.common import render
 from store import outbox
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/operator/mail", response_class=HTMLResponse)
-async def operator_mail(request: Request, client: MaybeClient, sessions: SessionsDep):
-    signed_in(client)
-    if not client.is_operator:
-        raise BusinessError("forbidden", "Only operators may do this.", status=403)
+async def operator_mail(request: Request, client: PageOperator, sessions: SessionsDep):
     async with sessions() as session:
         rows = await outbox.undelivered(session)
         alerts = await outbox.provider_alerts(session, datetime.now(timezone.utc) - timedelta(days=7))
