@@ -235,6 +235,11 @@ class Refusals(StrEnum):
         "Too many sign-in attempts {whose}; try again in {minutes} minute{plural}.",
         429,
     )
+    USAGE_NOT_READ = (
+        "usage_not_read",
+        "How full the mailbox is has not been read from the mail server yet; please look again later.",
+        503,
+    )
     WEBHOOK_REJECTED = ("webhook_rejected", "Webhook rejected: the delivery is not provably from PayPal.", 400)
     WEBHOOK_REPLAYED = (
         "webhook_replayed",

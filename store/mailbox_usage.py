@@ -6,27 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, Integer, String, Text, delete
+from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
 
-from store.models import Base
-
-
-class MailboxUsageReading(Base):
-    __tablename__ = "mailbox_usage"
-    address: Mapped[str] = mapped_column(String(320), primary_key=True)
-    domain: Mapped[str] = mapped_column(String(253), index=True)
-    used_bytes: Mapped[int | None] = mapped_column(BigInteger)     # None: not read yet
-    quota_mb: Mapped[int | None] = mapped_column(Integer)          # None: unlimited (or not read yet)
-    autoresponder_subject: Mapped[str] = mapped_column(Text, default="", server_default="")
-    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))   # when the usage was read
-
-    @property
-    def used_mb(self) -> float | None:
-        return None if self.used_bytes is None else round(self.used_bytes / (1024 * 1024), 2)
+from store.models import MailboxUsageReading
 
 
 @dataclass(frozen=True)

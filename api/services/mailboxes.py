@@ -12,6 +12,7 @@ from temporalio.client import Client as TemporalClient
 from api.temporal import Gateway
 from core.clock import utc
 from core.errors import BusinessError
+from core.refusals import Refusals, refuse
 from core.passwords import check_mailbox_password
 from store import audit, destinations, secrets
 from store import mailbox_usage as readings
@@ -26,8 +27,7 @@ from workflows.contracts import (
 
 log = logging.getLogger(__name__)
 CLOSED = BusinessError("address_not_active", "This mailbox is not active.", status=409)
-NOT_READ = BusinessError("usage_not_read", "How full the mailbox is has not been read from the mail server yet; "
-                         "please look again later.", status=503)
+NOT_READ = refuse(Refusals.USAGE_NOT_READ)
 
 
 class Mailboxes:

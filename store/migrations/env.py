@@ -5,7 +5,6 @@ from alembic import context
 from sqlalchemy import create_engine, pool
 
 from store.models import Base
-import store.mailbox_usage  # noqa: F401  (its table joins Base.metadata)
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url")

@@ -2,7 +2,14 @@
 and `Base.metadata` (Alembic's target) holds them all."""
 from __future__ import annotations
 
-from store.models.addresses import DestinationChange, MailboxSecret, Reminder, RenewalOffer, Subscription
+from store.models.addresses import (
+    DestinationChange,
+    MailboxSecret,
+    MailboxUsageReading,
+    Reminder,
+    RenewalOffer,
+    Subscription,
+)
 from store.models.base import LIVE_SQL, LIVE_STATUSES, NAMING, Base, _now
 from store.models.billing import (
     CreditEntry,
@@ -25,6 +32,7 @@ __all__ = [
     "LIVE_SQL", "LIVE_STATUSES", "NAMING", "Base", "_now",
     "AuditEntry", "Category", "Client", "CpanelInventory", "CreditEntry", "CreditNote", "CreditNoteSequence",
     "DestinationChange", "Domain", "DomainBackup", "Invoice", "InvoiceLine", "InvoiceSequence", "MailboxSecret",
+    "MailboxUsageReading",
     "Order", "OrderLine", "OutboundEmail", "Payment", "PayPalCase", "PayPalTransmission", "PromoCode",
     "PromoRedemption", "RegistryRenewal", "Refund", "Reminder", "RenewalOffer", "ReservedName", "SignInFailure",
     "Subscription", "WebSession", "WebhookEvent",

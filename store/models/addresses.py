@@ -1,9 +1,11 @@
-"""Addresses sold: subscriptions, mailbox secrets, destination changes, renewal offers, reminders."""
+"""Addresses sold: subscriptions, mailbox secrets, destination changes, renewal offers, reminders, and
+the mailbox read model (`mailbox_usage`, kept by activities; see store/mailbox_usage.py)."""
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, func, text
+from sqlalchemy import (BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+                        func, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.statuses import ChangeStatus, RenewalDecision, SubscriptionStatus
@@ -113,3 +115,19 @@ class Reminder(Base):
     due_on: Mapped[date] = mapped_column(Date)
     digest_key: Mapped[str | None] = mapped_column(String(120), nullable=True)   # NULL: not yet sent
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+
+
+class MailboxUsageReading(Base):
+    """Each mailbox's space used, quota and automatic reply as cPanel last said, and when."""
+
+    __tablename__ = "mailbox_usage"
+    address: Mapped[str] = mapped_column(String(320), primary_key=True)
+    domain: Mapped[str] = mapped_column(String(253), index=True)
+    used_bytes: Mapped[int | None] = mapped_column(BigInteger)     # None: not read yet
+    quota_mb: Mapped[int | None] = mapped_column(Integer)          # None: unlimited (or not read yet)
+    autoresponder_subject: Mapped[str] = mapped_column(Text, default="", server_default="")
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))   # when the usage was read
+
+    @property
+    def used_mb(self) -> float | None:
+        return None if self.used_bytes is None else round(self.used_bytes / (1024 * 1024), 2)
