@@ -2,7 +2,6 @@
 history), an automatic reply, and how full it is. Each goes through the address's workflow."""
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timezone
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -22,7 +21,6 @@ from workflows.contracts import (
     MailboxUsageState,
 )
 
-log = logging.getLogger(__name__)
 CLOSED = BusinessError("address_not_active", "This mailbox is not active.", status=409)
 
 
