@@ -302,11 +302,9 @@ class Gateway:
         except RPCError:
             log.exception("could not start the workflow for order %s; cancelling it", inp.order_id)
             assert self.sessions is not None
-            try:
-                async with self.sessions.begin() as session:
-                    await orders.cancel_order(session, inp.order_id, "not started: workflow service unavailable")
-            except BusinessError as exc:   # an order on account opens beyond pending_payment
-                log.error("order %s has no workflow and could not be cancelled: %s", inp.order_id, exc.message)
+            async with self.sessions.begin() as session:
+                await orders.cancel_order(session, inp.order_id, "not started: workflow service unavailable",
+                                          unstarted=True)
             raise BusinessError("service_unavailable",
                                 "We could not take your order just now and nothing was charged. Please try again.",
                                 status=503) from None
