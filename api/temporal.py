@@ -96,7 +96,7 @@ PAYMENT_UNAVAILABLE = BusinessError("payment_unavailable", "PayPal could not be 
 def _fresh(error: BusinessError) -> BusinessError:
     """A refusal given as a value is raised as a copy: one exception object is never raised twice."""
     return BusinessError(error.code, error.message, error.field, status=error.status,
-                         retry_after=getattr(error, "retry_after", None))
+                         retry_after=error.retry_after)
 
 
 # ---- the error mapping ---------------------------------------------------------------------
