@@ -93,7 +93,7 @@ PAYMENT_UNAVAILABLE = BusinessError("payment_unavailable", "PayPal could not be 
 def _fresh(error: BusinessError) -> BusinessError:
     """A refusal given as a value is raised as a copy: one exception object is never raised twice."""
     return BusinessError(error.code, error.message, error.field, status=error.status,
-                         retry_after=getattr(error, "retry_after", None))
+                         retry_after=error.retry_after)
 
 
 # ---- the error mapping ---------------------------------------------------------------------
@@ -296,11 +296,9 @@ class Gateway:
         except RPCError:
             log.exception("could not start the workflow for order %s; cancelling it", inp.order_id)
             assert self.sessions is not None
-            try:
-                async with self.sessions.begin() as session:
-                    await orders.cancel_order(session, inp.order_id, "not started: workflow service unavailable")
-            except BusinessError as exc:   # an order on account opens beyond pending_payment
-                log.error("order %s has no workflow and could not be cancelled: %s", inp.order_id, exc.message)
+            async with self.sessions.begin() as session:
+                await orders.cancel_order(session, inp.order_id, "not started: workflow service unavailable",
+                                          unstarted=True)
             raise BusinessError("service_unavailable",
                                 "We could not take your order just now and nothing was charged. Please try again.",
                                 status=503) from None

@@ -83,10 +83,6 @@ class RefundView:
         return cls(refund.id, refund.key, Money(refund.amount_minor, refund.currency), refund.status,
                    refund.paypal_refund_id, refund.message, refund.reason, refund.created_at)
 
-    @property
-    def settled(self) -> bool:
-        return self.status in ("completed", "failed")
-
     def as_dict(self) -> dict:
         return {"id": self.id, "key": self.key, "amount": self.amount.amount(), "currency": self.amount.currency,
                 "status": self.status, "paypal_refund_id": self.paypal_refund_id, "message": self.message,

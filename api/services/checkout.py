@@ -6,7 +6,6 @@ order's workflow owns every change, and the API only starts, updates and signals
 """
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -29,8 +28,6 @@ from workflows.contracts import (
     PayPalApproved,
     PayPalCheckout,
 )
-
-log = logging.getLogger(__name__)
 
 
 class Checkout:

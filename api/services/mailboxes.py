@@ -3,7 +3,6 @@ history) and an automatic reply, each through the address's workflow; and how fu
 the `mailbox_usage` read model (a read never writes the workflow's history, nor calls cPanel)."""
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timezone
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -25,7 +24,6 @@ from workflows.contracts import (
     MailboxUsageState,
 )
 
-log = logging.getLogger(__name__)
 CLOSED = BusinessError("address_not_active", "This mailbox is not active.", status=409)
 NOT_READ = refuse(Refusals.USAGE_NOT_READ)
 

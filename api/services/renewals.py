@@ -6,7 +6,6 @@ A submission is checked whole before anything is written; the renewal order and 
 written in the request (one transaction) and from then on its order workflow owns it, as at checkout."""
 from __future__ import annotations
 
-import logging
 import math
 import time
 from dataclasses import dataclass, field
@@ -35,7 +34,6 @@ from workflows.contracts import (
     renewal_order_input,
 )
 
-log = logging.getLogger(__name__)
 RENEWAL_PAY_LINK = "renewal-pay"       # lets the code page's visitor pay that one invoice unsigned-in
 CODE_GUESSES_PER_HOUR = 10
 
