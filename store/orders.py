@@ -201,7 +201,8 @@ async def cancel_order(session: AsyncSession, order_id: int, reason: str, actor:
     order = await order_with_lines(session, order_id)
     if order is None or order.status == OrderStatus.CANCELLED:
         return
-    if order.status != OrderStatus.PENDING_PAYMENT and not (unstarted and order.status == OPENING_STATUS[order.billing]):
+    opening = unstarted and order.status == OPENING_STATUS[order.billing]
+    if order.status != OrderStatus.PENDING_PAYMENT and not opening:
         raise refuse(Refusals.ORDER_NOT_CANCELLABLE, order_id=order_id, state=order.status)
     order.status = OrderStatus.CANCELLED
     invoice = await invoice_for_order(session, order_id)
