@@ -6,10 +6,10 @@ import asyncio
 from datetime import date, datetime, timedelta, timezone
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from workflows.policies import PATIENT_STEP, change_step
     from core.lifecycle import due_reminder, ladder, parse_ladder
     from core.terms import add_years, coverage_target, term_end
     from workflows.contracts import (
@@ -70,19 +70,8 @@ with workflow.unsafe.imports_passed_through():
         SwitchForwarder,
     )
 
-STEP = dict(
-    start_to_close_timeout=timedelta(seconds=60),
-    heartbeat_timeout=timedelta(seconds=10),
-    retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5)),
-)
-# A customer's change at cPanel (and a look at the mailbox) has a way out: a few tries on a
-# technical fault, none on a refusal (the activity says which), then the next change goes.
-CHANGE_STEP = dict(
-    start_to_close_timeout=timedelta(seconds=30),
-    heartbeat_timeout=timedelta(seconds=10),
-    retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2.0,
-                             maximum_interval=timedelta(seconds=10), maximum_attempts=CHANGE_ATTEMPTS),
-)
+STEP = PATIENT_STEP
+CHANGE_STEP = change_step(CHANGE_ATTEMPTS)   # a few tries, then the next change goes
 # Runs from here on record how each change at cPanel ended and carry on after a failed one; before,
 # a failure could only fail the run (it never did: refusals were retried for ever).
 CHANGE_OUTCOMES = "change-outcomes-v1"
