@@ -43,7 +43,7 @@ CANCEL_ORDER = "cancel"                # signal on OrderWorkflow
 CAPTURE_DENIED = "capture_denied"      # signal on OrderWorkflow (PayPal: a pending capture failed)
 
 
-CHOOSE_MANUAL = "choose_manual_payment"  # update on OrderWorkflow -> ManualInstructions
+CHOOSE_MANUAL = "choose_manual_payment"  # update on OrderWorkflow (and an order's InvoiceWorkflow) -> ManualInstructions
 
 
 RECORD_MANUAL = "record_manual_payment"  # update on OrderWorkflow (operators) -> OrderState
@@ -101,7 +101,8 @@ PAY_INVOICE_WITH_CREDIT = "pay_invoice_with_credit"   # update on InvoiceWorkflo
 
 
 # InvoiceWorkflow also takes BEGIN_PAYPAL (-> PayPalCheckout), PAYPAL_APPROVED, CAPTURE_REPORTED and
-# CAPTURE_DENIED, as the order workflow does, for invoices chased by their own workflow
+# CAPTURE_DENIED, as the order workflow does; an order's invoice (PAYMENT_CORE) also CHOOSE_MANUAL,
+# RECORD_MANUAL and PAY_WITH_CREDIT (-> OrderState), with the payloads the order workflow takes
 # Order runs from here on email the invoice when it is issued (credit applied first), a receipt for
 # every payment, and take partial payments; runs started before keep their exact-amount path.
 BILLING_V4 = "billing-v4-invoices-receipts-partial-payments"
@@ -116,6 +117,24 @@ PAYPAL_READ_BACK = "paypal-approval-read-back"
 # taking it (only COMPLETED pays, PENDING waits), key each capture attempt of a PayPal order apart
 # (a re-approval after INSTRUMENT_DECLINED is a new request), and keep waiting on a PENDING refund.
 PAYPAL_TRUTH = "paypal-truth-read-back-per-attempt-keys"
+
+
+# One payment core: order runs from here on hand their invoice to an InvoiceWorkflow child
+# (`invoice:<number>`, the order's deadlines in its input) and wait for how it ended (paid, cancelled,
+# past its deadline) before starting or releasing the addresses; every payment message of such a run
+# goes to that invoice workflow. Runs started before keep paying inside the order workflow (the API's
+# gateway routes to them in one function that goes with this patch). Pinned by order-v7-* and
+# invoice-v7-* histories; deprecate once no order run from before it is open (TemporalChangeVersion).
+PAYMENT_CORE = "payment-core-invoice-owns-payment"
+
+
+ORDER_PAYMENT_STATE = "order_payment_state"   # query on InvoiceWorkflow (an order's invoice) -> OrderState
+
+
+INVOICE_SETTLED = "invoice_settled"   # signal on OrderWorkflow from its invoice (InvoiceSettled): act on it
+
+
+INVOICE_RELEASED = "invoice_released"  # signal on InvoiceWorkflow from its order: acted on, the invoice may close
 
 
 PAYPAL_EVENT_WORKFLOW = "PayPalEventWorkflow"   # `paypal-event:<event id>`: a refund, reversal or dispute event
