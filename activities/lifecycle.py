@@ -9,7 +9,6 @@ from typing import Callable
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.client import Client as TemporalClient
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from activities.heartbeat import heartbeating
@@ -23,9 +22,6 @@ from store.invoicing import InvoiceTerms, Seller
 from store.models import Client
 from workflows.contracts import (
     CANCEL_ORDER,
-    DIGEST_WORKFLOW,
-    ORDER_WORKFLOW,
-    REMINDER_QUEUED,
     CancelRequest,
     CloseRenewalOrders,
     DigestInput,
@@ -41,7 +37,8 @@ from workflows.contracts import (
     RestoreAddress,
     SuspendAddress,
     address_line,
-    digest_workflow_id,
+    digest_start,
+    order_start,
     order_workflow_id,
     renewal_order_input,
 )
@@ -173,11 +170,9 @@ class RenewalActivities:
     async def _start_renewal_order(self, order_input) -> None:
         """Its own workflow, not the address's child: the address continues as new when renewed, and
         its order must outlive that run. A run that already ran (and closed) is never started again."""
+        start = order_start(order_input)   # as the API starts an order: the same id, policies and attributes
         try:
-            await self._temporal().start_workflow(
-                ORDER_WORKFLOW, order_input, id=order_workflow_id(order_input.order_id), task_queue=self._task_queue,
-                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)
+            await self._temporal().start_workflow(start.workflow, start.arg, **start.options(self._task_queue))
         except WorkflowAlreadyStartedError:
             pass
 
@@ -219,9 +214,8 @@ class RenewalActivities:
             await reminders.queue(session, subscription_id=inp.subscription_id, client_id=inp.client_id,
                                   term_end=inp.term_end, threshold=inp.threshold, due_on=inp.due_on)
         # Wake (or start) the client's digest; an already-queued step just wakes it again, harmlessly.
-        await self._temporal().start_workflow(
-            DIGEST_WORKFLOW, DigestInput(inp.client_id, inp.life), id=digest_workflow_id(inp.client_id),
-            task_queue=self._task_queue, start_signal=REMINDER_QUEUED)
+        start = digest_start(DigestInput(inp.client_id, inp.life))
+        await self._temporal().start_workflow(start.workflow, start.arg, **start.options(self._task_queue))
 
     @activity.defn(name="send_reminder_digest")
     @heartbeating

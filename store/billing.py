@@ -348,3 +348,13 @@ async def record_refund(session: AsyncSession, *, capture_id: str, refund_id: st
     audit.record(session, actor, "payment.refunded", "invoice", invoice.number, {"invoice": before},
                  {"invoice": invoice.status, "refund": refund_id, "amount": amount.amount(), "capture": capture_id})
     return invoice
+
+
+async def refunds_of(session: AsyncSession, invoice_ids: list[int]) -> dict[int, list[Refund]]:
+    """Each invoice's refunds, oldest first (the operators' view of how each has got on)."""
+    found: dict[int, list[Refund]] = {}
+    if invoice_ids:
+        for refund in (await session.execute(select(Refund).where(Refund.invoice_id.in_(invoice_ids))
+                                             .order_by(Refund.id))).scalars():
+            found.setdefault(refund.invoice_id, []).append(refund)
+    return found

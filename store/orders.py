@@ -195,12 +195,14 @@ CANCEL_REASONS = {
 
 
 async def cancel_order(session: AsyncSession, order_id: int, reason: str, actor: str = "system",
-                       now: datetime | None = None) -> None:
-    """Cancel an unpaid order: its invoice gets a credit note (anything paid on it becomes credit)."""
+                       now: datetime | None = None, unstarted: bool = False) -> None:
+    """Cancel an unpaid order: its invoice gets a credit note (anything paid on it becomes credit).
+    `unstarted`: its workflow never started, so an order on account (invoiced, exempt) is cancelled
+    as placed too."""
     order = await order_with_lines(session, order_id)
     if order is None or order.status == "cancelled":
         return
-    if order.status != "pending_payment":
+    if order.status != "pending_payment" and not (unstarted and order.status == OPENING_STATUS[order.billing]):
         raise BusinessError("order_not_cancellable", f"Order {order_id} is {order.status} and cannot be cancelled.")
     order.status = "cancelled"
     invoice = await invoice_for_order(session, order_id)

@@ -1,6 +1,7 @@
 """Shared test helpers: sandboxes in threads, databases, settings, and data each test makes itself."""
 from __future__ import annotations
 
+import asyncio
 import secrets
 import sys
 from dataclasses import dataclass
@@ -165,3 +166,17 @@ async def order_and_approve(http: httpx.AsyncClient, headers: dict, sandboxes: S
         await buyer.post(f"{sandboxes.paypal.url}/checkoutnow/decide",
                          data={"token": pay["paypal_order_id"], "decision": "approve"})
     return order, pay["paypal_order_id"]
+
+
+async def refund_answered(http: httpx.AsyncClient, response: httpx.Response, tries: int = 150) -> dict:
+    """A refund request is answered at once (202, `requested`); this follows the refund on the
+    invoice's refund list until PayPal has answered it (pending, completed or failed)."""
+    assert response.status_code == 202, response.text
+    asked = response.json()
+    for _ in range(tries):
+        listed = (await http.get(f"/api/v1/operator/invoices/{asked['invoice']}/refunds")).json()["refunds"]
+        refund = next(r for r in listed if r["id"] == asked["id"])
+        if refund["status"] != "requested":
+            return {"invoice": asked["invoice"], **refund}
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"refund {asked['id']} on {asked['invoice']} was never answered")

@@ -284,7 +284,9 @@ async def _billing_page(request: Request, client, billing_service, settings, sta
                         done: str = "", status: int = 200, form: dict | None = None) -> HTMLResponse:
     rows = await billing_service.invoices(status_filter if status_filter in INVOICE_STATUSES else "")
     codes = [(row, used, promos.rule_of(row).describe()) for row, used in await billing_service.promo_codes()]
+    refunds = await billing_service.refunds_by_invoice([invoice.id for invoice, _, _ in rows])
     return render(request, "operator_billing.html", status=status, client=client, rows=rows, money=Money,
+                  refunds=refunds,
                   behind=await billing_service.arrears(), statuses=INVOICE_STATUSES, status_filter=status_filter,
                   error=error, done=done, today=date.today().isoformat(), form=form or {},
                   modes=BILLING_MODES, currency=settings.currency, codes=codes,
@@ -397,7 +399,9 @@ async def operator_invoice_action(request: Request, number: str, client: MaybeCl
             done = f"Invoice {number}: {result['status']}."
         elif action == "refund":
             result = await billing_service.refund(client, number, amount, reason, f"{key}:{number}" if key else None)
-            done = f"Invoice {number}: refund of {amount.strip()} {result['status']}."
+            done = (f"Invoice {number}: refund of {amount.strip()} requested; its progress shows beside the invoice."
+                    if result["status"] == "requested" else f"Invoice {number}: refund of {amount.strip()} "
+                    f"{result['status']}.")
         else:
             raise BusinessError("action_invalid", "Record a payment, refund or cancel the invoice.", "action")
     except BusinessError as exc:

@@ -431,12 +431,21 @@ async def cancel_invoice(number: str, body: CancelInvoiceIn, operator: Operator,
     return await billing.cancel_invoice(operator, number, body.reason)
 
 
-@router.post("/operator/invoices/{number}/refunds", dependencies=[CsrfHeader])
+@router.post("/operator/invoices/{number}/refunds", status_code=202, dependencies=[CsrfHeader])
 async def refund_invoice(number: str, body: RefundIn, operator: Operator, billing: BillingDep,
                          idempotency_key: Annotated[str | None, Header(max_length=80)] = None):
-    """Operators: refund part or all of the invoice's PayPal payment through PayPal. Send an
+    """Operators: refund part or all of the invoice's PayPal payment through PayPal. Answered at once
+    (202) with the refund's id and status (`requested`: held against the payment, PayPal asked next);
+    follow it on GET .../refunds. More than is left of the payment is refused at once (409). Send an
     Idempotency-Key header so that a repeated request is the same refund, never a second one."""
     return await billing.refund(operator, number, body.amount, body.reason, idempotency_key)
+
+
+@router.get("/operator/invoices/{number}/refunds")
+async def invoice_refunds(number: str, operator: Operator, billing: BillingDep):
+    """Operators: the invoice's refunds, oldest first, each `requested`, `pending` (PayPal is still
+    processing it), `completed` or `failed` (with PayPal's reason in `message`)."""
+    return {"invoice": number.strip()[:32], "refunds": [r.as_dict() for r in await billing.refunds(number)]}
 
 
 @router.post("/operator/promo-codes", status_code=201, dependencies=[CsrfHeader])

@@ -10,8 +10,6 @@ import logging
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.service import RPCError
 
 from core.money import Money
 from providers.paypal.protocol import up_link_id
@@ -21,13 +19,10 @@ from workflows.contracts import (
     CAPTURE_DENIED,
     CAPTURE_REPORTED,
     PAYPAL_APPROVED,
-    PAYPAL_EVENT_WORKFLOW,
     CaptureDenied,
     CaptureReported,
     PayPalApproved,
     PayPalEvent,
-    order_workflow_id,
-    paypal_event_workflow_id,
 )
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
@@ -101,11 +96,7 @@ async def _handle(request: Request, event_id: str, event_type: str, resource: di
         resource_id = str(resource.get("dispute_id") or resource.get("id") or "")
         if not resource_id:
             return "unreadable"
-        settings = request.app.state.settings
-        await request.app.state.checkout.temporal.start_workflow(
-            PAYPAL_EVENT_WORKFLOW, PayPalEvent(event_id, event_type, resource_id),
-            id=paypal_event_workflow_id(event_id), task_queue=settings.task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING)
+        await request.app.state.checkout.gateway.start_paypal_event(PayPalEvent(event_id, event_type, resource_id))
         return "checking with paypal"
     if event_type == "CHECKOUT.ORDER.APPROVED":
         paypal_order_id = str(resource.get("id", ""))
@@ -128,10 +119,7 @@ async def _handle(request: Request, event_id: str, event_type: str, resource: di
             return f"relayed to invoice {invoice.number}"
         # Answer 200 so PayPal stops retrying; operators see it on their payments page.
         return "unknown_order"
-    try:
-        await request.app.state.checkout.temporal.get_workflow_handle(order_workflow_id(order.id)).signal(*message)
-    except RPCError as exc:
-        log.info("paypal %s for order %s: workflow closed (%s)", event_type, order.id, exc.message)
-        # our own capture's COMPLETED arrives after the order has finished: nothing to do
+    if not await request.app.state.checkout.gateway.order(order.id).paypal_hint(*message):
+        # closed: our own capture's COMPLETED arrives after the order has finished, nothing to do
         return "already_settled" if order.status == "paid" else "order_closed"
     return f"relayed to order {order.id}"

@@ -17,19 +17,17 @@ from fastapi import Request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client as TemporalClient
-from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError
 
 from api import auth
 from api.auth import hash_password, verify_password
+from api.temporal import Gateway
 from core.addresses import normalize_destination
 from core.errors import BusinessError
 from core.ratelimit import window_wait
 from settings import Settings
 from store import clients, web_sessions
 from store.models import Client
-from workflows.contracts import ACCOUNT_EMAIL_WORKFLOW, SendNotification, account_email_workflow_id
+from workflows.contracts import SendNotification
 
 LINK_LIFETIME = timedelta(hours=48)
 CHECK_EMAIL = "Check your email: we sent a message to {email} to continue."
@@ -48,7 +46,8 @@ def normalize_email(raw: str) -> str:
 
 class Accounts:
     def __init__(self, settings: Settings, sessions: async_sessionmaker[AsyncSession], temporal: TemporalClient):
-        self.settings, self.sessions, self.temporal = settings, sessions, temporal
+        self.settings, self.sessions = settings, sessions
+        self.gateway = Gateway(temporal, sessions, settings.task_queue)
         self._links = URLSafeTimedSerializer(settings.session_secret.get_secret_value(), salt="mm-signup-link")
         self._window = timedelta(minutes=settings.sign_in_window_minutes)
 
@@ -88,15 +87,7 @@ class Accounts:
         note = SendNotification(key=key, template=template, to=client.email, client_id=client.id,
                                 context={"name": client.name, "email": client.email, "login_url": f"{base}/login",
                                          **context})
-        try:
-            await self.temporal.start_workflow(ACCOUNT_EMAIL_WORKFLOW, note, id=account_email_workflow_id(key),
-                                               task_queue=self.settings.task_queue,
-                                               id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING)
-        except WorkflowAlreadyStartedError:
-            pass
-        except RPCError:
-            raise BusinessError("service_unavailable", "We could not send the email just now; please try again.",
-                                status=503) from None
+        await self.gateway.start_account_email(note)
 
     async def pending_confirmation(self, token: str) -> Client:
         """The account a sign-up link stands for, while the link is genuine, fresh and unused."""

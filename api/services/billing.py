@@ -1,10 +1,10 @@
 """Billing as operators and customers ask for it: pay an order from the credit balance, record many
 cheques and wires at once (each row taken or refused on its own), cancel an invoice with a credit note,
-refund a PayPal payment, and the accountant's CSV exports. Money that belongs to a running order moves
-through its workflow; a refund through its own; bookkeeping on settled invoices is written here."""
+request a PayPal refund (answered at once; its progress read from the refunds table), and the
+accountant's CSV exports. Money that belongs to a running order moves through its workflow; a refund
+through its own; bookkeeping on settled invoices is written here."""
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import logging
@@ -14,13 +14,10 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client as TemporalClient
-from temporalio.client import WorkflowQueryFailedError
-from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.service import RPCError
 
 from api.services import payments
 from api.services.checkout import Checkout
-from api.services.updates import run_update
+from api.temporal import Gateway
 from core.addresses import normalize_domain
 from core.billing import parse_billing_mode, parse_percent
 from core.clock import utc
@@ -30,35 +27,21 @@ from core.money import Money
 from settings import Settings
 from store import audit, billing, credit, dunning, exports, orders, promos
 from store.invoicing import Item
-from store.models import Client, Invoice, Order
+from store.models import Client, Invoice, Order, Refund
 from workflows.contracts import (
-    BEGIN_PAYPAL,
-    CANCEL_INVOICE,
     BeginPayPal,
-    PayPalCheckout,
-    CANCEL_ORDER,
-    INVOICE_WORKFLOW,
-    RECORD_INVOICE_PAYMENT,
-    InvoiceInput,
-    InvoiceState,
-    invoice_workflow_id,
-    PAY_INVOICE_WITH_CREDIT,
-    PAY_WITH_CREDIT,
-    REFUND_STATE,
-    REFUND_WORKFLOW,
     CancelRequest,
+    InvoiceState,
     OrderState,
+    PayPalCheckout,
     PayWithCredit,
     RefundInput,
-    RefundOutcome,
-    order_workflow_id,
-    refund_workflow_id,
+    invoice_input,
 )
 
 log = logging.getLogger("mailmarket.billing")
 MAX_BULK = 200
 INVOICE_STATUSES = ("draft", "unpaid", "paid", "cancelled", "refunded")
-REFUND_WAIT = timedelta(seconds=20)
 
 
 def parse_signed_amount(raw: str, currency: str) -> Money:
@@ -83,6 +66,30 @@ def promo_rule(*, code: str, percent: str | None, amount: str | None, starts_at:
 
 
 @dataclass(frozen=True)
+class RefundView:
+    """A refund as operators follow it: requested (held, PayPal not yet answered), pending (PayPal is
+    processing it), completed (money back) or failed (with PayPal's reason; the hold is released)."""
+    id: int
+    key: str
+    amount: Money
+    status: str
+    paypal_refund_id: str
+    message: str
+    reason: str
+    created_at: datetime | None
+
+    @classmethod
+    def of(cls, refund: Refund) -> "RefundView":
+        return cls(refund.id, refund.key, Money(refund.amount_minor, refund.currency), refund.status,
+                   refund.paypal_refund_id, refund.message, refund.reason, refund.created_at)
+
+    def as_dict(self) -> dict:
+        return {"id": self.id, "key": self.key, "amount": self.amount.amount(), "currency": self.amount.currency,
+                "status": self.status, "paypal_refund_id": self.paypal_refund_id, "message": self.message,
+                "reason": self.reason, "requested_at": self.created_at.isoformat() if self.created_at else None}
+
+
+@dataclass(frozen=True)
 class BulkRow:
     invoice: str
     method: str
@@ -94,7 +101,8 @@ class BulkRow:
 class Billing:
     def __init__(self, settings: Settings, sessions: async_sessionmaker[AsyncSession], temporal: TemporalClient,
                  checkout: Checkout):
-        self.settings, self.sessions, self.temporal, self.checkout = settings, sessions, temporal, checkout
+        self.settings, self.sessions, self.checkout = settings, sessions, checkout
+        self.gateway = Gateway(temporal, sessions, settings.task_queue)
 
     # ---- customers -----------------------------------------------------------------------
 
@@ -104,10 +112,7 @@ class Billing:
         if order is None or order.client_id != client.id:
             raise BusinessError("order_not_found", "There is no such order in your account.", "order_id", 404)
         async with audit.refusals(self.sessions, f"client:{client.id}", "credit_payment", "order", order_id):
-            return await run_update(self.temporal.get_workflow_handle(order_workflow_id(order_id)), PAY_WITH_CREDIT,
-                                    PayWithCredit(f"client:{client.id}"), OrderState,
-                                    closed=BusinessError("order_not_payable", "This order is no longer waiting for "
-                                                         "payment.", status=409))
+            return await self.gateway.order(order_id).pay_with_credit(PayWithCredit(f"client:{client.id}"))
 
     async def _own_chased(self, client: Client, number: str) -> Invoice:
         """One of the client's invoices chased by its own workflow (an operator's own, a postpaid
@@ -126,7 +131,7 @@ class Billing:
     async def pay_invoice_with_credit(self, client: Client, number: str) -> InvoiceState:
         invoice = await self._own_chased(client, number)
         async with audit.refusals(self.sessions, f"client:{client.id}", "credit_payment", "invoice", invoice.number):
-            return await self._invoice_update(invoice, PAY_INVOICE_WITH_CREDIT, PayWithCredit(f"client:{client.id}"))
+            return await self.gateway.invoice(invoice.number).pay_with_credit(PayWithCredit(f"client:{client.id}"))
 
     async def begin_invoice_paypal(self, client: Client, number: str) -> PayPalCheckout:
         """A PayPal checkout for what is due on one of the client's chased invoices; PayPal returns the
@@ -134,8 +139,8 @@ class Billing:
         invoice = await self._own_chased(client, number)
         base = self.settings.public_base_url.rstrip("/")
         async with audit.refusals(self.sessions, f"client:{client.id}", "paypal_checkout", "invoice", invoice.number):
-            return await self._invoice_update(invoice, BEGIN_PAYPAL, BeginPayPal(f"{base}/paypal/return",
-                                                                                  f"{base}/invoices"), PayPalCheckout)
+            return await self.gateway.invoice(invoice.number).begin_paypal(BeginPayPal(f"{base}/paypal/return",
+                                                                                        f"{base}/invoices"))
 
     async def invoice_for_paypal(self, paypal_order_id: str) -> Invoice | None:
         """The invoice (paid on its own) whose PayPal checkout this is; read only."""
@@ -149,10 +154,8 @@ class Billing:
             invoice = await orders.invoice_by_paypal_id(session, paypal_order_id)
         if invoice is None:
             return None
-        try:
-            await self.temporal.get_workflow_handle(invoice_workflow_id(invoice.number)).signal(signal, arg)
-        except RPCError as exc:   # closed (paid or cancelled): the invoices page says which
-            log.info("PayPal %s for invoice %s not delivered: %s", signal, invoice.number, exc.message)
+        # not delivered when closed (paid or cancelled): the invoices page says which
+        await self.gateway.invoice(invoice.number).paypal_hint(signal, arg)
         return invoice
 
     async def chased_invoices(self, invoices: list[Invoice]) -> set[str]:
@@ -216,12 +219,7 @@ class Billing:
             payment = payments.manual_payment(operator, method=row.method, amount=row.amount,
                                               currency=invoice.currency, reference=row.reference,
                                               received_on=row.received_on, today=today)
-            return await self._invoice_update(invoice, RECORD_INVOICE_PAYMENT, payment)
-
-    async def _invoice_update(self, invoice: Invoice, name: str, arg, result_type=InvoiceState):
-        return await run_update(self.temporal.get_workflow_handle(invoice_workflow_id(invoice.number)), name, arg,
-                                result_type, closed=BusinessError("invoice_not_payable", f"Invoice {invoice.number} "
-                                                                   "is not waiting for payment.", "invoice", 409))
+            return await self.gateway.invoice(invoice.number).record_payment(payment)
 
     def _due(self, due_on: str | None, now: datetime) -> datetime:
         if not due_on:
@@ -278,19 +276,7 @@ class Billing:
     async def _chase(self, invoice: Invoice, client: Client, actor: str) -> None:
         """Start the issued invoice's workflow; if it cannot start, the invoice is cancelled with a
         credit note (its number stays accounted for) and the operator is told to try again."""
-        inp = InvoiceInput(invoice.id, invoice.number, client.id, client.email, client.name, invoice.total_minor,
-                           invoice.currency, utc(invoice.due_at), self.settings.dunning())
-        try:
-            await self.temporal.start_workflow(INVOICE_WORKFLOW, inp, id=invoice_workflow_id(invoice.number),
-                                               task_queue=self.settings.task_queue,
-                                               id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING)
-        except RPCError:
-            log.exception("could not start the workflow for invoice %s; cancelling it", invoice.number)
-            async with self.sessions.begin() as session:
-                await billing.cancel_invoice(session, invoice_id=invoice.id, actor=actor, now=datetime.now(timezone.utc),
-                                             reason="not issued: workflow service unavailable")
-            raise BusinessError("service_unavailable", "The invoice could not be issued just now (it was cancelled "
-                                "with a credit note); please try again.", status=503) from None
+        await self.gateway.start_invoice(invoice_input(invoice, client, self.settings.dunning()), actor)
 
     async def adjust_credit(self, operator: Client, client_id: int, amount: str, reason: str,
                             reference: str = "") -> tuple[int, str, Money]:
@@ -356,19 +342,11 @@ class Billing:
             raise BusinessError("invoice_draft", f"{invoice.number} is a draft; delete it instead (it has no number "
                                 "to account for).", "invoice", 409)
         if chased and invoice.status == "unpaid":   # its own workflow cancels it (and lifts any suspension)
-            try:
-                await self.temporal.get_workflow_handle(invoice_workflow_id(invoice.number)).signal(
-                    CANCEL_INVOICE, CancelRequest(reason, f"operator:{operator.id}"))
+            if await self.gateway.invoice(invoice.number).cancel(CancelRequest(reason, f"operator:{operator.id}")):
                 return {"invoice": invoice.number, "status": "cancelling"}
-            except RPCError:
-                log.warning("invoice %s has no running workflow; cancelling it directly", invoice.number)
+            log.warning("invoice %s has no running workflow; cancelling it directly", invoice.number)
         if order is not None and order.status == "pending_payment":
-            try:
-                await self.temporal.get_workflow_handle(order_workflow_id(order.id)).signal(
-                    CANCEL_ORDER, CancelRequest(reason, f"operator:{operator.id}"))
-            except RPCError:
-                raise BusinessError("order_not_cancellable", "This order can no longer be cancelled.",
-                                    status=409) from None
+            await self.gateway.order(order.id).cancel(CancelRequest(reason, f"operator:{operator.id}"))
             return {"invoice": invoice.number, "status": "cancelling"}
         async with self.sessions.begin() as session:
             note = await billing.cancel_invoice(session, invoice_id=invoice.id, reason=reason,
@@ -378,34 +356,49 @@ class Billing:
                 "credited": Money(note.credited_minor, note.currency).amount()}
 
     async def refund(self, operator: Client, number: str, amount: str, reason: str, key: str | None) -> dict:
-        """Refund part or all of an invoice's PayPal payment. The key (Idempotency-Key) makes a repeated
-        request the same refund; without one each request is a new refund."""
+        """Request a refund of part or all of an invoice's PayPal payment, answered at once: the refund
+        is held against the capture here (more than is left is refused now), then its workflow asks
+        PayPal; `refunds()` shows how it went. The key (Idempotency-Key) makes a repeated request the
+        same refund; without one each request is a new refund."""
         async with audit.refusals(self.sessions, f"operator:{operator.id}", "refund", "invoice",
                                   (number or "").strip()[:32], amount=amount, reason=reason, key=key or ""):
             return await self._refund(operator, number, amount, reason, key)
 
     async def _refund(self, operator: Client, number: str, amount: str, reason: str, key: str | None) -> dict:
         key = (key or "").strip()[:80] or str(uuid.uuid4())
+        actor = f"operator:{operator.id}"
         async with self.sessions() as session:
             invoice = await self._invoice(session, number)
         money = Money.parse(amount, invoice.currency)
         if money.minor <= 0:
             raise BusinessError("amount_invalid", "A refund must be more than zero.", "amount")
-        handle = await self.temporal.start_workflow(
-            REFUND_WORKFLOW, RefundInput(key, invoice.number, money.minor, money.currency, reason,
-                                         f"operator:{operator.id}"),
-            id=refund_workflow_id(invoice.number, key), task_queue=self.settings.task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING, result_type=RefundOutcome)
-        outcome = await _first_answer(handle)
-        if outcome is None:
-            log.warning("refund %s on %s not answered yet", key, invoice.number)
-            return {"invoice": invoice.number, "key": key, "status": "requested"}
-        if outcome.status == "refused":
-            raise BusinessError(outcome.code or "refund_refused", outcome.message, "amount", 409)
-        if outcome.status == "failed":
-            raise BusinessError("refund_failed", f"PayPal did not refund it: {outcome.message}", "amount", 502)
-        return {"invoice": invoice.number, "key": key, "status": outcome.status, "amount": money.amount(),
-                "paypal_refund_id": outcome.paypal_refund_id}
+        # The hold is written here, as an order is at checkout, so that the operator learns at once
+        # whether the money is there to give back; the workflow's own reservation finds it by key.
+        async with self.sessions.begin() as session:
+            held = await billing.reserve_refund(session, key=key, invoice_number=invoice.number, amount=money,
+                                                reason=reason, actor=actor)
+        refund = RefundView.of(held)
+        if refund.status == "requested":
+            try:
+                await self.gateway.start_refund(RefundInput(key, invoice.number, money.minor, money.currency,
+                                                            reason, actor))
+            except BusinessError:
+                async with self.sessions.begin() as session:   # released: nothing was asked of PayPal
+                    await billing.fail_refund(session, refund_id=refund.id,
+                                              message="not started: workflow service unavailable")
+                raise
+        return {"invoice": invoice.number, **refund.as_dict()}
+
+    async def refunds(self, number: str) -> list["RefundView"]:
+        """The invoice's refunds, oldest first, each as far as it has got (from the refunds table)."""
+        async with self.sessions() as session:
+            invoice = await self._invoice(session, number)
+            return [RefundView.of(r) for r in (await billing.refunds_of(session, [invoice.id])).get(invoice.id, [])]
+
+    async def refunds_by_invoice(self, invoice_ids: list[int]) -> dict[int, list["RefundView"]]:
+        async with self.sessions() as session:
+            found = await billing.refunds_of(session, invoice_ids)
+        return {invoice_id: [RefundView.of(r) for r in rows] for invoice_id, rows in found.items()}
 
     async def export_csv(self, kind: str, start: str | None, end: str | None, today: date) -> tuple[str, str]:
         first, last = exports.parse_range(start, end, today)
@@ -416,21 +409,3 @@ class Billing:
         writer.writeheader()
         writer.writerows(found)
         return f"{kind}-{first.isoformat()}-{last.isoformat()}.csv", out.getvalue()
-
-
-async def _first_answer(handle) -> RefundOutcome | None:
-    """The refund workflow's first answer (PayPal's, or our refusal), read by query: a refund PayPal
-    holds PENDING keeps its workflow running until PayPal decides, so its result can be days away."""
-    loop = asyncio.get_running_loop()
-    end = loop.time() + REFUND_WAIT.total_seconds()
-    while loop.time() < end:
-        try:
-            outcome: RefundOutcome = await handle.query(REFUND_STATE, result_type=RefundOutcome,
-                                                        rpc_timeout=timedelta(seconds=5))
-        except (RPCError, WorkflowQueryFailedError) as exc:
-            log.info("refund %s not queryable yet: %s", handle.id, exc)
-            outcome = None
-        if outcome is not None and outcome.status:
-            return outcome
-        await asyncio.sleep(0.2)
-    return None

@@ -9,20 +9,17 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client as TemporalClient
-from temporalio.service import RPCError
 
+from api.temporal import Gateway
 from core.addresses import circle_sentence, forwarding_circle, normalize_destination
 from core.errors import BusinessError
 from core.tokens import DESTINATION_LINK, token_ok
 from store import destinations
 from store.models import Client, DestinationChange, Subscription
 from workflows.contracts import (
-    DESTINATION_CONFIRMED,
-    DESTINATION_REQUESTED,
     DestinationConfirmation,
     DestinationRequest,
     Refusal,
-    address_workflow_id,
 )
 
 CONFIRM_WITHIN = timedelta(hours=48)
@@ -46,7 +43,8 @@ async def check_destination(session: AsyncSession, address: str, raw: str, field
 
 class DestinationChanges:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], temporal: TemporalClient, secret: str):
-        self.sessions, self.temporal, self.secret = sessions, temporal, secret
+        self.sessions, self.secret = sessions, secret
+        self.gateway = Gateway(temporal)
 
     async def request(self, client: Client, address: str, raw: str) -> DestinationChange:
         async with self.sessions.begin() as session:
@@ -58,12 +56,10 @@ class DestinationChanges:
                                     "destination")
             change = await destinations.request_change(session, sub, destination, now=datetime.now(timezone.utc),
                                                        ttl=CONFIRM_WITHIN, actor=f"client:{client.id}")
-        try:
-            await self.temporal.get_workflow_handle(address_workflow_id(address)).signal(
-                DESTINATION_REQUESTED, DestinationRequest(change.id, destination))
-        except RPCError:
-            raise BusinessError("service_unavailable", "We could not take the change just now; please try again.",
-                                status=503) from None
+        await self.gateway.address(address).destination_requested(
+            DestinationRequest(change.id, destination),
+            refused=BusinessError("service_unavailable", "We could not take the change just now; please try again.",
+                                  status=503))
         return change
 
     async def pending(self, change_id: int, token: str) -> DestinationChange:
@@ -111,11 +107,9 @@ class DestinationChanges:
         if refused is not None:
             refused.status, refused.field = 409, None
             raise refused
-        try:
-            await self.temporal.get_workflow_handle(address_workflow_id(sub.address)).signal(
-                DESTINATION_CONFIRMED, DestinationConfirmation(change_id))
-        except RPCError:
-            raise BusinessError("address_closed", "This address is no longer active.", status=410) from None
+        await self.gateway.address(sub.address).destination_confirmed(
+            DestinationConfirmation(change_id),
+            refused=BusinessError("address_closed", "This address is no longer active.", status=410))
         async with self.sessions() as session:
             return await destinations.change(session, change_id)
 

@@ -2,40 +2,32 @@
 history), an automatic reply, and how full it is. Each goes through the address's workflow."""
 from __future__ import annotations
 
-import logging
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from temporalio.client import Client as TemporalClient, WorkflowQueryFailedError
-from temporalio.service import RPCError
+from temporalio.client import Client as TemporalClient
 
-from api.services.updates import run_update
+from api.temporal import Gateway
 from core.errors import BusinessError
 from core.passwords import check_mailbox_password
 from store import audit, destinations, secrets
 from store.models import Client, Subscription
 from store.secrets import SecretBox
 from workflows.contracts import (
-    MAILBOX_PASSWORD,
-    MAILBOX_USAGE,
-    SET_AUTORESPONDER,
-    STATE,
-    AddressState,
     Autoresponder,
     ChangeOutcome,
     MailboxPasswordChanged,
     MailboxRef,
     MailboxUsageState,
-    address_workflow_id,
 )
 
-log = logging.getLogger(__name__)
 CLOSED = BusinessError("address_not_active", "This mailbox is not active.", status=409)
 
 
 class Mailboxes:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], temporal: TemporalClient, box: SecretBox):
-        self.sessions, self.temporal, self.box = sessions, temporal, box
+        self.sessions, self.box = sessions, box
+        self.gateway = Gateway(temporal)
 
     async def mailbox(self, client: Client, address: str) -> Subscription:
         async with self.sessions() as session:
@@ -48,34 +40,24 @@ class Mailboxes:
             check_mailbox_password(password, local, domain)
             await secrets.keep_mailbox_password(session, self.box, sub.id, password)
             audit.record(session, f"client:{client.id}", "mailbox.password_requested", "subscription", sub.address)
-        try:
-            await self.temporal.get_workflow_handle(address_workflow_id(sub.address)).signal(
-                MAILBOX_PASSWORD, MailboxPasswordChanged(f"client:{client.id}"))
-        except RPCError:
-            raise CLOSED from None
+        await self.gateway.address(sub.address).mailbox_password_changed(
+            MailboxPasswordChanged(f"client:{client.id}"), refused=CLOSED)
 
     async def set_autoresponder(self, client: Client, address: str, reply: Autoresponder) -> Autoresponder:
         sub = await self.mailbox(client, address)
         reply.actor = f"client:{client.id}"
-        return await run_update(self.temporal.get_workflow_handle(address_workflow_id(sub.address)),
-                                SET_AUTORESPONDER, reply, Autoresponder, closed=CLOSED)
+        return await self.gateway.address(sub.address).set_autoresponder(reply, closed=CLOSED)
 
     async def last_change(self, client: Client, address: str) -> ChangeOutcome | None:
         """How the latest change at cPanel ended (a query: reading writes no history); None when the
         workflow cannot say just now."""
         sub = await self.mailbox(client, address)
-        try:
-            state = await self.temporal.get_workflow_handle(address_workflow_id(sub.address)).query(
-                STATE, result_type=AddressState, rpc_timeout=timedelta(seconds=5))
-        except (RPCError, WorkflowQueryFailedError) as exc:
-            log.warning("state of %s not available: %s", sub.address, exc)
-            return None
-        return state.last_change
+        state = await self.gateway.address(sub.address).state()
+        return state.last_change if state is not None else None
 
     async def usage(self, client: Client, address: str) -> MailboxUsageState:
         sub = await self.mailbox(client, address)
-        return await run_update(self.temporal.get_workflow_handle(address_workflow_id(sub.address)),
-                                MAILBOX_USAGE, MailboxRef(sub.address), MailboxUsageState, closed=CLOSED)
+        return await self.gateway.address(sub.address).mailbox_usage(MailboxRef(sub.address), closed=CLOSED)
 
 
 def parse_when(raw: str | None, field: str) -> datetime | None:

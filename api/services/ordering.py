@@ -9,7 +9,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.addresses import normalize_destination, normalize_domain, normalize_local_part
 from core.availability import Cell
-from core.clock import utc
 from core.errors import BusinessError
 from core.money import Money
 from core.promos import PromoLine, discounts, normalize_code
@@ -21,7 +20,7 @@ from store import availability, orders, promos, secrets
 from api.services.destinations import check_destination
 from store.secrets import SecretBox
 from store.models import Client, Order, PromoCode
-from workflows.contracts import AddressLine, OrderInput, address_workflow_id
+from workflows.contracts import AddressLine, OrderInput, address_workflow_id, order_input
 
 MAX_LINES = 20
 
@@ -118,14 +117,9 @@ async def place(session: AsyncSession, settings: Settings, client: Client, wante
                          client_id=client.id, client_email=client.email, client_name=client.name,
                          quota_mb=settings.mailbox_quota_mb if spec.kind == Kind.MAILBOX.value else 0)
              for sub, spec in zip(subs, specs)]
-    return order, OrderInput(order_id=order.id, client_id=client.id, client_email=client.email,
-                             client_name=client.name, invoice_id=invoice.id if invoice else 0,
-                             invoice_number=invoice.number if invoice else "",
-                             total_minor=order.total_minor, currency=order.currency, lines=lines,
-                             payment_deadline_minutes=settings.paypal_approval_minutes,
-                             coverage_margin_days=settings.coverage_margin_days,
-                             hold_minutes=settings.checkout_hold_minutes,
-                             manual_deadline_days=settings.manual_payment_days,
-                             life=settings.lifecycle(), billing=mode,
-                             dunning=settings.dunning() if mode == "postpaid" else None,
-                             invoice_due_at=utc(invoice.due_at) if invoice and mode == "postpaid" else None)
+    return order, order_input(order, invoice, client, lines,
+                              payment_deadline_minutes=settings.paypal_approval_minutes,
+                              coverage_margin_days=settings.coverage_margin_days,
+                              hold_minutes=settings.checkout_hold_minutes,
+                              manual_deadline_days=settings.manual_payment_days, life=settings.lifecycle(),
+                              dunning=settings.dunning())

@@ -6,7 +6,6 @@ A submission is checked whole before anything is written; the renewal order and 
 written in the request (one transaction) and from then on its order workflow owns it, as at checkout."""
 from __future__ import annotations
 
-import logging
 import math
 import time
 from dataclasses import dataclass, field
@@ -14,10 +13,8 @@ from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client as TemporalClient
-from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.service import RPCError
 
-from api.services.updates import run_update
+from api.temporal import Gateway
 from core.errors import BusinessError
 from core.lifecycle import (add_months, code_digest, normalize_code, renewal_code, renewal_years_allowed,
                             renewal_years_possible)
@@ -29,21 +26,14 @@ from settings import Settings
 from store import credit, orders, renewals
 from store.models import Client, Subscription
 from workflows.contracts import (
-    CANCEL_AT_TERM_END,
-    CANCEL_ORDER,
-    ORDER_WORKFLOW,
-    RENEWAL_DECIDED,
     AddressState,
     CancelAtTermEnd,
     CancelRequest,
     RenewalDecision,
     address_line,
-    address_workflow_id,
-    order_workflow_id,
     renewal_order_input,
 )
 
-log = logging.getLogger(__name__)
 RENEWAL_PAY_LINK = "renewal-pay"       # lets the code page's visitor pay that one invoice unsigned-in
 CODE_GUESSES_PER_HOUR = 10
 
@@ -124,7 +114,8 @@ class CodeAnswer:
 
 class Renewals:
     def __init__(self, settings: Settings, sessions: async_sessionmaker[AsyncSession], temporal: TemporalClient):
-        self.settings, self.sessions, self.temporal = settings, sessions, temporal
+        self.settings, self.sessions = settings, sessions
+        self.gateway = Gateway(temporal, sessions, settings.task_queue)
         self._secret = settings.secrets_key.get_secret_value()
         self._guesses = TokenBuckets(CODE_GUESSES_PER_HOUR / 60, capacity=CODE_GUESSES_PER_HOUR)
 
@@ -221,13 +212,11 @@ class Renewals:
                     [address_line(i.subscription, client, i.years, self.settings.mailbox_quota_mb) for i in confirmed],
                     deadline_at=deadline, life=self.settings.lifecycle(), pay_from_balance=True,
                     coverage_margin_days=self.settings.coverage_margin_days, dunning=self.settings.dunning())
+        if inp is not None:   # not started: the new order is cancelled (503) and the replaced ones stay payable
+            await self.gateway.start_order(inp)
         for order_id in replaced:
-            await self._signal_order(order_id, CANCEL_ORDER, CancelRequest("replaced by the client's renewal choices",
-                                                                           f"client:{client.id}"))
-        if inp is not None:
-            await self.temporal.start_workflow(ORDER_WORKFLOW, inp, id=order_workflow_id(inp.order_id),
-                                               task_queue=self.settings.task_queue,
-                                               id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING)
+            await self.gateway.order(order_id).cancel(
+                CancelRequest("replaced by the client's renewal choices", f"client:{client.id}"), refused=None)
         for item in confirmed:
             await self._signal_address(item.subscription.address, RenewalDecision("confirmed", f"client:{client.id}"))
         for sub in declined:
@@ -245,16 +234,8 @@ class Renewals:
         await renewals.decide(session, offer, decision, via=via, actor=f"client:{client.id}", now=now)
 
     async def _signal_address(self, address: str, decision: RenewalDecision) -> None:
-        try:
-            await self.temporal.get_workflow_handle(address_workflow_id(address)).signal(RENEWAL_DECIDED, decision)
-        except RPCError as exc:   # recorded in the database already; the workflow reads it at its next step
-            log.warning("renewal decision for %s not signalled: %s", address, exc.message)
-
-    async def _signal_order(self, order_id: int, name: str, arg) -> None:
-        try:
-            await self.temporal.get_workflow_handle(order_workflow_id(order_id)).signal(name, arg)
-        except RPCError as exc:
-            log.info("order %s not signalled (%s): %s", order_id, name, exc.message)
+        # recorded in the database already; the workflow reads it at its next step
+        await self.gateway.address(address).renewal_decided(decision)
 
     # ---- the public code page --------------------------------------------------------------
 
@@ -317,6 +298,6 @@ class Renewals:
             owned = await renewals.owned(session, client.id, address)
         if owned is None:
             raise BusinessError("address_not_yours", f"{address} is not one of your addresses.", "address", 404)
-        return await run_update(self.temporal.get_workflow_handle(address_workflow_id(address)), CANCEL_AT_TERM_END,
-                                CancelAtTermEnd(f"client:{client.id}", "cancelled by the client"), AddressState,
-                                closed=BusinessError("address_not_active", f"{address} is not active.", status=409))
+        return await self.gateway.address(address).cancel_at_term_end(
+            CancelAtTermEnd(f"client:{client.id}", "cancelled by the client"),
+            closed=BusinessError("address_not_active", f"{address} is not active.", status=409))

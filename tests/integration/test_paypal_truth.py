@@ -19,8 +19,8 @@ from providers.paypal.webhook import signed_message
 from store.models import Invoice, Payment, Refund
 from tests.integration.test_paypal_webhooks import (delivered, forwarder_line, outcome_of, paid_order, paypal_token,
                                                     seen_events)
-from tests.support import (mails_to, make_domain, order_and_approve, sandbox_state, signed_in_http, signed_in_operator,
-                           unique)
+from tests.support import (mails_to, make_domain, order_and_approve, refund_answered, sandbox_state, signed_in_http,
+                           signed_in_operator, unique)
 from workflows.contracts import order_workflow_id
 
 
@@ -277,9 +277,10 @@ async def test_pending_refund_is_held_until_paypal_completes_it(live, pg_setting
     r = await operator.post(f"/api/v1/operator/invoices/{order['invoice_number']}/refunds",
                             headers={**oh, "Idempotency-Key": unique("pending")},
                             json={"amount": order["total"].lstrip("$"), "reason": "changed their mind"})
-    assert r.status_code == 200 and r.json()["status"] == "pending", r.text
+    answered = await refund_answered(operator, r)
+    assert answered["status"] == "pending", r.text
     async with pg_sessions() as session:
-        refund = (await session.execute(select(Refund).where(Refund.paypal_refund_id == r.json()["paypal_refund_id"])
+        refund = (await session.execute(select(Refund).where(Refund.paypal_refund_id == answered["paypal_refund_id"])
                                         )).scalar_one()
     assert refund.status == "pending"
     listed = (await http.get("/api/v1/invoices")).json()["invoices"][0]

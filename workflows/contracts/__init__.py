@@ -1,7 +1,8 @@
 """Every payload, workflow id, search attribute and message name shared by API, worker and tests.
 
 One module per workflow's payloads (order, address, invoice, refund, reminders, inventory, paypal),
-names.py for names and ids, builders.py for inputs built from stored rows; re-exported here so
+names.py for names and ids, builders.py for inputs built from stored rows, starts.py for how each
+workflow is started (id, policies, search attributes); re-exported here so
 `from workflows.contracts import X` keeps working.
 
 The payload modules do not use `from __future__ import annotations`: pydantic resolves a string
@@ -170,5 +171,16 @@ from workflows.contracts.inventory import (  # noqa: F401
 )
 from workflows.contracts.builders import (  # noqa: F401
     address_line,
+    invoice_input,
+    order_input,
     renewal_order_input,
+)
+# Start (the options dataclass) is not a payload: import it from workflows.contracts.starts.
+from workflows.contracts.starts import (  # noqa: F401
+    account_email_start,
+    digest_start,
+    invoice_start,
+    order_start,
+    paypal_event_start,
+    refund_start,
 )

@@ -1,0 +1,349 @@
+"""The API's one gateway to Temporal: each workflow the API starts is started one way (options from
+workflows.contracts.starts, with what a failed start means), and every signal, update and query
+goes through a typed handle whose errors are mapped to refusals here.
+
+Messages are addressed by the names in workflows.contracts, not by typed references to workflow
+methods: the import contract keeps workflow modules out of the API (and will widen to all of them).
+
+Error mapping, the same for every handle:
+- an update refused by its validator or handler -> BusinessError with the workflow's code and
+  sentence (422 when it names a field, else 409); any other update failure -> the caller's
+  `unavailable` (503);
+- the workflow cannot be reached (not found, closed, or the server's error) -> the caller's
+  refusal (`closed` / `refused`); a signal with no refusal given is logged and reported False;
+- an update past its deadline -> `still_working` (503, look again in a minute);
+- a query that cannot answer now -> None.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta, timezone
+from typing import Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client as TemporalClient
+from temporalio.client import WorkflowHandle, WorkflowQueryFailedError, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from core.errors import BusinessError
+from store import billing, orders
+from workflows.contracts import (
+    BEGIN_PAYPAL,
+    CANCEL_AT_TERM_END,
+    CANCEL_INVOICE,
+    CANCEL_ORDER,
+    CHOOSE_MANUAL,
+    DESTINATION_CONFIRMED,
+    DESTINATION_REQUESTED,
+    MAILBOX_PASSWORD,
+    MAILBOX_USAGE,
+    PAY_INVOICE_WITH_CREDIT,
+    PAY_WITH_CREDIT,
+    PAYPAL_APPROVED,
+    RECORD_INVOICE_PAYMENT,
+    RECORD_MANUAL,
+    REFUND_STATE,
+    RENEWAL_DECIDED,
+    SET_AUTORESPONDER,
+    STATE,
+    AddressState,
+    Autoresponder,
+    BeginPayPal,
+    CancelAtTermEnd,
+    CancelRequest,
+    ChooseManual,
+    DestinationConfirmation,
+    DestinationRequest,
+    InvoiceInput,
+    InvoiceState,
+    MailboxPasswordChanged,
+    MailboxRef,
+    MailboxUsageState,
+    ManualInstructions,
+    ManualPayment,
+    OrderInput,
+    OrderState,
+    PayPalApproved,
+    PayPalCheckout,
+    PayPalEvent,
+    PayWithCredit,
+    RefundInput,
+    RefundOutcome,
+    RenewalDecision,
+    SendNotification,
+    account_email_start,
+    address_workflow_id,
+    invoice_start,
+    invoice_workflow_id,
+    order_start,
+    order_workflow_id,
+    paypal_event_start,
+    refund_start,
+    refund_workflow_id,
+)
+from workflows.contracts.starts import Start
+
+log = logging.getLogger("mailmarket.temporal")
+T = TypeVar("T")
+UPDATE_TIMEOUT = timedelta(seconds=30)
+QUERY_TIMEOUT = timedelta(seconds=5)
+SERVICE_UNAVAILABLE = BusinessError("service_unavailable", "That did not go through; please try again.", status=503)
+PAYMENT_UNAVAILABLE = BusinessError("payment_unavailable", "PayPal could not be reached; please try again.",
+                                    status=503)
+
+
+def _fresh(error: BusinessError) -> BusinessError:
+    """A refusal given as a value is raised as a copy: one exception object is never raised twice."""
+    return BusinessError(error.code, error.message, error.field, status=error.status,
+                         retry_after=error.retry_after)
+
+
+# ---- the error mapping ---------------------------------------------------------------------
+
+async def _update(handle: WorkflowHandle, name: str, arg: Any, result_type: type[T], *, closed: BusinessError,
+                  unavailable: BusinessError = SERVICE_UNAVAILABLE) -> T:
+    """`closed` is the refusal when the workflow no longer runs (or cannot be reached)."""
+    try:
+        return await handle.execute_update(name, arg, result_type=result_type, rpc_timeout=UPDATE_TIMEOUT)
+    except WorkflowUpdateFailedError as exc:
+        cause = exc.cause
+        while cause is not None and not isinstance(cause, ApplicationError):
+            cause = cause.cause
+        if isinstance(cause, ApplicationError):
+            # A validator names the field at fault as the refusal's detail: the input was wrong (422),
+            # else the change could not be made as things are (409).
+            field = cause.details[0] if cause.details and isinstance(cause.details[0], str) else None
+            raise BusinessError(cause.type or closed.code, cause.message, field,
+                                status=422 if field else 409) from None
+        raise _fresh(unavailable) from None
+    except RPCError as exc:
+        log.warning("update %s on %s failed: %s", name, handle.id, exc)
+        if exc.status == RPCStatusCode.DEADLINE_EXCEEDED:
+            raise BusinessError("still_working", "The mail server is slow to answer; the change is still on its "
+                                "way. Look again in a minute.", status=503, retry_after=60) from None
+        raise _fresh(closed) from None
+
+
+async def _signal(handle: WorkflowHandle, name: str, arg: Any, refused: BusinessError | None) -> bool:
+    """True once delivered; not delivered (the workflow is closed or unreachable): the caller's
+    refusal, or False (logged) when the caller has none because the hint can wait."""
+    try:
+        await handle.signal(name, arg)
+        return True
+    except RPCError as exc:
+        if refused is not None:
+            raise _fresh(refused) from None
+        log.info("%s for %s not delivered: %s", name, handle.id, exc.message)
+        return False
+
+
+async def _query(handle: WorkflowHandle, name: str, result_type: type[T], timeout: timedelta) -> T | None:
+    try:
+        return await handle.query(name, result_type=result_type, rpc_timeout=timeout)
+    except (RPCError, WorkflowQueryFailedError) as exc:
+        log.info("%s of %s not available: %s", name, handle.id, exc)
+        return None
+
+
+# ---- typed handles -------------------------------------------------------------------------
+
+ORDER_CLOSED = BusinessError("order_not_payable", "This order is no longer waiting for payment.", status=409)
+ORDER_NOT_CANCELLABLE = BusinessError("order_not_cancellable", "This order can no longer be cancelled.", status=409)
+
+
+class OrderHandle:
+    """OrderWorkflow `order:<id>`."""
+
+    def __init__(self, client: TemporalClient, order_id: int):
+        self.order_id = order_id
+        self._handle = client.get_workflow_handle(order_workflow_id(order_id))
+
+    async def begin_paypal(self, request: BeginPayPal) -> PayPalCheckout:
+        return await _update(self._handle, BEGIN_PAYPAL, request, PayPalCheckout,
+                             closed=BusinessError("order_not_payable", "This order can no longer be paid.",
+                                                  status=409),
+                             unavailable=PAYMENT_UNAVAILABLE)
+
+    async def choose_manual(self, choice: ChooseManual) -> ManualInstructions:
+        return await _update(self._handle, CHOOSE_MANUAL, choice, ManualInstructions, closed=ORDER_CLOSED)
+
+    async def record_manual(self, payment: ManualPayment) -> OrderState:
+        return await _update(self._handle, RECORD_MANUAL, payment, OrderState, closed=ORDER_CLOSED)
+
+    async def pay_with_credit(self, request: PayWithCredit) -> OrderState:
+        return await _update(self._handle, PAY_WITH_CREDIT, request, OrderState, closed=ORDER_CLOSED)
+
+    async def cancel(self, request: CancelRequest, refused: BusinessError | None = ORDER_NOT_CANCELLABLE) -> bool:
+        return await _signal(self._handle, CANCEL_ORDER, request, refused)
+
+    async def paypal_approved(self, approval: PayPalApproved) -> bool:
+        """A hint the workflow checks with PayPal; a closed order (paid or cancelled) ignores it."""
+        return await _signal(self._handle, PAYPAL_APPROVED, approval, None)
+
+    async def paypal_hint(self, name: str, arg: Any) -> bool:
+        """A PayPal webhook's hint (approved, capture reported or denied), by its signal name."""
+        return await _signal(self._handle, name, arg, None)
+
+    async def state(self, timeout: timedelta = QUERY_TIMEOUT) -> OrderState | None:
+        return await _query(self._handle, STATE, OrderState, timeout)
+
+
+class InvoiceHandle:
+    """InvoiceWorkflow `invoice:<number>`: an invoice chased by its own workflow."""
+
+    def __init__(self, client: TemporalClient, number: str):
+        self.number = number
+        self._handle = client.get_workflow_handle(invoice_workflow_id(number))
+        self._closed = BusinessError("invoice_not_payable", f"Invoice {number} is not waiting for payment.",
+                                     "invoice", 409)
+
+    async def begin_paypal(self, request: BeginPayPal) -> PayPalCheckout:
+        return await _update(self._handle, BEGIN_PAYPAL, request, PayPalCheckout, closed=self._closed)
+
+    async def pay_with_credit(self, request: PayWithCredit) -> InvoiceState:
+        return await _update(self._handle, PAY_INVOICE_WITH_CREDIT, request, InvoiceState, closed=self._closed)
+
+    async def record_payment(self, payment: ManualPayment) -> InvoiceState:
+        return await _update(self._handle, RECORD_INVOICE_PAYMENT, payment, InvoiceState, closed=self._closed)
+
+    async def cancel(self, request: CancelRequest, refused: BusinessError | None = None) -> bool:
+        return await _signal(self._handle, CANCEL_INVOICE, request, refused)
+
+    async def paypal_hint(self, name: str, arg: Any) -> bool:
+        return await _signal(self._handle, name, arg, None)
+
+
+ADDRESS_CLOSED = BusinessError("address_not_active", "This address is not active.", status=409)
+
+
+class AddressHandle:
+    """AddressWorkflow `address:<address>`."""
+
+    def __init__(self, client: TemporalClient, address: str):
+        self.address = address
+        self._handle = client.get_workflow_handle(address_workflow_id(address))
+
+    async def renewal_decided(self, decision: RenewalDecision) -> bool:
+        """Recorded in the database already; an address that cannot be told reads it at its next step."""
+        return await _signal(self._handle, RENEWAL_DECIDED, decision, None)
+
+    async def cancel_at_term_end(self, request: CancelAtTermEnd, closed: BusinessError = ADDRESS_CLOSED
+                                 ) -> AddressState:
+        return await _update(self._handle, CANCEL_AT_TERM_END, request, AddressState, closed=closed)
+
+    async def destination_requested(self, request: DestinationRequest, refused: BusinessError) -> None:
+        await _signal(self._handle, DESTINATION_REQUESTED, request, refused)
+
+    async def destination_confirmed(self, confirmation: DestinationConfirmation, refused: BusinessError) -> None:
+        await _signal(self._handle, DESTINATION_CONFIRMED, confirmation, refused)
+
+    async def mailbox_password_changed(self, change: MailboxPasswordChanged, refused: BusinessError) -> None:
+        await _signal(self._handle, MAILBOX_PASSWORD, change, refused)
+
+    async def set_autoresponder(self, reply: Autoresponder, closed: BusinessError = ADDRESS_CLOSED) -> Autoresponder:
+        return await _update(self._handle, SET_AUTORESPONDER, reply, Autoresponder, closed=closed)
+
+    async def mailbox_usage(self, ref: MailboxRef, closed: BusinessError = ADDRESS_CLOSED) -> MailboxUsageState:
+        return await _update(self._handle, MAILBOX_USAGE, ref, MailboxUsageState, closed=closed)
+
+    async def state(self, timeout: timedelta = QUERY_TIMEOUT) -> AddressState | None:
+        return await _query(self._handle, STATE, AddressState, timeout)
+
+
+class RefundHandle:
+    """RefundWorkflow `refund:<invoice>:<key>`."""
+
+    def __init__(self, client: TemporalClient, invoice_number: str, key: str):
+        self.invoice_number, self.key = invoice_number, key
+        self._handle = client.get_workflow_handle(refund_workflow_id(invoice_number, key))
+
+    async def state(self, timeout: timedelta = QUERY_TIMEOUT) -> RefundOutcome | None:
+        """PayPal's first answer (or our refusal); None until there is one."""
+        return await _query(self._handle, REFUND_STATE, RefundOutcome, timeout)
+
+
+# ---- starts ----------------------------------------------------------------------------------
+
+class Gateway:
+    """Starts and handles for one Temporal client. `sessions` is for undoing what a failed start
+    leaves committed (an order, an invoice); `task_queue` is where every workflow runs."""
+
+    def __init__(self, client: TemporalClient, sessions: async_sessionmaker[AsyncSession] | None = None,
+                 task_queue: str = ""):
+        self.client, self.sessions, self.task_queue = client, sessions, task_queue
+
+    def order(self, order_id: int) -> OrderHandle:
+        return OrderHandle(self.client, order_id)
+
+    def invoice(self, number: str) -> InvoiceHandle:
+        return InvoiceHandle(self.client, number)
+
+    def address(self, address: str) -> AddressHandle:
+        return AddressHandle(self.client, address)
+
+    def refund(self, invoice_number: str, key: str) -> RefundHandle:
+        return RefundHandle(self.client, invoice_number, key)
+
+    async def _start(self, start: Start) -> None:
+        """Started, or joined (a run with the id is running, or ran and may not run again)."""
+        assert self.task_queue, "a gateway that starts workflows needs the task queue"
+        try:
+            await self.client.start_workflow(start.workflow, start.arg, **start.options(self.task_queue))
+        except WorkflowAlreadyStartedError:
+            log.info("%s already started", start.id)
+
+    async def start_order(self, inp: OrderInput) -> None:
+        """Start a committed order's workflow (checkout, the renewal page). If it cannot start, the
+        order is cancelled (held addresses released, its invoice credited) and the caller answers 503:
+        no order is left without a workflow."""
+        try:
+            await self._start(order_start(inp))
+        except RPCError:
+            log.exception("could not start the workflow for order %s; cancelling it", inp.order_id)
+            assert self.sessions is not None
+            async with self.sessions.begin() as session:
+                await orders.cancel_order(session, inp.order_id, "not started: workflow service unavailable",
+                                          unstarted=True)
+            raise BusinessError("service_unavailable",
+                                "We could not take your order just now and nothing was charged. Please try again.",
+                                status=503) from None
+
+    async def start_invoice(self, inp: InvoiceInput, actor: str) -> None:
+        """Start an issued invoice's workflow; if it cannot start, the invoice is cancelled with a
+        credit note (its number stays accounted for) and the operator is told to try again (503)."""
+        try:
+            await self._start(invoice_start(inp))
+        except RPCError:
+            log.exception("could not start the workflow for invoice %s; cancelling it", inp.number)
+            assert self.sessions is not None
+            async with self.sessions.begin() as session:
+                await billing.cancel_invoice(session, invoice_id=inp.invoice_id, actor=actor,
+                                             now=datetime.now(timezone.utc),
+                                             reason="not issued: workflow service unavailable")
+            raise BusinessError("service_unavailable", "The invoice could not be issued just now (it was cancelled "
+                                "with a credit note); please try again.", status=503) from None
+
+    async def start_refund(self, inp: RefundInput) -> RefundHandle:
+        """Start (or join: the same key is the same refund) a refund; nothing is reserved or sent to
+        PayPal before its workflow runs, so a failed start refunds nothing (503)."""
+        try:
+            await self._start(refund_start(inp))
+        except RPCError:
+            log.exception("could not start refund %s on %s", inp.key, inp.invoice_number)
+            raise BusinessError("service_unavailable", "The refund could not be requested just now; nothing was "
+                                "refunded. Please try again.", status=503) from None
+        return self.refund(inp.invoice_number, inp.key)
+
+    async def start_account_email(self, note: SendNotification) -> None:
+        """One email about an account, once per key; if it cannot start, 503 (nothing was sent)."""
+        try:
+            await self._start(account_email_start(note))
+        except RPCError:
+            raise BusinessError("service_unavailable", "We could not send the email just now; please try again.",
+                                status=503) from None
+
+    async def start_paypal_event(self, event: PayPalEvent) -> None:
+        """A verified PayPal event to check with PayPal. A failed start raises: the webhook answers
+        500 and PayPal delivers the event again."""
+        await self._start(paypal_event_start(event))
