@@ -19,7 +19,7 @@ from store.models import Invoice, Payment, Subscription
 from tests.support import mails_to
 from tests.workflows.test_order_lifecycle import payment_of, start_order, wait_for_status, worker_for
 from workflows.address import AddressWorkflow
-from workflows.contracts import CancelRequest, ChooseManual, ManualPayment, address_workflow_id
+from workflows.contracts import CancelRequest, ChooseManual, ManualPayment, address_workflow_id, invoice_workflow_id
 from workflows.invoice import InvoiceWorkflow
 from workflows.order import OrderWorkflow
 
@@ -165,3 +165,21 @@ async def test_pending_capture_holds_until_paypal_decides_and_a_denial_lets_the_
         invoice = (await session.execute(select(Invoice).where(Invoice.order_id == inp.order_id))).scalar_one()
         paid = (await session.execute(select(Payment).where(Payment.invoice_id == invoice.id))).scalars().all()
     assert len(paid) == 1 and paid[0].reference != capture_id
+
+
+async def test_an_order_hands_its_invoice_to_the_invoice_workflow_and_hands_on_a_cancellation(
+        ts_env, settings, sessions, sandboxes):
+    async with worker_for(ts_env, settings):
+        handle, inp = await start_order(ts_env, settings, sessions, sandboxes)
+        invoice = await payment_of(handle)
+        assert invoice.id == invoice_workflow_id(inp.invoice_number)
+        with pytest.raises(WorkflowUpdateFailedError) as err:     # the order itself takes no money now
+            await handle.execute_update(OrderWorkflow.choose_manual, ChooseManual("cheque"))
+        assert err.value.cause.type == "order_not_payable" and invoice.id in err.value.cause.message
+        await handle.signal(OrderWorkflow.cancel, CancelRequest("cancelled at the customer's request", "client:7"))
+        result = await handle.result()
+        assert (result.status, result.message) == ("cancelled", "cancelled at the customer's request")
+        assert (await invoice.query(InvoiceWorkflow.state)).status == "cancelled"
+    async with sessions() as session:
+        row = (await session.execute(select(Invoice).where(Invoice.order_id == inp.order_id))).scalar_one()
+    assert row.status == "cancelled"
