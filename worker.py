@@ -40,7 +40,7 @@ from store.db import make_engine, make_sessionmaker
 from store.secrets import SecretBox
 from workflows.account import AccountEmailWorkflow
 from workflows.address import AddressWorkflow
-from workflows.billing import RefundWorkflow
+from workflows.refund import RefundWorkflow
 from workflows.invoice import InvoiceWorkflow
 from workflows.contracts import INVENTORY_SCHEDULE_ID, InventorySyncInput
 from workflows.inventory import CpanelInventorySyncWorkflow

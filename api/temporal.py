@@ -16,6 +16,7 @@ Error mapping, the same for every handle:
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar
@@ -37,6 +38,7 @@ from workflows.contracts import (
     DESTINATION_CONFIRMED,
     DESTINATION_REQUESTED,
     MAILBOX_PASSWORD,
+    ORDER_PAYMENT_STATE,
     PAY_INVOICE_WITH_CREDIT,
     PAY_WITH_CREDIT,
     PAYPAL_APPROVED,
@@ -149,41 +151,77 @@ ORDER_CLOSED = BusinessError("order_not_payable", "This order is no longer waiti
 ORDER_NOT_CANCELLABLE = BusinessError("order_not_cancellable", "This order can no longer be cancelled.", status=409)
 
 
+async def legacy_payment_route(client: TemporalClient, order: WorkflowHandle) -> tuple[WorkflowHandle, str]:
+    """Which workflow takes an order's payment, and the query that reads it as the order's page shows it.
+
+    LEGACY ROUTING, retiring with the PAYMENT_CORE patch (workflows/contracts/names.py): an order run
+    started since the patch hands its invoice to its own workflow, `invoice:<number>`, and names it in
+    its state from the start (`OrderState.paid_through`): every payment message goes there. A run
+    started before pays inside the order workflow. Once no order run from before the patch is open,
+    this becomes `invoice_workflow_id(number)` for every order and the function goes."""
+    state = await _query(order, STATE, OrderState, QUERY_TIMEOUT)
+    if state is None or not state.paid_through:
+        return order, STATE
+    invoice = client.get_workflow_handle(state.paid_through)
+    for _ in range(50):   # the order starts its invoice's run a moment after its own: wait for it (10 s)
+        try:
+            await invoice.describe(rpc_timeout=QUERY_TIMEOUT)
+            break
+        except RPCError as exc:
+            if exc.status != RPCStatusCode.NOT_FOUND:
+                break
+            await asyncio.sleep(0.2)
+    return invoice, ORDER_PAYMENT_STATE
+
+
 class OrderHandle:
-    """OrderWorkflow `order:<id>`."""
+    """OrderWorkflow `order:<id>`; its payment messages go to the workflow taking its payment (the
+    order's invoice's, `legacy_payment_route`), with the order's message names and payloads."""
 
     def __init__(self, client: TemporalClient, order_id: int):
         self.order_id = order_id
+        self._client = client
         self._handle = client.get_workflow_handle(order_workflow_id(order_id))
 
+    async def _payment(self) -> WorkflowHandle:
+        return (await legacy_payment_route(self._client, self._handle))[0]
+
     async def begin_paypal(self, request: BeginPayPal) -> PayPalCheckout:
-        return await _update(self._handle, BEGIN_PAYPAL, request, PayPalCheckout,
+        return await _update(await self._payment(), BEGIN_PAYPAL, request, PayPalCheckout,
                              closed=BusinessError("order_not_payable", "This order can no longer be paid.",
                                                   status=409),
                              unavailable=PAYMENT_UNAVAILABLE)
 
     async def choose_manual(self, choice: ChooseManual) -> ManualInstructions:
-        return await _update(self._handle, CHOOSE_MANUAL, choice, ManualInstructions, closed=ORDER_CLOSED)
+        return await _update(await self._payment(), CHOOSE_MANUAL, choice, ManualInstructions, closed=ORDER_CLOSED)
 
     async def record_manual(self, payment: ManualPayment) -> OrderState:
-        return await _update(self._handle, RECORD_MANUAL, payment, OrderState, closed=ORDER_CLOSED)
+        return await _update(await self._payment(), RECORD_MANUAL, payment, OrderState, closed=ORDER_CLOSED)
 
     async def pay_with_credit(self, request: PayWithCredit) -> OrderState:
-        return await _update(self._handle, PAY_WITH_CREDIT, request, OrderState, closed=ORDER_CLOSED)
+        return await _update(await self._payment(), PAY_WITH_CREDIT, request, OrderState, closed=ORDER_CLOSED)
 
     async def cancel(self, request: CancelRequest, refused: BusinessError | None = ORDER_NOT_CANCELLABLE) -> bool:
+        """To the order itself: it hands a cancellation on to its invoice (which refuses money in flight)."""
         return await _signal(self._handle, CANCEL_ORDER, request, refused)
 
     async def paypal_approved(self, approval: PayPalApproved) -> bool:
-        """A hint the workflow checks with PayPal; a closed order (paid or cancelled) ignores it."""
-        return await _signal(self._handle, PAYPAL_APPROVED, approval, None)
+        """A hint the workflow checks with PayPal; a closed one (paid or cancelled) ignores it."""
+        return await _signal(await self._payment(), PAYPAL_APPROVED, approval, None)
 
     async def paypal_hint(self, name: str, arg: Any) -> bool:
         """A PayPal webhook's hint (approved, capture reported or denied), by its signal name."""
-        return await _signal(self._handle, name, arg, None)
+        return await _signal(await self._payment(), name, arg, None)
 
     async def state(self, timeout: timedelta = QUERY_TIMEOUT) -> OrderState | None:
-        return await _query(self._handle, STATE, OrderState, timeout)
+        """The order as its page shows it: while its invoice's workflow takes the payment, that one's
+        view of it (the order's own state says little until the invoice has ended)."""
+        own = await _query(self._handle, STATE, OrderState, timeout)
+        if own is None or not own.paid_through or own.status != "awaiting_payment":
+            return own
+        paying = await _query(self._client.get_workflow_handle(own.paid_through), ORDER_PAYMENT_STATE,
+                              OrderState, timeout)
+        return paying or own
 
 
 class InvoiceHandle:

@@ -7,7 +7,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from workflows.contracts import ACCOUNT_EMAIL_WORKFLOW, SendNotification
-    from workflows.order import STEP
+    from workflows.policies import STEP
 
 
 @workflow.defn(name=ACCOUNT_EMAIL_WORKFLOW)

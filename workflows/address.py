@@ -7,12 +7,12 @@ import asyncio
 from datetime import date, timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 from workflows.address_changes import AddressChanges
 
 with workflow.unsafe.imports_passed_through():
+    from workflows.policies import PATIENT_STEP
     from core.lifecycle import due_reminder, ladder, parse_ladder
     from core.terms import add_years, coverage_target, term_end
     from workflows.contracts import (
@@ -66,11 +66,7 @@ with workflow.unsafe.imports_passed_through():
         SetSubscriptionStatus,
     )
 
-STEP = dict(
-    start_to_close_timeout=timedelta(seconds=60),
-    heartbeat_timeout=timedelta(seconds=10),
-    retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5)),
-)
+STEP = PATIENT_STEP
 # How long before a short registration runs out we try again to extend it.
 TOP_UP_LEAD = timedelta(days=60)
 # Runs started before renewals existed keep the code they began with (see tests/replay).

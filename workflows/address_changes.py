@@ -8,10 +8,11 @@ import asyncio
 from datetime import datetime, timedelta, timezone
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from workflows.policies import change_step
+    from workflows.versions import CHANGE_OUTCOMES
     from workflows.contracts import (
         CHANGE_ATTEMPTS,
         AddressLine,
@@ -33,15 +34,7 @@ with workflow.unsafe.imports_passed_through():
 
 # A customer's change at cPanel has a way out: a few tries on a technical fault, none on a refusal
 # (the activity says which), then the next change goes.
-CHANGE_STEP = dict(
-    start_to_close_timeout=timedelta(seconds=30),
-    heartbeat_timeout=timedelta(seconds=10),
-    retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2.0,
-                             maximum_interval=timedelta(seconds=10), maximum_attempts=CHANGE_ATTEMPTS),
-)
-# Runs from here on record how each change at cPanel ended and carry on after a failed one; before,
-# a failure could only fail the run (it never did: refusals were retried for ever).
-CHANGE_OUTCOMES = "change-outcomes-v1"
+CHANGE_STEP = change_step(CHANGE_ATTEMPTS)
 # An automatic reply is set for at most this long (cPanel needs a stop time; ours is ten years on).
 REPLY_LONGEST = timedelta(days=10 * 366)
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
+    from workflows.policies import INVENTORY_STEP
     from workflows.contracts import (
         INVENTORY_WORKFLOW,
         InventoryChunk,
@@ -16,8 +16,7 @@ with workflow.unsafe.imports_passed_through():
         InventorySyncResult,
     )
 
-STEP = dict(start_to_close_timeout=timedelta(minutes=10), heartbeat_timeout=timedelta(seconds=30),
-            retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=5), maximum_attempts=10))
+STEP = INVENTORY_STEP
 
 
 @workflow.defn(name=INVENTORY_WORKFLOW)

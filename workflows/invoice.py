@@ -1,8 +1,12 @@
-"""An invoice chased by its own workflow (`invoice:<number>`: an operator's own, a postpaid order's):
-issue it (credit first, then the invoice emailed), remind before it is due and at each overdue step,
-suspend the client's addresses after the configured days overdue, and lift that as soon as it is
-paid. Payments (whole or part: cheque, wire, credit, PayPal) are recorded through it; an operator's
-cancellation issues the credit note."""
+"""Every invoice's workflow (`invoice:<number>`): the one place an invoice is paid (PayPal checkout,
+capture and webhooks, cheque or wire, credit, whole or in part) and cancelled.
+
+An order's invoice (PAYMENT_CORE: `InvoiceInput.order` set, started by its order as a child) is
+paid by the order's rules, `workflows.payments.OrderPayment`: held for the order's deadlines, then
+paid, cancelled or expired, which the order waits for. Any other invoice (an operator's own, a
+postpaid order's) is chased: issued (credit first, then emailed), reminded before it is due and at
+each overdue step, the client's addresses suspended after the configured days overdue and restored
+as soon as it is paid; an operator's cancellation issues the credit note."""
 from __future__ import annotations
 
 import asyncio
@@ -12,16 +16,24 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from core.money import Money
     from workflows.contracts import (
         BEGIN_PAYPAL,
         CANCEL_INVOICE,
+        CHOOSE_MANUAL,
+        ORDER_PAYMENT_STATE,
+        INVOICE_RELEASED,
+        INVOICE_SETTLED,
+        PAY_WITH_CREDIT,
+        RECORD_MANUAL,
+        ChooseManual,
+        InvoiceSettled,
+        ManualInstructions,
+        OrderState,
         CAPTURE_DENIED,
         CAPTURE_REPORTED,
         PAYPAL_APPROVED,
         PAYPAL_TRUTH,
         BeginPayPal,
-        ConfirmCapture,
         CaptureDenied,
         CaptureReported,
         CapturePayPalOrder,
@@ -48,12 +60,14 @@ with workflow.unsafe.imports_passed_through():
         PaymentApplied,
         PayWithCredit,
         RestoreAddress,
-        SendReceipt,
         ServiceLine,
         SuspendAddress,
     )
-    from workflows.order import STEP
+    from workflows.payments import (NOT_COMPLETED, OrderPayment, balance_empty, capture_request_id, check_amount,
+                                    check_manual, credit_key, manual_key, partly_paid, read_capture, received_at,
+                                    refusal_of, send_receipt)
     from workflows.paypal_approval import confirmed_at_paypal
+    from workflows.policies import STEP
 
 DEBT_MESSAGE = "This address is suspended because an invoice is overdue; it works again as soon as it is paid."
 
@@ -89,59 +103,106 @@ class InvoiceWorkflow:
         self._paypal_attempt = 0
         self._captures: set[str] = set()       # PayPal captures already applied
         self._capture_attempts = 0
+        # an order's invoice: paid by the order's rules, its state as the order's page shows it
+        self._pay = None if inp.order is None else OrderPayment(
+            inp.order, OrderState(inp.order.order_id, "awaiting_payment"), v4=True)
+        self._settled: InvoiceSettled | None = None
+        self._released = False                 # its order has acted on how it ended
 
     @workflow.query(name=STATE)
     def state(self) -> InvoiceState:
-        return self._state
+        if self._pay is None:
+            return self._state
+        order = self._pay.state
+        status = "unpaid" if self._settled is None else "cancelled" if self._settled.cancel else "paid"
+        return InvoiceState(self._inp.number, status, self._inp.total_minor if order.due_minor is None
+                            else order.due_minor, message=order.message, paypal_order_id=order.paypal_order_id,
+                            approve_url=order.approve_url, settled=self._settled)
+
+    @workflow.query(name=ORDER_PAYMENT_STATE)
+    def order_state(self) -> OrderState:
+        """An order's invoice: the payment as the order's page shows it (status, method, deadline...)."""
+        return self._order().state
+
+    @workflow.signal(name=INVOICE_RELEASED)
+    def released(self) -> None:
+        self._released = True
 
     @workflow.signal(name=CANCEL_INVOICE)
     def cancel(self, request: CancelRequest) -> None:
-        if not self._paid:
+        if self._pay is not None:
+            self._pay.cancel(request)
+        elif not self._paid:
             self._cancel = request
 
     @workflow.update(name=RECORD_INVOICE_PAYMENT)
     async def record_payment(self, payment: ManualPayment) -> InvoiceState:
+        if self._pay is not None:
+            await self._pay.record_manual(payment)
+            return self.state()
         inp = self._inp
         self._recording = True
-        received = datetime(payment.received_on.year, payment.received_on.month, payment.received_on.day,
-                            tzinfo=workflow.now().tzinfo)
         try:
             applied: PaymentApplied = await workflow.execute_activity(
                 "apply_invoice_payment", InvoicePayment(inp.invoice_id, payment.method, payment.amount_minor,
-                                                        payment.currency, payment.reference.strip(), received,
-                                                        payment.actor),
+                                                        payment.currency, payment.reference.strip(),
+                                                        received_at(payment), payment.actor),
                 result_type=PaymentApplied, **STEP)
         except ActivityError as err:
-            cause = err.cause
-            if isinstance(cause, ApplicationError):
-                raise ApplicationError(cause.message, type=cause.type) from None
-            raise
+            raise refusal_of(err) from None
         finally:
             self._recording = False
-        self._references.add(f"{payment.method}:{payment.reference.strip()}")
+        self._references.add(manual_key(payment))
         await self._receipt(applied, payment.method)
         return self._state
 
     @record_payment.validator
     def _validate_payment(self, payment: ManualPayment) -> None:
+        if self._pay is not None:
+            return self._pay.validate_record(payment)
         self._require_unpaid()
-        if payment.method not in ("cheque", "wire"):
-            raise ApplicationError("Record a cheque or a wire transfer.", type="method_invalid")
-        if not payment.reference.strip():
-            raise ApplicationError("Give the cheque number or the bank reference.", type="reference_missing")
-        if payment.amount_minor <= 0:
-            raise ApplicationError("A payment must be more than zero.", type="amount_invalid")
-        if payment.currency != self._inp.currency:
-            raise ApplicationError(f"The invoice is in {self._inp.currency}.", type="amount_mismatch")
-        if f"{payment.method}:{payment.reference.strip()}" in self._references:
-            raise ApplicationError(f"{payment.method.capitalize()} {payment.reference.strip()} is already recorded "
-                                   f"on invoice {self._inp.number}.", type="payment_reference_used")
+        check_manual(payment, recorded=self._references, where=f"invoice {self._inp.number}")
+        check_amount(payment, self._inp.currency)
+
+    # ---- an order's invoice: the order's message names and payloads -------------------------
+
+    def _order(self) -> OrderPayment:
+        if self._pay is None:
+            raise ApplicationError(f"Invoice {self._inp.number} is not an order's; pay it on the invoices page.",
+                                   type="invoice_not_payable")
+        return self._pay
+
+    @workflow.update(name=CHOOSE_MANUAL)
+    async def choose_manual(self, request: ChooseManual) -> ManualInstructions:
+        return await self._order().choose_manual(request)
+
+    @choose_manual.validator
+    def _validate_choose(self, request: ChooseManual) -> None:
+        self._order().validate_choose(request)
+
+    @workflow.update(name=RECORD_MANUAL)
+    async def record_manual(self, payment: ManualPayment) -> OrderState:
+        return await self._order().record_manual(payment)
+
+    @record_manual.validator
+    def _validate_record(self, payment: ManualPayment) -> None:
+        self._order().validate_record(payment)
+
+    @workflow.update(name=PAY_WITH_CREDIT)
+    async def pay_order_with_credit(self, request: PayWithCredit) -> OrderState:
+        return await self._order().pay_with_credit(request)
+
+    @pay_order_with_credit.validator
+    def _validate_order_credit(self, request: PayWithCredit) -> None:
+        self._order().validate_credit(request)
 
     # ---- PayPal ----------------------------------------------------------------------------
 
     @workflow.update(name=BEGIN_PAYPAL)
     async def begin_paypal(self, request: BeginPayPal) -> PayPalCheckout:
         """A PayPal order for what is due now (a new one if a payment since changed that)."""
+        if self._pay is not None:
+            return await self._pay.begin_paypal(request)
         inp = self._inp
         await workflow.wait_condition(lambda: self._issued)
         if self._checkout is None or self._checkout_for != self._state.due_minor:
@@ -161,11 +222,15 @@ class InvoiceWorkflow:
 
     @begin_paypal.validator
     def _validate_begin(self, request: BeginPayPal) -> None:
+        if self._pay is not None:
+            return self._pay.validate_begin(request)
         self._require_unpaid()
 
     @workflow.signal(name=PAYPAL_APPROVED)
     async def paypal_approved(self, approval: PayPalApproved) -> None:
         """The payer approved at PayPal: capture (once per PayPal order) and record it."""
+        if self._pay is not None:
+            return self._pay.paypal_approved(approval)
         checkout = self._checkout
         if checkout is None or approval.paypal_order_id != checkout.paypal_order_id or self._done():
             return
@@ -179,9 +244,7 @@ class InvoiceWorkflow:
             return
         self._state.message = "Taking your PayPal payment…"
         self._capture_attempts += 1
-        request_id = f"{workflow.info().workflow_id}:capture:{checkout.paypal_order_id}"
-        if self._capture_attempts > 1 and workflow.patched(PAYPAL_TRUTH):
-            request_id += f":{self._capture_attempts}"   # a re-approval is a new request at PayPal
+        request_id = capture_request_id(checkout.paypal_order_id, self._capture_attempts)
         try:
             capture: CaptureResult = await workflow.execute_activity(
                 "capture_paypal_order", CapturePayPalOrder(0, checkout.paypal_order_id, request_id=request_id),
@@ -202,7 +265,7 @@ class InvoiceWorkflow:
         if capture.status != "COMPLETED" and workflow.patched(PAYPAL_TRUTH):   # DECLINED, FAILED: not paid
             self._recording = False
             self._checkout = None
-            self._state.message = "PayPal did not complete the payment; please pay again."
+            self._state.message = NOT_COMPLETED
             return
         try:
             await self._take_capture(capture.capture_id, capture.amount_minor, capture.currency)
@@ -212,6 +275,8 @@ class InvoiceWorkflow:
     @workflow.signal(name=CAPTURE_REPORTED)
     async def capture_reported(self, report: CaptureReported) -> None:
         """A capture PayPal completed (our own, or a pending one settling), told by webhook."""
+        if self._pay is not None:
+            return self._pay.capture_reported(report)
         if self._checkout is None or report.paypal_order_id != self._checkout.paypal_order_id:
             return
         await workflow.wait_condition(lambda: not self._recording)
@@ -229,22 +294,23 @@ class InvoiceWorkflow:
     async def _take_truth(self, paypal_order_id: str, capture_id: str) -> None:
         """Read the capture a webhook named back from PayPal and act on that: COMPLETED is recorded,
         DECLINED or FAILED ends this checkout, PENDING waits, one PayPal does not have changes nothing."""
-        truth: CaptureResult = await workflow.execute_activity(
-            "confirm_paypal_capture", ConfirmCapture(paypal_order_id, capture_id), result_type=CaptureResult, **STEP)
+        truth = await read_capture(paypal_order_id, capture_id)
         if truth.status == "COMPLETED":
             await self._take_capture(truth.capture_id, truth.amount_minor, truth.currency)
         elif truth.status in ("DECLINED", "FAILED") and self._checkout is not None \
                 and self._checkout.paypal_order_id == paypal_order_id:
             self._checkout = None
-            self._state.message = "PayPal did not complete the payment; please pay again."
+            self._state.message = NOT_COMPLETED
 
     @workflow.signal(name=CAPTURE_DENIED)
     async def capture_denied(self, report: CaptureDenied) -> None:
+        if self._pay is not None:
+            return self._pay.capture_denied(report)
         if self._checkout is None or report.paypal_order_id != self._checkout.paypal_order_id:
             return
         if not workflow.patched(PAYPAL_TRUTH):
             self._checkout = None
-            self._state.message = "PayPal did not complete the payment; please pay again."
+            self._state.message = NOT_COMPLETED
             return
         await workflow.wait_condition(lambda: not self._recording)
         self._recording = True
@@ -275,23 +341,25 @@ class InvoiceWorkflow:
     @workflow.update(name=PAY_INVOICE_WITH_CREDIT)
     async def pay_with_credit(self, request: PayWithCredit) -> InvoiceState:
         """The client pays from their credit balance: all that is due, or what the balance holds."""
+        if self._pay is not None:
+            await self._pay.pay_with_credit(request)
+            return self.state()
         self._recording = True
         self._credit_attempt += 1
         try:
             applied: PaymentApplied = await workflow.execute_activity(
-                "pay_invoice_from_credit", InvoiceCredit(
-                    self._inp.invoice_id, f"{workflow.info().workflow_id}:credit:{self._credit_attempt}",
-                    request.actor), result_type=PaymentApplied, **STEP)
+                "pay_invoice_from_credit", InvoiceCredit(self._inp.invoice_id, credit_key(self._credit_attempt),
+                                                         request.actor), result_type=PaymentApplied, **STEP)
         finally:
             self._recording = False
-        if not applied.applied_minor and not applied.paid_in_full:
-            raise ApplicationError("Your credit balance is empty; choose another way to pay.",
-                                   type="balance_insufficient")
+        balance_empty(applied)
         await self._receipt(applied, "credit")
         return self._state
 
     @pay_with_credit.validator
     def _validate_credit(self, request: PayWithCredit) -> None:
+        if self._pay is not None:
+            return self._pay.validate_credit(request)
         self._require_unpaid()
 
     def _require_unpaid(self) -> None:
@@ -304,20 +372,21 @@ class InvoiceWorkflow:
     async def _receipt(self, applied: PaymentApplied, method: str) -> None:
         inp = self._inp
         if applied.applied_minor or applied.overpaid_minor:
-            await workflow.execute_activity("send_receipt", SendReceipt(
-                inp.number, method, applied.reference, inp.client_email, inp.client_id, inp.client_name), **STEP)
+            await send_receipt(inp.number, method, applied.reference, inp.client_email, inp.client_id, inp.client_name)
         self._state.due_minor = applied.outstanding_minor
         if applied.paid_in_full:
             self._paid = True
             self._state.status, self._state.message = "paid", ""
         elif applied.outstanding_minor < inp.total_minor:
-            self._state.message = f"Partly paid: {Money(applied.outstanding_minor, inp.currency).display()} is still due."
+            self._state.message = partly_paid(applied.outstanding_minor, inp.currency)
 
     def _done(self) -> bool:
         return self._paid or self._cancel is not None
 
     @workflow.run
     async def run(self, inp: InvoiceInput) -> InvoiceState:
+        if self._pay is not None:
+            return await self._settle_order(self._pay)
         issued: PaymentApplied = await workflow.execute_activity(
             "issue_custom_invoice", IssueCustomInvoice(inp.invoice_id, f"{workflow.info().workflow_id}:credit"),
             result_type=PaymentApplied, **STEP)
@@ -353,6 +422,24 @@ class InvoiceWorkflow:
             await self._lift()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._state
+
+    async def _settle_order(self, pay: OrderPayment) -> InvoiceState:
+        """An order's invoice: paid, cancelled or past the order's deadline; the order acts on it (a
+        capture that does not match what is due fails this run, and so the order: `attention`)."""
+        settled = await pay.settle()
+        pay.state.status = "cancelled" if settled.cancel else "paid"
+        if settled.cancel:
+            pay.state.message = settled.cancel.reason
+        settled.state = pay.state
+        self._settled = settled
+        parent = workflow.info().parent
+        if parent is not None:
+            # open until the order has told its addresses: a late payment meanwhile is refused
+            # here, by what this invoice knows ("nothing is due"), not by a closed workflow
+            await workflow.get_external_workflow_handle(parent.workflow_id).signal(INVOICE_SETTLED, settled)
+            await workflow.wait_condition(lambda: self._released)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self.state()
 
     async def _suspend(self) -> None:
         inp = self._inp

@@ -1,35 +1,39 @@
-"""Payment of one order (`order:<id>`): start its address workflows, hold them while the customer
-picks how to pay, take the PayPal payment (approve -> capture, idempotent) or an operator's record of
-a cheque or wire, record it, and tell each address; unpaid by the deadline, cancel and release."""
+"""One order (`order:<id>`): start its address workflows (held), have its invoice paid, then tell
+each address it is paid (they provision) or that the order is cancelled (they release); an order on
+account (postpaid, exempt) starts them at once.
+
+Payment (PAYMENT_CORE, new runs): the order hands its invoice to an `InvoiceWorkflow` child,
+`invoice:<number>`, with the whole `OrderInput` (its hold, PayPal window, cheque/wire and renewal
+deadlines) in the input, and waits for how it ended. A child rather than a second top-level
+workflow because the order needs the outcome (paid: provision; cancelled or expired: release) and
+the invoice must not outlive an order that was terminated (the default parent-close policy ends
+it); the invoice id is the business key, so a retried start cannot pay twice; every payment
+message (PayPal, webhooks, cheque, wire, credit) goes to that invoice workflow, and a cancellation
+sent to the order is handed on to it. Runs from before PAYMENT_CORE pay inside this workflow, with
+the same state machine (`workflows.payments.OrderPayment`), so their histories replay."""
 from __future__ import annotations
 
-import asyncio
-from datetime import datetime, timedelta, timezone
-
 from temporalio import workflow
-from temporalio.common import RetryPolicy, TypedSearchAttributes, SearchAttributePair
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.common import TypedSearchAttributes, SearchAttributePair
+from temporalio.exceptions import ApplicationError, ChildWorkflowError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
-    from core.money import Money
     from workflows.address import AddressWorkflow
-    from workflows.paypal_approval import confirmed_at_paypal
+    from workflows.invoice import InvoiceWorkflow
+    from workflows.payments import OrderPayment, send_receipt
+    from workflows.policies import STEP
     from workflows.contracts import (
         BEGIN_PAYPAL,
         BILLING_V4,
         INVOICE_WORKFLOW,
-        PAYPAL_TRUTH,
-        ConfirmCapture,
+        PAYMENT_CORE,
+        INVOICE_SETTLED,
         PAY_WITH_CREDIT,
         Dunning,
         InvoiceInput,
+        InvoiceSettled,
         invoice_workflow_id,
-        IssueInvoice,
-        PaymentApplied,
-        PayFromCredit,
-        PayWithCredit,
-        SendReceipt,
         PAYPAL_APPROVED,
         CAPTURE_DENIED,
         CAPTURE_REPORTED,
@@ -45,12 +49,9 @@ with workflow.unsafe.imports_passed_through():
         BeginPayPal,
         CancelOrder,
         CancelRequest,
-        CapturePayPalOrder,
         CaptureDenied,
         CaptureReported,
-        CaptureResult,
         ChooseManual,
-        CreatePayPalOrder,
         ManualInstructions,
         ManualPayment,
         OrderInput,
@@ -59,8 +60,7 @@ with workflow.unsafe.imports_passed_through():
         PayFromBalance,
         PayPalApproved,
         PayPalCheckout,
-        RecordPayment,
-        RecordPayPalOrder,
+        PayWithCredit,
         Refusal,
         SendNotification,
         address_workflow_id,
@@ -69,12 +69,6 @@ with workflow.unsafe.imports_passed_through():
 # Billing modes served on account, and the status their orders end in (not "paid": the money, if
 # any, comes later through the invoice's own workflow).
 ON_ACCOUNT = {"postpaid": "invoiced", "exempt": "exempt"}
-
-STEP = dict(
-    start_to_close_timeout=timedelta(seconds=60),
-    heartbeat_timeout=timedelta(seconds=10),
-    retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=2)),
-)
 
 
 @workflow.defn(name=ORDER_WORKFLOW)
@@ -85,217 +79,97 @@ class OrderWorkflow:
         # on account (postpaid, exempt): nothing is paid here, so nothing is payable through this run
         self._state: OrderState = OrderState(order_id=inp.order_id, status=ON_ACCOUNT.get(inp.billing,
                                                                                            "awaiting_payment"))
-        self._approved = False
-        self._reported: CaptureReported | None = None
-        self._cancel: CancelRequest | None = None
-        self._checkout: PayPalCheckout | None = None
-        self._manual: ManualPayment | None = None       # recorded by an operator, ledger written
-        self._recording = False
-        self._denied: CaptureDenied | None = None
-        self._paypal_attempt = 0
-        self._deadline = self._first_deadline()
-        self._state.deadline = self._deadline
         # v4: the invoice is issued (credit applied) before anything is charged; partial payments
         self._v4 = workflow.patched(BILLING_V4)
-        self._due = inp.total_minor
-        self._issued = not self._v4 or inp.renewal
-        self._state.issued = self._issued
-        self._settled: str | None = None                 # paid in full by credit: the reference
-        self._credit_attempt = 0
-        self._references: set[str] = set()              # manual payments recorded on this order
-        self._capture_attempts = 0                      # capture requests made for this run's checkouts
+        self._pay = OrderPayment(inp, self._state, self._v4)
+        # PAYMENT_CORE: the invoice's own workflow takes the payment; this run waits for its outcome
+        self._core = inp.billing not in ON_ACCOUNT and workflow.patched(PAYMENT_CORE)
+        if self._core:   # from the start, so the API never sends a payment here (its invoice may not run yet)
+            self._state.paid_through = invoice_workflow_id(inp.invoice_number)
+        self._cancel: CancelRequest | None = None       # (PAYMENT_CORE) to hand on to the invoice
+        self._settled: InvoiceSettled | None = None     # (PAYMENT_CORE) how the invoice ended, told by it
+        self._invoice: workflow.ChildWorkflowHandle | None = None
 
-    def _first_deadline(self) -> datetime:
-        inp = self._inp
-        if inp.renewal and inp.deadline_at is not None:   # payable until the grace period ends
-            return inp.deadline_at
-        return workflow.now() + timedelta(minutes=inp.hold_minutes or inp.payment_deadline_minutes)
+    # ---- messages: runs from before PAYMENT_CORE are paid here ------------------------------------
 
-    # ---- messages --------------------------------------------------------------------------
+    def _paid_here(self) -> None:
+        if self._core:
+            raise ApplicationError(f"Invoice {self._inp.invoice_number} is paid through its own workflow "
+                                   f"({invoice_workflow_id(self._inp.invoice_number)}).",
+                                   type=Refusal.ORDER_NOT_PAYABLE)
 
     @workflow.update(name=BEGIN_PAYPAL)
     async def begin_paypal(self, request: BeginPayPal) -> PayPalCheckout:
         """Create (once) the PayPal order, for what is due, and hand back its approval link."""
-        await workflow.wait_condition(lambda: self._issued)   # credit first: PayPal takes only the rest
-        if self._checkout is None:
-            inp = self._inp
-            created: PayPalCheckout = await workflow.execute_activity(
-                "create_paypal_order",
-                CreatePayPalOrder(inp.order_id, inp.invoice_number, _description(inp), self._due,
-                                  inp.currency, request.return_url, request.cancel_url,
-                                  # the run id keeps the key unique across deployments sharing a PayPal
-                                  # account (order ids restart per database), and stable across retries
-                                  request_id=f"{workflow.info().workflow_id}:{workflow.info().run_id}:create"
-                                  + (f":{self._paypal_attempt}" if self._paypal_attempt else "")),
-                result_type=PayPalCheckout, **STEP)
-            await workflow.execute_activity(
-                "record_paypal_order", RecordPayPalOrder(inp.order_id, created.paypal_order_id), **STEP)
-            self._checkout = created
-            self._state.paypal_order_id, self._state.approve_url = created.paypal_order_id, created.approve_url
-            self._state.method = "paypal"
-            if inp.hold_minutes:  # the hold becomes PayPal's approval window
-                self._set_deadline(workflow.now() + timedelta(minutes=inp.payment_deadline_minutes))
-        return self._checkout
+        return await self._pay.begin_paypal(request)
 
     @begin_paypal.validator
     def _validate_begin(self, request: BeginPayPal) -> None:
-        self._require_payable()
-
-    def _require_payable(self) -> None:
-        if self._state.status not in ("awaiting_payment", "declined"):
-            raise ApplicationError(f"This order cannot be paid now (it is {self._state.status}).",
-                                   type=Refusal.ORDER_NOT_PAYABLE)
+        self._paid_here()
+        self._pay.validate_begin(request)
 
     @workflow.update(name=CHOOSE_MANUAL)
     async def choose_manual(self, request: ChooseManual) -> ManualInstructions:
         """The customer pays by cheque or wire: the invoice waits, the addresses stay held."""
-        inp = self._inp
-        await workflow.wait_condition(lambda: self._issued)
-        if self._state.method not in ("cheque", "wire") and not inp.renewal:
-            self._set_deadline(workflow.now() + timedelta(days=inp.manual_deadline_days))
-        self._state.method = request.method
-        return ManualInstructions(request.method, inp.invoice_number, self._due, inp.currency, self._deadline)
+        return await self._pay.choose_manual(request)
 
     @choose_manual.validator
     def _validate_choose(self, request: ChooseManual) -> None:
-        self._require_payable()
-        if request.method not in ("cheque", "wire"):
-            raise ApplicationError("Pay by cheque or by wire transfer.", type="method_invalid")
+        self._paid_here()
+        self._pay.validate_choose(request)
 
     @workflow.update(name=RECORD_MANUAL)
     async def record_manual(self, payment: ManualPayment) -> OrderState:
         """An operator records the cheque or wire that arrived; paid in full, the run provisions."""
-        inp = self._inp
-        self._recording = True  # a second operator's record is refused from here on
-        received = datetime(payment.received_on.year, payment.received_on.month, payment.received_on.day,
-                            tzinfo=timezone.utc)
-        if self._v4:
-            try:
-                applied = await self._apply(RecordPayment(inp.order_id, payment.method, payment.amount_minor,
-                                                         payment.currency, payment.reference, received,
-                                                         payment.actor))
-            finally:
-                self._recording = False
-            self._references.add(f"{payment.method}:{payment.reference.strip()}")
-            if applied.paid_in_full:
-                self._manual = payment
-            return self._state
-        try:
-            await workflow.execute_activity("record_payment", RecordPayment(
-                inp.order_id, payment.method, payment.amount_minor, payment.currency, payment.reference,
-                received, payment.actor), **STEP)
-        finally:
-            self._recording = False
-        self._manual = payment
-        return self._state
+        return await self._pay.record_manual(payment)
 
     @record_manual.validator
     def _validate_record(self, payment: ManualPayment) -> None:
-        inp = self._inp
-        self._require_payable()
-        if self._manual is not None or self._recording:
-            raise ApplicationError(f"A payment for order {inp.order_id} is already recorded.",
-                                   type=Refusal.ORDER_NOT_PAYABLE)
-        if payment.method not in ("cheque", "wire"):
-            raise ApplicationError("Record a cheque or a wire transfer.", type="method_invalid")
-        if not payment.reference.strip():
-            raise ApplicationError("Give the cheque number or the bank reference.", type="reference_missing")
-        if f"{payment.method}:{payment.reference.strip()}" in self._references:
-            raise ApplicationError(f"{payment.method.capitalize()} {payment.reference.strip()} is already recorded "
-                                   f"on order {inp.order_id}.", type="payment_reference_used")
-        if self._v4:
-            if payment.currency != inp.currency:
-                raise ApplicationError(f"The invoice is in {inp.currency}, not {payment.currency}.",
-                                       type=Refusal.AMOUNT_MISMATCH)
-            if payment.amount_minor <= 0:
-                raise ApplicationError("A payment must be more than zero.", type="amount_invalid")
-        elif (payment.amount_minor, payment.currency) != (inp.total_minor, inp.currency):
-            raise ApplicationError(f"The invoice is for {Money(inp.total_minor, inp.currency).display()}; a "
-                                   f"payment of {Money(payment.amount_minor, payment.currency).display()} does "
-                                   "not settle it.", type=Refusal.AMOUNT_MISMATCH)
+        self._paid_here()
+        self._pay.validate_record(payment)
 
     @workflow.update(name=PAY_WITH_CREDIT)
     async def pay_with_credit(self, request: PayWithCredit) -> OrderState:
         """The customer pays from their credit balance: all that is due, or what the balance holds."""
-        inp = self._inp
-        self._recording = True
-        await workflow.wait_condition(lambda: self._issued)
-        self._credit_attempt += 1
-        try:
-            applied = await self._apply(PayFromCredit(
-                inp.order_id, f"{workflow.info().workflow_id}:credit:{self._credit_attempt}", request.actor))
-        finally:
-            self._recording = False
-        if not applied.applied_minor and not applied.paid_in_full:
-            raise ApplicationError("Your credit balance is empty; choose another way to pay.",
-                                   type="balance_insufficient")
-        if applied.paid_in_full:
-            self._state.method, self._settled = "credit", applied.reference
-        return self._state
+        return await self._pay.pay_with_credit(request)
 
     @pay_with_credit.validator
     def _validate_credit(self, request: PayWithCredit) -> None:
-        self._require_payable()
-        if not self._v4 or self._recording:
-            raise ApplicationError("This order cannot be paid from credit now.", type=Refusal.ORDER_NOT_PAYABLE)
-
-    async def _apply(self, step: RecordPayment | PayFromCredit) -> PaymentApplied:
-        """A payment against the invoice (v4), its receipt, and what is still due after it."""
-        name = "apply_payment" if isinstance(step, RecordPayment) else "pay_from_credit"
-        try:
-            applied: PaymentApplied = await workflow.execute_activity(name, step, result_type=PaymentApplied, **STEP)
-        except ActivityError as err:
-            cause = err.cause
-            if isinstance(cause, ApplicationError):   # a refusal (reference used elsewhere, ...): the caller's
-                raise ApplicationError(cause.message, type=cause.type) from None
-            raise
-        if applied.applied_minor or applied.overpaid_minor:
-            await self._receipt("credit" if isinstance(step, PayFromCredit) else step.method, applied.reference)
-        if not applied.paid_in_full and self._checkout is not None and applied.outstanding_minor != self._due:
-            # a PayPal checkout begun for the old amount would capture the wrong sum: start afresh
-            self._checkout, self._approved = None, False
-            self._paypal_attempt += 1
-            self._state.paypal_order_id = self._state.approve_url = ""
-        self._set_due(applied.outstanding_minor)
-        if not applied.paid_in_full and applied.outstanding_minor < self._inp.total_minor:
-            self._state.message = (f"Partly paid: {Money(applied.outstanding_minor, self._inp.currency).display()} "
-                                   "is still due.")
-        return applied
-
-    async def _receipt(self, method: str, reference: str) -> None:
-        inp = self._inp
-        await workflow.execute_activity("send_receipt", SendReceipt(
-            inp.invoice_number, method, reference, inp.client_email, inp.client_id, inp.client_name), **STEP)
-
-    def _set_due(self, due_minor: int) -> None:
-        self._due = due_minor
-        self._state.due_minor = due_minor
+        self._paid_here()
+        self._pay.validate_credit(request)
 
     @workflow.signal(name=PAYPAL_APPROVED)
     def paypal_approved(self, approval: PayPalApproved) -> None:
-        if self._checkout and approval.paypal_order_id == self._checkout.paypal_order_id:
-            self._approved = True
+        if not self._core:
+            self._pay.paypal_approved(approval)
 
     @workflow.signal(name=CAPTURE_REPORTED)
     def capture_reported(self, report: CaptureReported) -> None:
-        if self._checkout and report.paypal_order_id == self._checkout.paypal_order_id:
-            self._reported = report
+        if not self._core:
+            self._pay.capture_reported(report)
 
     @workflow.signal(name=CAPTURE_DENIED)
     def capture_denied(self, report: CaptureDenied) -> None:
-        if self._checkout and report.paypal_order_id == self._checkout.paypal_order_id:
-            self._denied = report
+        if not self._core:
+            self._pay.capture_denied(report)
 
     @workflow.signal(name=CANCEL_ORDER)
     def cancel(self, request: CancelRequest) -> None:
-        if self._state.status in ("awaiting_payment", "declined"):
-            self._cancel = request
+        if not self._core:
+            self._pay.cancel(request)
+        elif self._state.status == "awaiting_payment" and self._cancel is None:
+            self._cancel = request   # handed on to the invoice, which decides (money in flight is not cancelled)
+
+    @workflow.signal(name=INVOICE_SETTLED)
+    def invoice_settled(self, settled: InvoiceSettled) -> None:
+        if self._core:
+            self._settled = settled
 
     @workflow.query(name=STATE)
     def state(self) -> OrderState:
         return self._state
 
-    # ---- payment ---------------------------------------------------------------------------
+    # ---- the run -----------------------------------------------------------------------------
 
     @workflow.run
     async def run(self, inp: OrderInput) -> OrderState:
@@ -307,60 +181,51 @@ class OrderWorkflow:
                 self._state.method = "credit"
                 reference = f"credit:{inp.invoice_number}"
                 if self._v4:
-                    await self._receipt("credit", reference)
+                    await send_receipt(inp.invoice_number, "credit", reference, inp.client_email, inp.client_id,
+                                       inp.client_name)
                 return await self._paid(reference, workflow.now())
         await self._start_addresses()
-        if not self._issued:
-            issued: PaymentApplied = await workflow.execute_activity(
-                "issue_invoice", IssueInvoice(inp.order_id, f"{workflow.info().workflow_id}:credit"),
-                result_type=PaymentApplied, **STEP)
-            self._set_due(issued.outstanding_minor)
-            # what is due is known now (the receipt is only an email): pages may offer it, unless it is nothing
-            self._state.issued = not issued.paid_in_full
-            if issued.applied_minor:
-                await self._receipt("credit", issued.reference)
-            self._issued = True
-            if issued.paid_in_full:
-                self._state.method = "credit"
-                return await self._paid(issued.reference, workflow.now())
-
-        capture: CaptureResult | None = None
-        while capture is None:
-            deadline = self._deadline
-            try:
-                await workflow.wait_condition(
-                    lambda: self._approved or self._reported is not None or self._cancel is not None
-                    or self._manual is not None or self._settled is not None or self._deadline != deadline,
-                    timeout=None if deadline is None else max(timedelta(0), deadline - workflow.now()))
-            except asyncio.TimeoutError:
-                return await self._cancel_order(CancelRequest("payment_deadline_passed"))
-            if self._manual is not None:
-                return await self._paid(self._manual.reference, workflow.now())
-            if self._settled is not None:
-                return await self._paid(self._settled, workflow.now())
-            if self._cancel is not None:
-                return await self._cancel_order(self._cancel)
-            if self._approved or self._reported is not None:
-                capture = await self._take_payment()
-                if capture is not None and capture.status == "PENDING":
-                    capture = await self._wait_for_pending(capture)
-
-        if capture.amount_minor != self._due or capture.currency != inp.currency:
-            # Never provision on a payment that does not match the invoice; an operator decides.
-            self._state.status = "attention"
-            self._state.message = (f"captured {capture.amount_minor} {capture.currency}, "
-                                   f"expected {self._due} {inp.currency}")
-            raise ApplicationError(self._state.message, type=Refusal.AMOUNT_MISMATCH, non_retryable=True)
-
-        paid_at = workflow.now()
-        if self._v4:
-            await self._apply(RecordPayment(inp.order_id, "paypal", capture.amount_minor, capture.currency,
-                                           capture.capture_id, paid_at))
+        settled = await (self._hand_off() if self._core else self._pay.settle())
+        if settled.cancel is not None:
+            state = await self._cancel_order(settled.cancel)
         else:
-            await workflow.execute_activity("record_payment", RecordPayment(
-                inp.order_id, "paypal", capture.amount_minor, capture.currency, capture.capture_id, paid_at),
-                **STEP)
-        return await self._paid(capture.capture_id, paid_at)
+            state = await self._paid(settled.reference, settled.paid_at)
+        if self._invoice is not None:   # the addresses are told: the invoice may close
+            await self._invoice.signal(InvoiceWorkflow.released)
+            await self._invoice
+        return state
+
+    async def _hand_off(self) -> InvoiceSettled:
+        """The invoice's own workflow takes the payment; a cancellation sent here is handed on to it."""
+        inp = self._inp
+        assert self._state.deadline is not None
+        invoice = await workflow.start_child_workflow(
+            InvoiceWorkflow.run,
+            InvoiceInput(inp.invoice_id, inp.invoice_number, inp.client_id, inp.client_email, inp.client_name,
+                         inp.total_minor, inp.currency, self._state.deadline,
+                         Dunning(0, [], 0), order=inp),   # no dunning: the order's deadlines apply
+            id=self._state.paid_through)
+        self._invoice = invoice
+        handed_on = False
+        while self._settled is None and not invoice.done():
+            await workflow.wait_condition(lambda: self._settled is not None or invoice.done()
+                                          or (self._cancel is not None and not handed_on))
+            if self._cancel is not None and not handed_on and self._settled is None and not invoice.done():
+                handed_on = True
+                await invoice.signal(InvoiceWorkflow.cancel, self._cancel)
+        settled = self._settled
+        if settled is None:   # it ended without telling: it failed (a capture that does not match it)
+            try:
+                await invoice
+            except ChildWorkflowError as err:   # an operator decides
+                message = getattr(err.cause, "message", str(err))
+                self._state.status, self._state.message = "attention", message
+                raise ApplicationError(message, type=Refusal.AMOUNT_MISMATCH, non_retryable=True) from None
+            raise ApplicationError(f"invoice {inp.invoice_number} ended without an outcome", non_retryable=True)
+        if settled.state is not None:   # what the order's page showed (method, what was due...) stays
+            settled.state.paid_through = self._state.paid_through
+            self._state = settled.state
+        return settled
 
     async def _start_addresses(self) -> None:
         """One address workflow per line of a new order (a renewal's are running already)."""
@@ -396,37 +261,6 @@ class OrderWorkflow:
         return await self._paid(f"{inp.billing}:{inp.invoice_number or f'order-{inp.order_id}'}", workflow.now(),
                                 status=ON_ACCOUNT[inp.billing])
 
-    async def _wait_for_pending(self, capture: CaptureResult) -> CaptureResult | None:
-        """PayPal holds some payments (an eCheck, a review) before completing or denying them. The
-        money is in flight, so there is no deadline and no cancelling: the addresses stay held until
-        PayPal decides."""
-        self._state.status, self._state.message = "payment_pending", "PayPal is still processing the payment."
-        self._set_deadline(None)
-        while True:
-            await workflow.wait_condition(lambda: self._reported is not None or self._denied is not None)
-            if not workflow.patched(PAYPAL_TRUTH):
-                break
-            hint = self._reported or self._denied
-            assert hint is not None
-            self._reported = self._denied = None
-            truth = await self._confirm(hint.capture_id or capture.capture_id)
-            if truth.status == "COMPLETED":
-                return truth
-            if truth.status in ("DECLINED", "FAILED"):
-                break
-            # still PENDING, or a capture PayPal does not have: keep waiting
-        if self._reported is not None:
-            r = self._reported
-            return CaptureResult(r.capture_id, "COMPLETED", r.amount_minor, r.currency)
-        # Denied: the buyer may start PayPal again or pay another way.
-        self._state.status = "declined"
-        self._state.message = "PayPal did not complete the payment; please pay again."
-        self._checkout, self._denied, self._approved = None, None, False
-        self._paypal_attempt += 1
-        self._state.paypal_order_id = self._state.approve_url = ""
-        self._set_deadline(self._first_deadline())
-        return None
-
     async def _paid(self, reference: str, paid_at, status: str = "paid") -> OrderState:
         for line in self._inp.lines:
             handle = workflow.get_external_workflow_handle_for(AddressWorkflow.run, address_workflow_id(line.address))
@@ -436,66 +270,6 @@ class OrderWorkflow:
         self._state.status, self._state.message = status, ""
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._state
-
-    def _set_deadline(self, when) -> None:
-        self._deadline = when
-        self._state.deadline = when
-
-    async def _take_payment(self) -> CaptureResult | None:
-        assert self._state is not None and self._checkout is not None
-        if self._reported is not None:
-            r = self._reported
-            if not workflow.patched(PAYPAL_TRUTH):   # runs from before: the webhook's word was taken
-                return CaptureResult(r.capture_id, "COMPLETED", r.amount_minor, r.currency)
-            # A webhook is a hint: take what PayPal's own look-up says about that capture.
-            self._reported = None
-            return self._judge(await self._confirm(r.capture_id))
-        self._approved = False
-        checkout = self._checkout
-        if not await confirmed_at_paypal(checkout.paypal_order_id, **STEP) or self._checkout is not checkout:
-            return None   # not approved at PayPal (a return before approving, someone's guess): nothing changes
-        self._state.status, self._state.message = "capturing", ""
-        self._capture_attempts += 1
-        request_id = f"{workflow.info().workflow_id}:capture:{self._checkout.paypal_order_id}"
-        if self._capture_attempts > 1 and workflow.patched(PAYPAL_TRUTH):
-            # PayPal answers a repeated PayPal-Request-Id with its first answer (a decline): the
-            # buyer's next approval of the same PayPal order is a new request.
-            request_id += f":{self._capture_attempts}"
-        try:
-            taken: CaptureResult = await workflow.execute_activity(
-                "capture_paypal_order",
-                CapturePayPalOrder(self._inp.order_id, self._checkout.paypal_order_id, request_id=request_id),
-                result_type=CaptureResult, **STEP)
-            if taken.status not in ("COMPLETED", "PENDING") and workflow.patched(PAYPAL_TRUTH):
-                return self._judge(taken)   # only COMPLETED is paid
-            return taken
-        except ActivityError as err:
-            cause = err.cause
-            if isinstance(cause, ApplicationError) and cause.type == Refusal.PAYMENT_DECLINED:
-                # The buyer can approve again with another funding source, until the deadline.
-                self._state.status, self._state.message = "declined", cause.message
-                return None
-            raise
-
-    async def _confirm(self, capture_id: str) -> CaptureResult:
-        assert self._checkout is not None
-        return await workflow.execute_activity(
-            "confirm_paypal_capture", ConfirmCapture(self._checkout.paypal_order_id, capture_id),
-            result_type=CaptureResult, **STEP)
-
-    def _judge(self, truth: CaptureResult) -> CaptureResult | None:
-        """What a capture read back from PayPal means here: COMPLETED is paid, PENDING waits, DECLINED
-        or FAILED lets the buyer pay again; one PayPal does not have (a forged event) changes nothing."""
-        if truth.status in ("COMPLETED", "PENDING"):
-            return truth
-        if truth.status in ("DECLINED", "FAILED"):
-            # that PayPal order is spent: the buyer starts a new one, or pays another way
-            self._state.status = "declined"
-            self._state.message = "PayPal did not complete the payment; please pay again."
-            self._checkout, self._approved = None, False
-            self._paypal_attempt += 1
-            self._state.paypal_order_id = self._state.approve_url = ""
-        return None
 
     async def _cancel_order(self, request: CancelRequest) -> OrderState:
         inp = self._inp
@@ -516,8 +290,3 @@ class OrderWorkflow:
         self._state.status, self._state.message = "cancelled", request.reason
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._state
-
-
-def _description(inp: OrderInput) -> str:
-    names = ", ".join(line.address for line in inp.lines)
-    return f"Invoice {inp.invoice_number}: {names}"

@@ -8,7 +8,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from workflows.contracts import PAYPAL_EVENT_WORKFLOW, REFUND_CHANGED, PayPalEvent, PayPalEventOutcome
-    from workflows.order import STEP
+    from workflows.policies import STEP
 
 
 @workflow.defn(name=PAYPAL_EVENT_WORKFLOW)

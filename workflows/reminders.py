@@ -7,16 +7,12 @@ import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
+    from workflows.policies import PATIENT_STEP
     from workflows.contracts import DIGEST_WORKFLOW, REMINDER_QUEUED, DigestInput, DigestRequest, DigestResult
 
-STEP = dict(
-    start_to_close_timeout=timedelta(seconds=60),
-    heartbeat_timeout=timedelta(seconds=10),
-    retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5)),
-)
+STEP = PATIENT_STEP
 IDLE_DAYS = 2          # no reminder for this long: the run ends (the next reminder starts a new one)
 
 

@@ -1,6 +1,7 @@
 """Provider webhooks: PayPal events, verified by signature and transmission time, each transmission
-and each event id taken once, then handed on as a hint: capture events to the order's (or invoice's)
-workflow, which reads the capture back from PayPal before anything is paid; refunds, reversals and
+and each event id taken once, then handed on as a hint: capture events to the workflow taking that
+invoice's payment (the gateway's handles say which), which reads the capture back from PayPal
+before anything is paid; refunds, reversals and
 disputes to a workflow of their own that reads them back and records them. What matched nothing is
 kept for operators. Nothing here trusts the body beyond an id to look up: PayPal signs only its CRC32."""
 from __future__ import annotations

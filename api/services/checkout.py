@@ -2,7 +2,8 @@
 
 Placing an order writes in the request (order, invoice, reserved addresses) because the customer
 needs an immediate, race-free answer and the database's unique index gives one; from then on the
-order's workflow owns every change, and the API only starts, updates and signals it.
+order's workflow (and its invoice's, which takes the payment) owns every change, and the API only
+starts, updates and signals them through the gateway.
 """
 from __future__ import annotations
 

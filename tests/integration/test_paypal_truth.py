@@ -21,7 +21,7 @@ from tests.integration.test_paypal_webhooks import (delivered, forwarder_line, o
                                                     seen_events)
 from tests.support import (mails_to, make_domain, order_and_approve, refund_answered, sandbox_state, signed_in_http,
                            signed_in_operator, unique)
-from workflows.contracts import order_workflow_id
+from workflows.contracts import invoice_workflow_id
 
 
 # ---- forging ---------------------------------------------------------------------------------
@@ -137,7 +137,7 @@ async def test_body_forged_to_a_signed_deliverys_crc_pays_nothing(live, pg_setti
     for _ in range(100):
         got = (await http.get(f"/api/v1/orders/{order['id']}")).json()
         assert got["invoice_status"] != "paid", "a forged webhook paid the order"
-        if await confirmed_once(dev_env, order_workflow_id(order["id"])):
+        if await confirmed_once(dev_env, invoice_workflow_id(order["invoice_number"])):   # it takes the payment
             break
         await asyncio.sleep(0.1)
     else:

@@ -14,8 +14,13 @@ pending capture a webhook hint completes (read back from PayPal; a forged hint f
 nothing), a pending refund completed, an invoice's capture taken from a hint, and a reversal's
 PayPalEventWorkflow. `v6 usage-update` records the retired `mailbox_usage` update, which runs
 received until the mailbox page read its read model, so that its handler stays while such runs may
-live. Record anew only when a deliberate, versioned change (workflow.patched) makes it right to add
-a history, never to replace one that running subscriptions still depend on.
+live.
+v7 (`v7 payment-core`) records PAYMENT_CORE: orders handing their invoice to
+its own workflow (paid by PayPal after credit; by cheque in two parts; cancelled by the customer; a
+renewal paid by PayPal), each order with its invoice's run, and a postpaid order's chased invoice
+again. Record anew only when a
+deliberate, versioned change (workflow.patched) makes it right to add a history, never to
+replace one that running subscriptions still depend on.
 """
 from __future__ import annotations
 
@@ -176,10 +181,7 @@ async def on_account(label: str) -> None:
                 await invoice.execute_update(PAY_INVOICE_WITH_CREDIT, PayWithCredit("record"))
                 await invoice.execute_update(RECORD_INVOICE_PAYMENT, ManualPayment(
                     "cheque", 200, "USD", "REC-PP", date.today(), "record"))
-                checkout = await invoice.execute_update(BEGIN_PAYPAL, BeginPayPal("http://r/ok", "http://r/no"),
-                                                        result_type=PayPalCheckout)
-                await approve_at_paypal(boxes, checkout.approve_url)
-                await invoice.signal(PAYPAL_APPROVED, PayPalApproved(checkout.paypal_order_id))
+                await pay_by_paypal(boxes, invoice)
                 await invoice.result()
                 histories[f"invoice-{label}-postpaid"] = invoice
         for name, handle in histories.items():
@@ -333,12 +335,7 @@ async def paypal_truth(label: str) -> None:
         client = await make_client(sessions)
         orders = []
         for name in ("dora", "pete"):
-            async with sessions.begin() as session:
-                _, inp = await place(session, settings, await session.merge(client), [WantedAddress(
-                    name, domain.name, "forwarder", 1, f"{name}@home.example")], utcnow())
-            inp.search_attributes = False
-            handle = await env.client.start_workflow("OrderWorkflow", inp, id=order_workflow_id(inp.order_id),
-                                                     task_queue=settings.task_queue)
+            inp, handle = await start_order(env, settings, sessions, client, domain, name)
             checkout = await handle.execute_update(BEGIN_PAYPAL, BeginPayPal("http://r/ok", "http://r/no"),
                                                    result_type=PayPalCheckout)
             orders.append((inp, handle, checkout))
@@ -419,6 +416,24 @@ async def paypal_truth(label: str) -> None:
             (OUT / f"{name}.json").write_text((await handle.fetch_history()).to_json())
 
 
+async def pay_by_paypal(boxes, handle) -> None:
+    """A checkout begun on the workflow taking the payment, approved at PayPal, and it told so."""
+    checkout = await handle.execute_update(BEGIN_PAYPAL, BeginPayPal("http://r/ok", "http://r/no"),
+                                           result_type=PayPalCheckout)
+    await approve_at_paypal(boxes, checkout.approve_url)
+    await handle.signal(PAYPAL_APPROVED, PayPalApproved(checkout.paypal_order_id))
+
+
+async def start_order(env, settings, sessions, client, domain, name: str):
+    """One forwarder `name@domain` ordered for a year by `client`, and its order's run."""
+    async with sessions.begin() as session:
+        _, inp = await place(session, settings, await session.merge(client), [WantedAddress(
+            name, domain.name, "forwarder", 1, f"{name}@home.example")], utcnow())
+    inp.search_attributes = False
+    return inp, await env.client.start_workflow("OrderWorkflow", inp, id=order_workflow_id(inp.order_id),
+                                                task_queue=settings.task_queue)
+
+
 async def until_state(handle, done) -> None:
     from workflows.contracts import STATE, OrderState
     for _ in range(100):
@@ -452,6 +467,9 @@ if __name__ == "__main__":
         asyncio.run(account_email(sys.argv[1]))
     elif sys.argv[2:] == ["paypal-truth"]:
         asyncio.run(paypal_truth(sys.argv[1]))
+    elif sys.argv[2:] == ["payment-core"]:
+        from tests.replay.record_payment import payment_core
+        asyncio.run(payment_core(sys.argv[1]))
     elif sys.argv[2:] == ["read-back"]:
         asyncio.run(read_back(f"{sys.argv[1]}-read-back"))
     else:

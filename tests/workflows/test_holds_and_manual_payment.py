@@ -17,9 +17,10 @@ from core.money import Money
 from store import credit
 from store.models import Invoice, Payment, Subscription
 from tests.support import mails_to
-from tests.workflows.test_order_lifecycle import start_order, wait_for_status, worker_for
+from tests.workflows.test_order_lifecycle import payment_of, start_order, wait_for_status, worker_for
 from workflows.address import AddressWorkflow
-from workflows.contracts import CancelRequest, ChooseManual, ManualPayment, address_workflow_id
+from workflows.contracts import CancelRequest, ChooseManual, ManualPayment, address_workflow_id, invoice_workflow_id
+from workflows.invoice import InvoiceWorkflow
 from workflows.order import OrderWorkflow
 
 
@@ -46,7 +47,7 @@ async def test_cheque_holds_for_fourteen_days_and_partial_cheques_add_up_with_th
     async with worker_for(ts_env, settings):
         handle, inp = await start_order(ts_env, settings, sessions, sandboxes)
         line = inp.lines[0]
-        how = await handle.execute_update(OrderWorkflow.choose_manual, ChooseManual("cheque"))
+        how = await (await payment_of(handle)).execute_update(InvoiceWorkflow.choose_manual, ChooseManual("cheque"))
         assert how.reference == inp.invoice_number and how.amount_minor == inp.total_minor
         started = (await handle.describe()).start_time
         assert timedelta(days=13, hours=23) < how.deadline - started <= timedelta(days=14, minutes=1)
@@ -60,18 +61,18 @@ async def test_cheque_holds_for_fourteen_days_and_partial_cheques_add_up_with_th
                           (ManualPayment("bitcoin", inp.total_minor, inp.currency, "x", date.today(), "op"),
                            "method_invalid")]:
             with pytest.raises(WorkflowUpdateFailedError) as err:
-                await handle.execute_update(OrderWorkflow.record_manual, bad)
+                await (await payment_of(handle)).execute_update(InvoiceWorkflow.record_manual, bad)
             assert err.value.cause.type == code
         # part of it: the order waits for the rest
-        state = await handle.execute_update(OrderWorkflow.record_manual, cheque(inp, "CHQ-1", inp.total_minor - 500))
+        state = await (await payment_of(handle)).execute_update(InvoiceWorkflow.record_manual, cheque(inp, "CHQ-1", inp.total_minor - 500))
         assert (state.status, state.due_minor) == ("awaiting_payment", 500) and "still due" in state.message
         with pytest.raises(WorkflowUpdateFailedError) as err:     # the same cheque entered twice
-            await handle.execute_update(OrderWorkflow.record_manual, cheque(inp, "CHQ-1", 500))
+            await (await payment_of(handle)).execute_update(InvoiceWorkflow.record_manual, cheque(inp, "CHQ-1", 500))
         assert err.value.cause.type == "payment_reference_used"
         # the rest and 5.00 more: paid, and the 5.00 is credit
-        await handle.execute_update(OrderWorkflow.record_manual, cheque(inp, "CHQ-2", 1000))
+        await (await payment_of(handle)).execute_update(InvoiceWorkflow.record_manual, cheque(inp, "CHQ-2", 1000))
         with pytest.raises(WorkflowUpdateFailedError) as err:     # nothing is due any more
-            await handle.execute_update(OrderWorkflow.record_manual, cheque(inp, "CHQ-3", 100))
+            await (await payment_of(handle)).execute_update(InvoiceWorkflow.record_manual, cheque(inp, "CHQ-3", 100))
         assert err.value.cause.type == "order_not_payable"
         assert (await handle.result()).status == "paid"
         address = ts_env.client.get_workflow_handle_for(AddressWorkflow.run, address_workflow_id(line.address))
@@ -99,7 +100,7 @@ async def test_cheque_holds_for_fourteen_days_and_partial_cheques_add_up_with_th
 async def test_wire_never_arriving_cancels_after_fourteen_days(ts_env, settings, sessions, sandboxes):
     async with worker_for(ts_env, settings):
         handle, inp = await start_order(ts_env, settings, sessions, sandboxes)
-        await handle.execute_update(OrderWorkflow.choose_manual, ChooseManual("wire"))
+        await (await payment_of(handle)).execute_update(InvoiceWorkflow.choose_manual, ChooseManual("wire"))
         result = await handle.result()
     assert result.status == "cancelled" and result.method == "wire"
     assert [m["subject"] for m in mails_to(sandboxes, inp.client_email)] == [
@@ -132,35 +133,53 @@ async def test_pending_capture_holds_until_paypal_decides_and_a_denial_lets_the_
         handle, inp = await start_order(ts_env, settings, sessions, sandboxes)
         first = await pay(handle, sandboxes)
         for _ in range(100):
-            state = await handle.query(OrderWorkflow.state)
+            state = await (await payment_of(handle)).query(InvoiceWorkflow.order_state)
             if state.status == "payment_pending":
                 break
             await asyncio.sleep(0.1)
         assert state.status == "payment_pending" and state.deadline is None
         with pytest.raises(WorkflowUpdateFailedError):       # no cheque over money in flight
-            await handle.execute_update(OrderWorkflow.record_manual, cheque(inp))
+            await (await payment_of(handle)).execute_update(InvoiceWorkflow.record_manual, cheque(inp))
         capture_id = next(c["id"] for c in (await sandbox_state(sandboxes.paypal))["captures"]
                           if c["order_id"] == first)
         async with httpx.AsyncClient() as http:   # PayPal denies it (the webhook is only a hint to look)
             await http.post(f"{sandboxes.paypal.url}/__sandbox/captures/{capture_id}/settle", json={"outcome": "DENIED"})
-        await handle.signal(OrderWorkflow.capture_denied, CaptureDenied(first, capture_id))
+        await (await payment_of(handle)).signal(InvoiceWorkflow.capture_denied, CaptureDenied(first, capture_id))
         for _ in range(100):
-            state = await handle.query(OrderWorkflow.state)
+            state = await (await payment_of(handle)).query(InvoiceWorkflow.order_state)
             if state.status == "declined":
                 break
             await asyncio.sleep(0.1)
         assert state.status == "declined" and "pay again" in state.message
 
-        again = await handle.execute_update(OrderWorkflow.begin_paypal,
+        again = await (await payment_of(handle)).execute_update(InvoiceWorkflow.begin_paypal,
                                             BeginPayPal("http://shop.test/return", "http://shop.test/cancel"))
         assert again.paypal_order_id != first                # a new PayPal order, not the denied one
         await approve_at_paypal(sandboxes, again.approve_url)
-        await handle.signal(OrderWorkflow.paypal_approved, PayPalApproved(again.paypal_order_id))
+        await (await payment_of(handle)).signal(InvoiceWorkflow.paypal_approved, PayPalApproved(again.paypal_order_id))
         # a late COMPLETED for the denied order's capture is not taken for this one
-        await handle.signal(OrderWorkflow.capture_reported, CaptureReported(first, capture_id, inp.total_minor,
+        await (await payment_of(handle)).signal(InvoiceWorkflow.capture_reported, CaptureReported(first, capture_id, inp.total_minor,
                                                                             inp.currency))
         assert (await handle.result()).status == "paid"
     async with sessions() as session:
         invoice = (await session.execute(select(Invoice).where(Invoice.order_id == inp.order_id))).scalar_one()
         paid = (await session.execute(select(Payment).where(Payment.invoice_id == invoice.id))).scalars().all()
     assert len(paid) == 1 and paid[0].reference != capture_id
+
+
+async def test_an_order_hands_its_invoice_to_the_invoice_workflow_and_hands_on_a_cancellation(
+        ts_env, settings, sessions, sandboxes):
+    async with worker_for(ts_env, settings):
+        handle, inp = await start_order(ts_env, settings, sessions, sandboxes)
+        invoice = await payment_of(handle)
+        assert invoice.id == invoice_workflow_id(inp.invoice_number)
+        with pytest.raises(WorkflowUpdateFailedError) as err:     # the order itself takes no money now
+            await handle.execute_update(OrderWorkflow.choose_manual, ChooseManual("cheque"))
+        assert err.value.cause.type == "order_not_payable" and invoice.id in err.value.cause.message
+        await handle.signal(OrderWorkflow.cancel, CancelRequest("cancelled at the customer's request", "client:7"))
+        result = await handle.result()
+        assert (result.status, result.message) == ("cancelled", "cancelled at the customer's request")
+        assert (await invoice.query(InvoiceWorkflow.state)).status == "cancelled"
+    async with sessions() as session:
+        row = (await session.execute(select(Invoice).where(Invoice.order_id == inp.order_id))).scalar_one()
+    assert row.status == "cancelled"

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import httpx
 from sqlalchemy import select
-from temporalio.client import WorkflowHandle
+from temporalio.client import WorkflowHandle, WorkflowQueryFailedError
 from temporalio.service import RPCError
 from temporalio.worker import Worker
 
@@ -27,6 +27,7 @@ from workflows.contracts import (
     address_workflow_id,
     order_workflow_id,
 )
+from workflows.invoice import InvoiceWorkflow
 from workflows.order import OrderWorkflow
 
 
@@ -51,11 +52,27 @@ async def start_order(env, settings, sessions, sandboxes, *, years=2, expiry=Non
     return handle, inp
 
 
+async def payment_of(order: WorkflowHandle) -> WorkflowHandle:
+    """The workflow taking an order's payment: its invoice's (PAYMENT_CORE), once the order has
+    handed it over and it answers."""
+    for _ in range(300):
+        paid_through = (await order.query(OrderWorkflow.state)).paid_through
+        if paid_through:
+            invoice = order._client.get_workflow_handle_for(InvoiceWorkflow.run, paid_through)
+            try:
+                await invoice.query(InvoiceWorkflow.order_state, rpc_timeout=timedelta(seconds=5))
+                return invoice
+            except (RPCError, WorkflowQueryFailedError):
+                pass
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{order.id} never handed its invoice over")
+
+
 async def pay(handle: WorkflowHandle, sandboxes) -> str:
-    checkout = await handle.execute_update(OrderWorkflow.begin_paypal,
+    checkout = await (await payment_of(handle)).execute_update(InvoiceWorkflow.begin_paypal,
                                            BeginPayPal("http://shop.test/return", "http://shop.test/cancel"))
     await approve_at_paypal(sandboxes, checkout.approve_url)
-    await handle.signal(OrderWorkflow.paypal_approved, PayPalApproved(checkout.paypal_order_id))
+    await (await payment_of(handle)).signal(InvoiceWorkflow.paypal_approved, PayPalApproved(checkout.paypal_order_id))
     return checkout.paypal_order_id
 
 
@@ -193,11 +210,11 @@ async def test_declined_payment_can_be_approved_again(ts_env, settings, sessions
         async with httpx.AsyncClient() as http:
             await http.post(f"{sandboxes.paypal.url}/__sandbox/decline", json={"times": 1})
         paypal_id = await pay(handle, sandboxes)
-        state = await wait_for_status(handle, OrderWorkflow.state, "declined")
+        state = await wait_for_status(await payment_of(handle), InvoiceWorkflow.order_state, "declined")
         assert "approve it again" in state.message
         # the buyer approves again with another funding source
         await approve_at_paypal(sandboxes, f"{sandboxes.paypal.url}/checkoutnow?token={paypal_id}")
-        await handle.signal(OrderWorkflow.paypal_approved, PayPalApproved(paypal_id))
+        await (await payment_of(handle)).signal(InvoiceWorkflow.paypal_approved, PayPalApproved(paypal_id))
         assert (await handle.result()).status == "paid"
         address = ts_env.client.get_workflow_handle_for(AddressWorkflow.run, address_workflow_id(inp.lines[0].address))
         await wait_for_status(address, AddressWorkflow.state, "active")  # leave no activity in flight
@@ -221,18 +238,18 @@ async def _read_back_done(handle: WorkflowHandle, times: int) -> None:
 async def test_an_approval_paypal_has_not_given_changes_nothing(ts_env, settings, sessions, sandboxes):
     async with worker_for(ts_env, settings):
         handle, inp = await start_order(ts_env, settings, sessions, sandboxes)
-        checkout = await handle.execute_update(OrderWorkflow.begin_paypal,
+        checkout = await (await payment_of(handle)).execute_update(InvoiceWorkflow.begin_paypal,
                                                BeginPayPal("http://shop.test/return", "http://shop.test/cancel"))
         # told of an approval the buyer has not given (a return typed by someone, a return too early)
-        await handle.signal(OrderWorkflow.paypal_approved, PayPalApproved(checkout.paypal_order_id))
-        await _read_back_done(handle, 1)
-        state = await handle.query(OrderWorkflow.state)
+        await (await payment_of(handle)).signal(InvoiceWorkflow.paypal_approved, PayPalApproved(checkout.paypal_order_id))
+        await _read_back_done(await payment_of(handle), 1)
+        state = await (await payment_of(handle)).query(InvoiceWorkflow.order_state)
         assert (state.status, state.message, state.paypal_order_id) == ("awaiting_payment", "",
                                                                          checkout.paypal_order_id)
         assert not [c for c in (await sandbox_state(sandboxes.paypal))["captures"]
                     if c["order_id"] == checkout.paypal_order_id]
         await approve_at_paypal(sandboxes, checkout.approve_url)      # the same checkout still pays
-        await handle.signal(OrderWorkflow.paypal_approved, PayPalApproved(checkout.paypal_order_id))
+        await (await payment_of(handle)).signal(InvoiceWorkflow.paypal_approved, PayPalApproved(checkout.paypal_order_id))
         assert (await handle.result()).status == "paid"
         address = ts_env.client.get_workflow_handle_for(AddressWorkflow.run, address_workflow_id(inp.lines[0].address))
         await wait_for_status(address, AddressWorkflow.state, "active")  # leave no activity in flight

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from store.models import Invoice, Payment, Refund
 from tests.workflows.test_order_lifecycle import pay, start_order, wait_for_status, worker_for
 from workflows.address import AddressWorkflow
-from workflows.billing import RefundWorkflow
+from workflows.refund import RefundWorkflow
 from workflows.contracts import RefundInput, address_workflow_id, refund_workflow_id
 
 

@@ -24,7 +24,7 @@ from core.terms import add_years
 from store import credit
 from store.models import OutboundEmail, Reminder, Subscription
 from tests.support import approve_at_paypal, make_client, make_domain, mails_to, sandbox_state, unique
-from tests.workflows.test_order_lifecycle import pay, wait_for_status, worker_for
+from tests.workflows.test_order_lifecycle import pay, payment_of, wait_for_status, worker_for
 from worker import WORKFLOWS, build_activities
 from workflows.address import AddressWorkflow
 from workflows.contracts import (
@@ -35,6 +35,7 @@ from workflows.contracts import (
     address_workflow_id,
     order_workflow_id,
 )
+from workflows.invoice import InvoiceWorkflow
 from workflows.order import OrderWorkflow
 
 HOUR = 9.0    # reminders go out at 09:00 UTC
@@ -72,10 +73,10 @@ def expected(client_id: int, term_end: date, labels: list[str]) -> dict[str, str
 
 async def pay_renewal_by_paypal(env, sandboxes, order_id: int) -> None:
     handle = env.client.get_workflow_handle_for(OrderWorkflow.run, order_workflow_id(order_id))
-    checkout = await handle.execute_update(OrderWorkflow.begin_paypal,
+    checkout = await (await payment_of(handle)).execute_update(InvoiceWorkflow.begin_paypal,
                                            BeginPayPal("http://shop.test/return", "http://shop.test/cancel"))
     await approve_at_paypal(sandboxes, checkout.approve_url)
-    await handle.signal(OrderWorkflow.paypal_approved, PayPalApproved(checkout.paypal_order_id))
+    await (await payment_of(handle)).signal(InvoiceWorkflow.paypal_approved, PayPalApproved(checkout.paypal_order_id))
     assert (await wait_for_status(handle, OrderWorkflow.state, "paid")).method == "paypal"
     # wait for the order's run to close too: a long skip begun while it is closing can leave the
     # test server's time skipping locked

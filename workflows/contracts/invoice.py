@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from workflows.contracts.common import Dunning
+from workflows.contracts.order import CancelRequest, OrderInput, OrderState
 
 
 @dataclass
@@ -57,6 +58,20 @@ class InvoiceInput:
     currency: str
     due_at: datetime
     dunning: Dunning = field(default_factory=Dunning)
+    # PAYMENT_CORE: an order's invoice, paid by the order's rules (its hold and deadlines, PayPal,
+    # cheque or wire, credit) instead of dunning; None: an operator's own or a postpaid order's.
+    order: OrderInput | None = None
+
+
+@dataclass
+class InvoiceSettled:
+    """How an order's invoice ended (its workflow's result): paid (`reference`, `paid_at`) or not
+    (`cancel`: the customer's, an operator's, or the deadline's `payment_deadline_passed`); `state`
+    is the payment as the order's page showed it last."""
+    reference: str = ""
+    paid_at: datetime | None = None
+    cancel: CancelRequest | None = None
+    state: OrderState | None = None
 
 
 @dataclass
@@ -69,6 +84,7 @@ class InvoiceState:
     message: str = ""
     paypal_order_id: str = ""        # a PayPal checkout begun for it
     approve_url: str = ""
+    settled: InvoiceSettled | None = None   # an order's invoice (PAYMENT_CORE), once it ended: how
 
 
 @dataclass

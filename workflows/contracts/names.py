@@ -4,7 +4,14 @@ addresses workflows by without importing their code."""
 from temporalio.common import SearchAttributeKey
 
 # The patch ids live with their plan in workflows.versions; re-exported for the workflows that import them here.
-from workflows.versions import BILLING_V4, CHANGE_OUTCOMES, LIFECYCLE_V3, PAYPAL_READ_BACK, PAYPAL_TRUTH  # noqa: F401
+from workflows.versions import (  # noqa: F401
+    BILLING_V4,
+    CHANGE_OUTCOMES,
+    LIFECYCLE_V3,
+    PAYMENT_CORE,
+    PAYPAL_READ_BACK,
+    PAYPAL_TRUTH,
+)
 
 
 DEFAULT_TASK_QUEUE = "mailmarket"
@@ -46,7 +53,7 @@ CANCEL_ORDER = "cancel"                # signal on OrderWorkflow
 CAPTURE_DENIED = "capture_denied"      # signal on OrderWorkflow (PayPal: a pending capture failed)
 
 
-CHOOSE_MANUAL = "choose_manual_payment"  # update on OrderWorkflow -> ManualInstructions
+CHOOSE_MANUAL = "choose_manual_payment"  # update on OrderWorkflow (and an order's InvoiceWorkflow) -> ManualInstructions
 
 
 RECORD_MANUAL = "record_manual_payment"  # update on OrderWorkflow (operators) -> OrderState
@@ -104,7 +111,13 @@ PAY_INVOICE_WITH_CREDIT = "pay_invoice_with_credit"   # update on InvoiceWorkflo
 
 
 # InvoiceWorkflow also takes BEGIN_PAYPAL (-> PayPalCheckout), PAYPAL_APPROVED, CAPTURE_REPORTED and
-# CAPTURE_DENIED, as the order workflow does, for invoices chased by their own workflow
+# CAPTURE_DENIED, as the order workflow does; an order's invoice (PAYMENT_CORE) also CHOOSE_MANUAL,
+# RECORD_MANUAL and PAY_WITH_CREDIT (-> OrderState), with the payloads the order workflow takes
+ORDER_PAYMENT_STATE = "order_payment_state"   # query on InvoiceWorkflow (an order's invoice) -> OrderState
+INVOICE_SETTLED = "invoice_settled"   # signal on OrderWorkflow from its invoice (InvoiceSettled): act on it
+INVOICE_RELEASED = "invoice_released"  # signal on InvoiceWorkflow from its order: acted on, the invoice may close
+
+
 PAYPAL_EVENT_WORKFLOW = "PayPalEventWorkflow"   # `paypal-event:<event id>`: a refund, reversal or dispute event
 
 

@@ -80,6 +80,7 @@ class OrderState:
     deadline: datetime | None = None         # unpaid by then: cancelled, addresses released
     due_minor: int | None = None             # what is still due (partial payments); None: the total
     issued: bool = True                      # the invoice is issued, credit applied: what is due is known
+    paid_through: str = ""                   # PAYMENT_CORE: the invoice workflow taking the payment
 
 
 @dataclass

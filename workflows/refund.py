@@ -14,7 +14,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from workflows.contracts import (PAYPAL_TRUTH, REFUND_CHANGED, REFUND_STATE, REFUND_WORKFLOW, RefundInput,
                                      RefundOutcome, RefundReserved)
-    from workflows.order import STEP
+    from workflows.policies import STEP
 
 PENDING_LOOK_AGAIN = timedelta(hours=6)
 
