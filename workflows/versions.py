@@ -110,10 +110,9 @@ PATCHES: tuple[Patch, ...] = (
         "the order hands its invoice to an InvoiceWorkflow child (invoice:<number>, the order's deadlines in "
         "its input) and waits for paid, cancelled or expired; every payment message goes to that invoice "
         "(the API's gateway routes older runs to the order in one function, legacy_payment_route)",
-        ("order-v4.json", "order-v4-renewal.json", "order-v5-exempt.json", "order-v5-postpaid.json",
-         "order-v6-declined.json", "order-v6-pending.json", "order-paypal-read-back.json"),
-        ("order-v7-paypal.json", "order-v7-manual.json", "order-v7-cancelled.json", "order-v7-renewal.json",
-         "order-v7-postpaid.json"),
+        ("order-v4.json", "order-v4-renewal.json", "order-v6-declined.json", "order-v6-pending.json",
+         "order-paypal-read-back.json"),   # an order on account (postpaid, exempt) never asks: no payment to hand on
+        ("order-v7-paypal.json", "order-v7-manual.json", "order-v7-cancelled.json", "order-v7-renewal.json"),
         "an order run lives until paid or cancelled (its manual-payment deadline, 14 days by default; a "
         "renewal to the end of its grace): deprecate once the query lists no OrderWorkflow started before "
         "it; then legacy_payment_route in api/temporal.py and the order's own payment branch go too",
