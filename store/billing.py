@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.billing import check_refund, settle
@@ -336,10 +337,13 @@ async def record_refund(session: AsyncSession, *, capture_id: str, refund_id: st
     if (await session.execute(select(Payment).where(   # once per id, whichever event (refund, reversal) named it
             Payment.method.in_(MONEY_BACK), Payment.reference == refund_id))).scalars().first():
         return invoice
-    session.add(Payment(invoice_id=invoice.id, method=PaymentMethod.PAYPAL_REFUND, amount_minor=-amount.minor,
-                        applied_minor=-amount.minor, currency=amount.currency, reference=refund_id,
-                        received_at=refunded_at, actor=actor))
-    await session.flush()
+    try:   # the refund's own workflow and PayPal's event may record it at once: the first one wins
+        async with session.begin_nested():
+            session.add(Payment(invoice_id=invoice.id, method=PaymentMethod.PAYPAL_REFUND, amount_minor=-amount.minor,
+                                applied_minor=-amount.minor, currency=amount.currency, reference=refund_id,
+                                received_at=refunded_at, actor=actor))
+    except IntegrityError:
+        return invoice
     before = invoice.status
     if await paid_on(session, invoice.id) <= 0 and invoice.status == InvoiceStatus.PAID:
         invoice.status = InvoiceStatus.REFUNDED

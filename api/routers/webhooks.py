@@ -11,7 +11,9 @@ import logging
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
+from api.schemas.common import refusals
 from core.money import Money
 from providers.paypal.protocol import up_link_id
 from providers.paypal.webhook import WebhookRejected, transmission_time
@@ -40,8 +42,18 @@ def _rejected(exc: WebhookRejected) -> JSONResponse:
                         status_code=400)
 
 
-@router.post("/paypal")
+class WebhookOutcome(BaseModel):
+    """What became of the delivery: `duplicate` (seen before), or where its hint went (`relayed to
+    order N`, `relayed to invoice N`, `paypal event`, or why it matched nothing: kept for operators)."""
+    outcome: str
+
+
+@router.post("/paypal", response_model=WebhookOutcome,
+             responses=refusals("webhook_rejected", "webhook_stale", "webhook_replayed"))
 async def paypal(request: Request):
+    """PayPal's webhook: verified offline (CRC32 + RSA-SHA256 with PayPal's certificate), fresh and
+    once per transmission and per event id, then relayed to the workflow concerned as a hint (ids
+    only; the workflow reads the truth back from PayPal). Answers 200 once handled or seen before."""
     raw = await request.body()
     try:
         event = await request.app.state.verifier.verify(dict(request.headers), raw)

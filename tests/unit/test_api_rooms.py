@@ -14,7 +14,7 @@ from settings import Settings
 
 SPEC = create_app(Settings(environment="development")).openapi()
 OPERATIONS = [(method.upper(), path, op) for path, ops in SPEC["paths"].items() for method, op in ops.items()
-              if path.startswith("/api/v1/")]
+              if path.startswith(("/api/v1/", "/webhooks/"))]
 NO_JSON = {"GET /api/v1/invoices/{number}.pdf", "GET /api/v1/operator/exports/{kind}.csv"}
 
 
@@ -29,8 +29,13 @@ def test_every_json_operation_describes_its_answer_and_refusals(method, path, op
     refused = {code: r for code, r in op["responses"].items() if code[0] == "4"}
     assert "422" in refused and all(r["content"]["application/json"]["schema"]["$ref"].endswith("/Refusal")
                                     for r in refused.values())
-    if method != "GET":
+    if method != "GET" and not path.startswith("/webhooks/"):   # a webhook proves itself by signature
         assert "`csrf_failed`" in refused.get("403", {}).get("description", ""), "a write needs the CSRF token"
+
+
+def test_the_paypal_webhook_documents_its_rejections():
+    rejected = SPEC["paths"]["/webhooks/paypal"]["post"]["responses"]["400"]["description"]
+    assert all(f"`{code}`" in rejected for code in ("webhook_rejected", "webhook_stale", "webhook_replayed"))
 
 
 def test_invoice_lines_one_rule_for_the_page_and_the_api():

@@ -122,7 +122,8 @@ async def operator_invoice_action(request: Request, number: str, client: FormOpe
         else:
             raise BusinessError("action_invalid", "Record a payment, refund or cancel the invoice.", "action")
     except BusinessError as exc:
-        exc.message = f"Invoice {number[:32]}: {exc.message}"
+        if not exc.message.startswith(f"Invoice {number[:32]}"):   # the sentence may name it already
+            exc.message = f"Invoice {number[:32]}: {exc.message}"
         return await _billing_page(request, client, billing_service, settings, error=exc, status=exc.status)
     return _billing_done(request, done)
 
