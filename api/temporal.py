@@ -28,6 +28,7 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from core.errors import BusinessError
+from core.statuses import OrderRunStatus
 from store import billing, orders
 from workflows.contracts import (
     BEGIN_PAYPAL,
@@ -217,7 +218,7 @@ class OrderHandle:
         """The order as its page shows it: while its invoice's workflow takes the payment, that one's
         view of it (the order's own state says little until the invoice has ended)."""
         own = await _query(self._handle, STATE, OrderState, timeout)
-        if own is None or not own.paid_through or own.status != "awaiting_payment":
+        if own is None or not own.paid_through or own.status != OrderRunStatus.AWAITING_PAYMENT:
             return own
         paying = await _query(self._client.get_workflow_handle(own.paid_through), ORDER_PAYMENT_STATE,
                               OrderState, timeout)

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from core.money import Money
+from core.statuses import OrderStatus
 from providers.paypal.protocol import up_link_id
 from providers.paypal.webhook import WebhookRejected, transmission_time
 from store import orders, webhooks
@@ -122,5 +123,5 @@ async def _handle(request: Request, event_id: str, event_type: str, resource: di
         return "unknown_order"
     if not await request.app.state.checkout.gateway.order(order.id).paypal_hint(*message):
         # closed: our own capture's COMPLETED arrives after the order has finished, nothing to do
-        return "already_settled" if order.status == "paid" else "order_closed"
+        return "already_settled" if order.status == OrderStatus.PAID else "order_closed"
     return f"relayed to order {order.id}"

@@ -24,6 +24,7 @@ from core.clock import utc
 from core.promos import PromoRule, normalize_code
 from core.errors import BusinessError
 from core.money import Money
+from core.statuses import InvoiceStatus, OrderStatus, RefundStatus
 from settings import Settings
 from store import audit, billing, credit, dunning, exports, orders, promos
 from store.invoicing import Item
@@ -41,7 +42,7 @@ from workflows.contracts import (
 
 log = logging.getLogger("mailmarket.billing")
 MAX_BULK = 200
-INVOICE_STATUSES = ("draft", "unpaid", "paid", "cancelled", "refunded")
+INVOICE_STATUSES = tuple(InvoiceStatus)
 
 
 def parse_signed_amount(raw: str, currency: str) -> Money:
@@ -119,7 +120,7 @@ class Billing:
         order's); an order's invoice is paid on its order's page instead."""
         async with self.sessions() as session:
             invoice = await orders.invoice_by_number(session, (number or "").strip()[:32])
-            if invoice is None or invoice.client_id != client.id or invoice.status == "draft":
+            if invoice is None or invoice.client_id != client.id or invoice.status == InvoiceStatus.DRAFT:
                 raise BusinessError("invoice_not_found", f"There is no invoice {number[:32]} in your account.",
                                     "invoice", 404)
             chased = await self._chased(session, invoice)
@@ -336,23 +337,23 @@ class Billing:
             invoice = await self._invoice(session, number)
             order = await session.get(Order, invoice.order_id) if invoice.order_id else None
             chased = await self._chased(session, invoice)
-        if invoice.status == "cancelled":
+        if invoice.status == InvoiceStatus.CANCELLED:
             raise BusinessError("invoice_cancelled", f"Invoice {invoice.number} is already cancelled.", "invoice", 409)
-        if invoice.status == "draft":
+        if invoice.status == InvoiceStatus.DRAFT:
             raise BusinessError("invoice_draft", f"{invoice.number} is a draft; delete it instead (it has no number "
                                 "to account for).", "invoice", 409)
-        if chased and invoice.status == "unpaid":   # its own workflow cancels it (and lifts any suspension)
+        if chased and invoice.status == InvoiceStatus.UNPAID:   # its own workflow cancels it (and lifts any suspension)
             if await self.gateway.invoice(invoice.number).cancel(CancelRequest(reason, f"operator:{operator.id}")):
                 return {"invoice": invoice.number, "status": "cancelling"}
             log.warning("invoice %s has no running workflow; cancelling it directly", invoice.number)
-        if order is not None and order.status == "pending_payment":
+        if order is not None and order.status == OrderStatus.PENDING_PAYMENT:
             await self.gateway.order(order.id).cancel(CancelRequest(reason, f"operator:{operator.id}"))
             return {"invoice": invoice.number, "status": "cancelling"}
         async with self.sessions.begin() as session:
             note = await billing.cancel_invoice(session, invoice_id=invoice.id, reason=reason,
                                                 actor=f"operator:{operator.id}", now=datetime.now(timezone.utc))
         assert note is not None
-        return {"invoice": invoice.number, "status": "cancelled", "credit_note": note.number,
+        return {"invoice": invoice.number, "status": InvoiceStatus.CANCELLED, "credit_note": note.number,
                 "credited": Money(note.credited_minor, note.currency).amount()}
 
     async def refund(self, operator: Client, number: str, amount: str, reason: str, key: str | None) -> dict:
@@ -378,7 +379,7 @@ class Billing:
             held = await billing.reserve_refund(session, key=key, invoice_number=invoice.number, amount=money,
                                                 reason=reason, actor=actor)
         refund = RefundView.of(held)
-        if refund.status == "requested":
+        if refund.status == RefundStatus.REQUESTED:
             try:
                 await self.gateway.start_refund(RefundInput(key, invoice.number, money.minor, money.currency,
                                                             reason, actor))

@@ -13,6 +13,7 @@ from temporalio.client import Client as TemporalClient
 from api.temporal import Gateway
 from core.addresses import circle_sentence, forwarding_circle, normalize_destination
 from core.errors import BusinessError
+from core.statuses import ChangeStatus
 from core.tokens import DESTINATION_LINK, token_ok
 from store import destinations
 from store.models import Client, DestinationChange, Subscription
@@ -69,9 +70,9 @@ class DestinationChanges:
             change = await destinations.change(session, change_id)
         if change is None or not token_ok(self.secret, DESTINATION_LINK, change_id, token):
             raise BusinessError("link_invalid", "This confirmation link is not valid.", status=404)
-        if change.status in ("applied", "confirmed", "refused"):
+        if change.status in (ChangeStatus.APPLIED, ChangeStatus.CONFIRMED, ChangeStatus.REFUSED):
             return change
-        if change.status != "pending":
+        if change.status != ChangeStatus.PENDING:
             raise BusinessError("link_superseded", "A newer change was asked for since; this link no longer "
                                 "applies.", status=410)
         if change.expires_at.replace(tzinfo=change.expires_at.tzinfo or timezone.utc) < datetime.now(timezone.utc):
@@ -88,15 +89,15 @@ class DestinationChanges:
         closes a circle with this one (each fine alone). Checked and marked under the forwarding
         lock, so two confirmations cannot pass each other; the workflow checks once more at cPanel."""
         change = await self.pending(change_id, token)
-        if change.status == "refused":
+        if change.status == ChangeStatus.REFUSED:
             raise BusinessError(Refusal.DESTINATION_LOOP, await self.refusal(change), status=409)
-        if change.status == "applied":
+        if change.status == ChangeStatus.APPLIED:
             return change
         async with self.sessions.begin() as session:
             await destinations.lock_forwarding(session)
             sub = await session.get(Subscription, change.subscription_id)
             refused = None
-            if change.status == "pending":     # confirmed before: checked then, only told again below
+            if change.status == ChangeStatus.PENDING:     # confirmed before: checked then, only told again below
                 try:
                     await check_destination(session, sub.address, change.new_destination)
                 except BusinessError as exc:
@@ -119,6 +120,6 @@ class DestinationChanges:
         while True:
             async with self.sessions() as session:
                 change = await destinations.change(session, change_id)
-            if change.status not in ("pending", "confirmed") or asyncio.get_running_loop().time() > deadline:
+            if change.status not in (ChangeStatus.PENDING, ChangeStatus.CONFIRMED) or asyncio.get_running_loop().time() > deadline:
                 return change
             await asyncio.sleep(0.25)

@@ -14,6 +14,7 @@ from core.money import Money
 from core.promos import PromoLine, discounts, normalize_code
 from core.passwords import check_mailbox_password
 from core.pricing import Kind, PriceList, parse_kind
+from core.statuses import BillingMode
 from core.terms import check_term_fits_registry, validate_term
 from settings import Settings
 from store import availability, orders, promos, secrets
@@ -98,10 +99,10 @@ async def place(session: AsyncSession, settings: Settings, client: Client, wante
     if promo_code.strip():
         specs, promo = await apply_promo(session, client, specs, promo_code, now)
     mode = client.billing_mode
-    if promo is not None and mode == "exempt":
+    if promo is not None and mode == BillingMode.EXEMPT:
         raise BusinessError("promo_not_applicable", "Your account is not invoiced, so a promo code has nothing to "
                             "take off; remove it and place the order.", "promo_code")
-    due_at = now + (timedelta(days=settings.postpaid_due_days) if mode == "postpaid"
+    due_at = now + (timedelta(days=settings.postpaid_due_days) if mode == BillingMode.POSTPAID
                     else timedelta(minutes=settings.checkout_hold_minutes))
     order, invoice, subs = await orders.place_order(session, client, specs, now=now, due_at=due_at,
                                                     workflow_id_for=address_workflow_id,

@@ -8,13 +8,11 @@ from datetime import date
 from api.services.checkout import Checkout
 from core.errors import BusinessError
 from core.money import Money
+from core.statuses import MANUAL_METHODS, PaymentMethod
 from settings import Settings
 from store import audit
 from store.models import Client
 from workflows.contracts import ManualInstructions, ManualPayment, OrderState
-
-METHODS = ("cheque", "wire")
-
 
 @dataclass(frozen=True)
 class HowToPay:
@@ -30,7 +28,7 @@ class HowToPay:
 
 
 def how_to_pay(settings: Settings, instructions: ManualInstructions) -> HowToPay:
-    details = (settings.payee_postal_address if instructions.method == "cheque" else settings.bank_details)
+    details = (settings.payee_postal_address if instructions.method == PaymentMethod.CHEQUE else settings.bank_details)
     return HowToPay(instructions.method, Money(instructions.amount_minor, instructions.currency).display(),
                     instructions.reference, settings.payee_name, details,
                     instructions.deadline.isoformat(timespec="minutes"))
@@ -40,14 +38,15 @@ def offered_methods(settings: Settings) -> list[str]:
     """The manual methods the operator has configured: cheque needs where to send it, wire the bank."""
     if not settings.payee_name.strip():
         return []
-    return [m for m, detail in (("cheque", settings.payee_postal_address), ("wire", settings.bank_details))
+    return [m for m, detail in ((PaymentMethod.CHEQUE, settings.payee_postal_address),
+                                (PaymentMethod.WIRE, settings.bank_details))
             if detail.strip()]
 
 
 def parse_method(raw: str) -> str:
     """A manual method an operator records (whatever the customer was offered)."""
     method = (raw or "").strip().lower()
-    if method not in METHODS:
+    if method not in MANUAL_METHODS:
         raise BusinessError("method_invalid", "Choose cheque or wire transfer.", "method")
     return method
 
@@ -56,7 +55,7 @@ def customer_method(raw: str, settings: Settings) -> str:
     """A manual method a customer may choose: one the operator has set up."""
     method = parse_method(raw)
     if method not in offered_methods(settings):
-        raise BusinessError("method_unavailable", f"Paying by {'cheque' if method == 'cheque' else 'wire transfer'} "
+        raise BusinessError("method_unavailable", f"Paying by {'cheque' if method == PaymentMethod.CHEQUE else 'wire transfer'} "
                             "is not offered; please pay with PayPal.", "method")
     return method
 

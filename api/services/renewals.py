@@ -21,6 +21,8 @@ from core.lifecycle import (add_months, code_digest, normalize_code, renewal_cod
 from core.money import Money
 from core.pricing import parse_kind
 from core.ratelimit import TokenBuckets
+from core.statuses import BillingMode
+from core.statuses import RenewalDecision as Decision
 from core.tokens import link_token, token_ok
 from settings import Settings
 from store import credit, orders, renewals
@@ -191,9 +193,9 @@ class Renewals:
             replaced += [o.id for sub in declined for o in await renewals.open_orders_for(session, sub.id)
                          if len(o.lines) == 1]
             for item in confirmed:
-                await self._decide(session, item.subscription, "confirmed", "page", client, now)
+                await self._decide(session, item.subscription, Decision.CONFIRMED, "page", client, now)
             for sub in declined:
-                await self._decide(session, sub, "declined", "page", client, now)
+                await self._decide(session, sub, Decision.DECLINED, "page", client, now)
             order = invoice = None
             inp = None
             if confirmed:
@@ -201,7 +203,7 @@ class Renewals:
                                                            + timedelta(days=self.settings.grace_days + 1))
                                for item in confirmed)
                 # a client on account renews at once: postpaid, invoiced with the usual days to pay
-                due = (now + timedelta(days=self.settings.postpaid_due_days) if client.billing_mode == "postpaid"
+                due = (now + timedelta(days=self.settings.postpaid_due_days) if client.billing_mode == BillingMode.POSTPAID
                        else deadline)
                 order, invoice = await renewals.place_renewal(session, client, confirmed, now=now, due_at=due,
                                                               actor=f"client:{client.id}",
@@ -218,9 +220,9 @@ class Renewals:
             await self.gateway.order(order_id).cancel(
                 CancelRequest("replaced by the client's renewal choices", f"client:{client.id}"), refused=None)
         for item in confirmed:
-            await self._signal_address(item.subscription.address, RenewalDecision("confirmed", f"client:{client.id}"))
+            await self._signal_address(item.subscription.address, RenewalDecision(Decision.CONFIRMED, f"client:{client.id}"))
         for sub in declined:
-            await self._signal_address(sub.address, RenewalDecision("declined", f"client:{client.id}"))
+            await self._signal_address(sub.address, RenewalDecision(Decision.DECLINED, f"client:{client.id}"))
         return Submitted(order.id if order else None, invoice.number if invoice else "",
                          Money(order.total_minor, order.currency).display() if order else "",
                          [i.subscription.address for i in confirmed], [s.address for s in declined])
@@ -256,7 +258,7 @@ class Renewals:
                 raise BusinessError("code_expired", f"This code was for the term of {sub.address} ending on "
                                     f"{offer.term_end.isoformat()}; it can no longer be used.", "code", 410)
             if decision is not None:
-                if decision not in ("confirmed", "declined"):
+                if decision not in (Decision.CONFIRMED, Decision.DECLINED):
                     raise BusinessError("decision_invalid", "Choose confirm or decline.", "decision")
                 if offer.decision:
                     raise BusinessError("code_used", f"This code was already used: the renewal was {offer.decision} "
@@ -265,7 +267,7 @@ class Renewals:
                                       now=datetime.now(timezone.utc))
             answer = CodeAnswer(sub.address, offer.term_end, offer.decision)
             pending = await renewals.open_orders_for(session, sub.id)
-            if offer.decision == "confirmed" and pending:
+            if offer.decision == Decision.CONFIRMED and pending:
                 order = pending[0]
                 invoice = await orders.invoice_for_order(session, order.id)
                 answer.order_id, answer.invoice = order.id, invoice.number if invoice else ""
@@ -303,7 +305,7 @@ class Renewals:
             closed=BusinessError("address_not_active", f"{address} is not active.", status=409))
 
 
-DECISIONS = {"confirm": "confirmed", "decline": "declined"}
+DECISIONS = {"confirm": Decision.CONFIRMED, "decline": Decision.DECLINED}
 
 
 def code_decision(raw: str | None) -> str | None:

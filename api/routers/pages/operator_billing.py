@@ -20,6 +20,7 @@ from api.services.billing import INVOICE_STATUSES, BulkRow
 from core.billing import BILLING_MODES
 from core.errors import BusinessError
 from core.money import Money
+from core.statuses import RefundStatus
 from store import promos
 
 router = APIRouter(include_in_schema=False)
@@ -117,7 +118,7 @@ async def operator_invoice_action(request: Request, number: str, client: FormOpe
             key = f"{form.key}:{number}" if form.key else None
             result = await billing_service.refund(client, number, form.amount, form.reason, key)
             done = (f"Invoice {number}: refund of {form.amount.strip()} requested; its progress shows beside the "
-                    f"invoice." if result["status"] == "requested" else
+                    f"invoice." if result["status"] == RefundStatus.REQUESTED else
                     f"Invoice {number}: refund of {form.amount.strip()} {result['status']}.")
         else:
             raise BusinessError("action_invalid", "Record a payment, refund or cancel the invoice.", "action")
