@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.services.checkout import Checkout
-from core.errors import BusinessError
+from core.refusals import Refusals, refuse
 from core.money import Money
 from core.statuses import MANUAL_METHODS, SETTLED_ORDER_STATUSES, InvoiceStatus, OrderStatus, SubscriptionStatus
 from api.services.availability import check_grid
@@ -61,7 +61,7 @@ class OrderView:
 async def order_view(session: AsyncSession, checkout: Checkout, order_id: int, client_id: int) -> OrderView:
     order = await orders.order_with_lines(session, order_id)
     if order is None or order.client_id != client_id:
-        raise BusinessError("order_not_found", "There is no such order in your account.", "order_id", 404)
+        raise refuse(Refusals.ORDER_NOT_FOUND, "order_id")
     invoice = await orders.invoice_for_order(session, order_id)
     live = await checkout.order_state(order_id) if order.status == OrderStatus.PENDING_PAYMENT else None
     payment_status = live.status if live else order.status

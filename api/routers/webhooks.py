@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from core.money import Money
+from core.refusals import Refusals
 from core.statuses import OrderStatus
 from providers.paypal.protocol import up_link_id
 from providers.paypal.webhook import WebhookRejected, transmission_time
@@ -56,7 +57,7 @@ async def paypal(request: Request):
     if seen == "replayed":
         log.warning("paypal transmission %s reused with another body", transmission[:64])
         return _rejected(WebhookRejected("this transmission was received before with another body",
-                                         "webhook_replayed", "PAYPAL-TRANSMISSION-ID"))
+                                         Refusals.WEBHOOK_REPLAYED, "PAYPAL-TRANSMISSION-ID"))
     event_id, event_type = str(event.get("id", ""))[:120], str(event.get("event_type", ""))[:80]
     if seen == "same" or not await webhooks.first_time(sessions, "paypal", event_id, event_type):
         log.info("paypal webhook %s (%s) already handled", event_id, event_type)

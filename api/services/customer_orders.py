@@ -10,7 +10,7 @@ from api.services.checkout import Checkout
 from api.services.ordering import WantedAddress
 from api.services.payments import customer_method
 from api.views import OrderView, order_view
-from core.errors import BusinessError
+from core.refusals import Refusals, refuse
 from core.statuses import OrderStatus
 from settings import Settings
 from store.models import Client, Order
@@ -33,8 +33,7 @@ async def payable(sessions: Sessions, checkout: Checkout, client: Client, order_
     """The client's own order, still waiting for its money (not paid, cancelled, or on account)."""
     view = await own(sessions, checkout, client, order_id)
     if view.status != OrderStatus.PENDING_PAYMENT:
-        raise BusinessError("order_not_payable", f"Order {order_id} is {view.status}; there is nothing to pay on it "
-                            "here.", status=409)
+        raise refuse(Refusals.ORDER_NOT_PAYABLE, order_id=order_id, state=view.status)
     return view
 
 
@@ -60,6 +59,5 @@ async def cancel(sessions: Sessions, checkout: Checkout, client: Client, order_i
     """Cancel an unpaid order (its addresses are released); anything else is refused with the reason."""
     view = await own(sessions, checkout, client, order_id)
     if view.status != OrderStatus.PENDING_PAYMENT:
-        raise BusinessError("order_not_cancellable", f"Order {order_id} is {view.status}; it cannot be cancelled.",
-                            status=409)
+        raise refuse(Refusals.ORDER_NOT_CANCELLABLE, order_id=order_id, state=view.status)
     await checkout.cancel(order_id, f"client:{client.id}")

@@ -19,6 +19,7 @@ from api.services.accounts import client_by_email
 from api.services.billing import INVOICE_STATUSES, BulkRow
 from core.billing import BILLING_MODES
 from core.errors import BusinessError
+from core.refusals import Refusals, refuse
 from core.money import Money
 from core.statuses import RefundStatus
 from store import promos
@@ -93,7 +94,7 @@ async def operator_draft_action(request: Request, invoice_id: Id, client: FormOp
         elif form.action == "delete":
             done = f"Draft {await billing_service.delete_draft(client, invoice_id)} deleted."
         else:
-            raise BusinessError("action_invalid", "Issue the draft or delete it.", "action")
+            raise refuse(Refusals.ACTION_INVALID, "action")
     except BusinessError as exc:
         return await _billing_page(request, client, billing_service, settings, error=exc, status=exc.status)
     return _billing_done(request, done)
@@ -121,7 +122,7 @@ async def operator_invoice_action(request: Request, number: str, client: FormOpe
                     f"invoice." if result["status"] == RefundStatus.REQUESTED else
                     f"Invoice {number}: refund of {form.amount.strip()} {result['status']}.")
         else:
-            raise BusinessError("action_invalid", "Record a payment, refund or cancel the invoice.", "action")
+            raise refuse(Refusals.ACTION_INVALID, "action", message="Record a payment, refund or cancel the invoice.")
     except BusinessError as exc:
         exc.message = f"Invoice {number[:32]}: {exc.message}"
         return await _billing_page(request, client, billing_service, settings, error=exc, status=exc.status)

@@ -15,6 +15,7 @@ from api.schemas.orders import ManualForm
 from api.services import customer_orders, payments
 from api.views import OrderView
 from core.errors import BusinessError
+from core.refusals import Refusals, refuse
 from core.statuses import SETTLED_ORDER_STATUSES, InvoiceStatus, OrderRunStatus, OrderStatus
 from store import credit
 from workflows.contracts import PAYPAL_APPROVED, PayPalApproved
@@ -112,8 +113,7 @@ async def paypal_return(request: Request, checkout: CheckoutDep, billing_service
         back = f"/paypal/return?{urlencode({'token': token})}"
         return render(request, "payment_received.html", state="sign_in",
                       sign_in=f"/login?{urlencode({'next': back})}", order=None)
-    raise BusinessError("paypal_unknown", "We could not match this PayPal payment to an order in your account.",
-                        status=404)
+    raise refuse(Refusals.PAYPAL_UNKNOWN)
 
 
 @router.get("/orders/{order_id}/payment", response_class=HTMLResponse)
