@@ -33,6 +33,7 @@ from api.services.mailboxes import Mailboxes
 from api.services.renewals import Renewals
 from store.secrets import SecretBox
 from core.errors import BusinessError
+from core.refusals import Refusals, refuse
 from providers.paypal.webhook import WebhookVerifier
 from settings import Settings, get_settings
 from store.db import make_engine, make_sessionmaker
@@ -104,9 +105,9 @@ def create_app(settings: Settings | None = None, temporal: TemporalClient | None
         message = first.get("msg", "The request is not valid.")
         if tuple(first.get("loc", ()))[:1] == ("path",):
             # a path naming what cannot exist (an id beyond the database's range, not a number) is not found
-            error = BusinessError("not_found", f"There is no such {field or 'page'}.", field, 404)
+            error = refuse(Refusals.NOT_FOUND, field, what=field or "page")
         else:
-            error = BusinessError("request_invalid", f"{field or 'request'}: {message}", field, 422)
+            error = refuse(Refusals.REQUEST_INVALID, field, field_name=field or "request", detail=message)
         if request.url.path.startswith("/api/"):
             return JSONResponse(error.as_dict(), status_code=error.status)
         return await _error_page(request, error)

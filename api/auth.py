@@ -13,7 +13,7 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from core.errors import BusinessError
+from core.refusals import Refusals, refuse
 from store import web_sessions
 
 COOKIE = "mm_session"
@@ -24,9 +24,9 @@ _hasher = PasswordHasher()
 
 def hash_password(password: str) -> str:
     if len(password or "") < PASSWORD_MIN:
-        raise BusinessError("password_too_short", f"Use at least {PASSWORD_MIN} characters.", "password")
+        raise refuse(Refusals.PASSWORD_TOO_SHORT, "password", message=f"Use at least {PASSWORD_MIN} characters.")
     if len(password) > 1024:
-        raise BusinessError("password_too_long", "That password is too long.", "password")
+        raise refuse(Refusals.PASSWORD_TOO_LONG, "password", message="That password is too long.")
     return _hasher.hash(password)
 
 

@@ -15,7 +15,7 @@ from api.services.checkout import Checkout
 from api.services.destinations import DestinationChanges
 from api.services.mailboxes import Mailboxes
 from api.services.renewals import Renewals
-from core.errors import BusinessError
+from core.refusals import Refusals, refuse
 from settings import Settings
 from store.clients import client_by_id
 from store.models import Client
@@ -70,20 +70,20 @@ async def current_client(request: Request) -> Client | None:
 
 async def require_client(client: Annotated[Client | None, Depends(current_client)]) -> Client:
     if client is None:
-        raise BusinessError("not_signed_in", "Sign in first.", status=401)
+        raise refuse(Refusals.NOT_SIGNED_IN)
     return client
 
 
 async def require_operator(client: Annotated[Client, Depends(require_client)]) -> Client:
     if not client.is_operator:
-        raise BusinessError("forbidden", "Only operators may do this.", status=403)
+        raise refuse(Refusals.FORBIDDEN, message="Only operators may do this.")
     return client
 
 
 async def require_csrf_header(request: Request, x_csrf_token: Annotated[str | None, Header()] = None) -> None:
     """JSON writes carry the session's CSRF token in X-CSRF-Token (from /auth/session)."""
     if not csrf_ok(request, x_csrf_token):
-        raise BusinessError("csrf_failed", "Missing or wrong X-CSRF-Token header.", status=403)
+        raise refuse(Refusals.CSRF_FAILED)
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -109,7 +109,7 @@ AccountsDep = Annotated[Accounts, Depends(get_accounts)]
 async def require_form_csrf(request: Request) -> None:
     form = await request.form()   # cached: the handler's form model reads this same form
     if not csrf_ok(request, str(form.get("csrf", ""))):
-        raise BusinessError("csrf_failed", "This form has expired; go back, reload the page and try again.", status=403)
+        raise refuse(Refusals.CSRF_FAILED, message="This form has expired; go back, reload the page and try again.")
 
 
 async def require_form_client(request: Request, client: SignedIn) -> Client:
@@ -121,7 +121,7 @@ async def require_form_client(request: Request, client: SignedIn) -> Client:
 
 async def require_form_operator(client: Annotated[Client, Depends(require_form_client)]) -> Client:
     if not client.is_operator:
-        raise BusinessError("forbidden", "Only operators may do this.", status=403)
+        raise refuse(Refusals.FORBIDDEN, message="Only operators may do this.")
     return client
 
 

@@ -12,6 +12,7 @@ from fastapi import Depends, Request
 from starlette.formparsers import MultiPartException
 
 from core.errors import BusinessError
+from core.refusals import Refusals, refuse
 
 DB_ID_MAX = 2**31 - 1   # ids are PostgreSQL `integer` (serial) columns
 
@@ -32,8 +33,7 @@ def bad_character(text: str) -> str | None:
 
 
 def _refuse(field: str, char: str, status: int) -> BusinessError:
-    return BusinessError("text_invalid", f"{field}: control characters such as U+{ord(char):04X} are not allowed.",
-                         field, status)
+    return refuse(Refusals.TEXT_INVALID, field, field_name=field, char=ord(char), status=status)
 
 
 def _check_json(value: Any, field: str) -> None:
@@ -66,7 +66,7 @@ async def refuse_control_characters(request: Request) -> None:
         try:
             form = await request.form()   # cached: the handler reads this same form
         except MultiPartException as exc:
-            raise BusinessError("form_invalid", f"The form could not be read: {exc.message}", status=422) from None
+            raise refuse(Refusals.FORM_INVALID, detail=exc.message) from None
         for name, value in form.multi_items():
             for text in (name, value if isinstance(value, str) else ""):
                 if (char := bad_character(text)) is not None:

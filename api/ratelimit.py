@@ -7,7 +7,7 @@ import time
 
 from fastapi import Request
 
-from core.errors import BusinessError
+from core.refusals import Refusals, refuse
 from core.ratelimit import TokenBuckets
 
 
@@ -29,8 +29,7 @@ class CheckLimiter:
         wait = self._client.take(f"c{cid}", now) if cid else self._ip.take(self.client_ip(request), now)
         if wait:
             seconds = max(1, math.ceil(wait))
-            raise BusinessError("rate_limited", f"Too many checks; try again in {seconds} seconds.",
-                                status=429, retry_after=seconds)
+            raise refuse(Refusals.RATE_LIMITED, seconds=seconds, retry_after=seconds)
 
 
 async def limit_checks(request: Request) -> None:

@@ -28,6 +28,8 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from core.errors import BusinessError
+from core.refusals import Refusals, refuse
+from core.statuses import OrderRunStatus
 from store import billing, orders
 from workflows.contracts import (
     BEGIN_PAYPAL,
@@ -87,9 +89,8 @@ log = logging.getLogger("mailmarket.temporal")
 T = TypeVar("T")
 UPDATE_TIMEOUT = timedelta(seconds=30)
 QUERY_TIMEOUT = timedelta(seconds=5)
-SERVICE_UNAVAILABLE = BusinessError("service_unavailable", "That did not go through; please try again.", status=503)
-PAYMENT_UNAVAILABLE = BusinessError("payment_unavailable", "PayPal could not be reached; please try again.",
-                                    status=503)
+SERVICE_UNAVAILABLE = refuse(Refusals.SERVICE_UNAVAILABLE, message="That did not go through; please try again.")
+PAYMENT_UNAVAILABLE = refuse(Refusals.PAYMENT_UNAVAILABLE)
 
 
 def _fresh(error: BusinessError) -> BusinessError:
@@ -119,8 +120,7 @@ async def _update(handle: WorkflowHandle, name: str, arg: Any, result_type: type
     except RPCError as exc:
         log.warning("update %s on %s failed: %s", name, handle.id, exc)
         if exc.status == RPCStatusCode.DEADLINE_EXCEEDED:
-            raise BusinessError("still_working", "The mail server is slow to answer; the change is still on its "
-                                "way. Look again in a minute.", status=503, retry_after=60) from None
+            raise refuse(Refusals.STILL_WORKING, retry_after=60) from None
         raise _fresh(closed) from None
 
 
@@ -147,8 +147,8 @@ async def _query(handle: WorkflowHandle, name: str, result_type: type[T], timeou
 
 # ---- typed handles -------------------------------------------------------------------------
 
-ORDER_CLOSED = BusinessError("order_not_payable", "This order is no longer waiting for payment.", status=409)
-ORDER_NOT_CANCELLABLE = BusinessError("order_not_cancellable", "This order can no longer be cancelled.", status=409)
+ORDER_CLOSED = refuse(Refusals.ORDER_NOT_PAYABLE, message="This order is no longer waiting for payment.")
+ORDER_NOT_CANCELLABLE = refuse(Refusals.ORDER_NOT_CANCELLABLE, message="This order can no longer be cancelled.")
 
 
 async def legacy_payment_route(client: TemporalClient, order: WorkflowHandle) -> tuple[WorkflowHandle, str]:
@@ -188,8 +188,7 @@ class OrderHandle:
 
     async def begin_paypal(self, request: BeginPayPal) -> PayPalCheckout:
         return await _update(await self._payment(), BEGIN_PAYPAL, request, PayPalCheckout,
-                             closed=BusinessError("order_not_payable", "This order can no longer be paid.",
-                                                  status=409),
+                             closed=refuse(Refusals.ORDER_NOT_PAYABLE, message="This order can no longer be paid."),
                              unavailable=PAYMENT_UNAVAILABLE)
 
     async def choose_manual(self, choice: ChooseManual) -> ManualInstructions:
@@ -217,7 +216,7 @@ class OrderHandle:
         """The order as its page shows it: while its invoice's workflow takes the payment, that one's
         view of it (the order's own state says little until the invoice has ended)."""
         own = await _query(self._handle, STATE, OrderState, timeout)
-        if own is None or not own.paid_through or own.status != "awaiting_payment":
+        if own is None or not own.paid_through or own.status != OrderRunStatus.AWAITING_PAYMENT:
             return own
         paying = await _query(self._client.get_workflow_handle(own.paid_through), ORDER_PAYMENT_STATE,
                               OrderState, timeout)
@@ -230,8 +229,7 @@ class InvoiceHandle:
     def __init__(self, client: TemporalClient, number: str):
         self.number = number
         self._handle = client.get_workflow_handle(invoice_workflow_id(number))
-        self._closed = BusinessError("invoice_not_payable", f"Invoice {number} is not waiting for payment.",
-                                     "invoice", 409)
+        self._closed = refuse(Refusals.INVOICE_NOT_PAYABLE, "invoice", number=number)
 
     async def begin_paypal(self, request: BeginPayPal) -> PayPalCheckout:
         return await _update(self._handle, BEGIN_PAYPAL, request, PayPalCheckout, closed=self._closed)
@@ -249,7 +247,7 @@ class InvoiceHandle:
         return await _signal(self._handle, name, arg, None)
 
 
-ADDRESS_CLOSED = BusinessError("address_not_active", "This address is not active.", status=409)
+ADDRESS_CLOSED = refuse(Refusals.ADDRESS_NOT_ACTIVE, message="This address is not active.")
 
 
 class AddressHandle:
@@ -337,9 +335,8 @@ class Gateway:
             async with self.sessions.begin() as session:
                 await orders.cancel_order(session, inp.order_id, "not started: workflow service unavailable",
                                           unstarted=True)
-            raise BusinessError("service_unavailable",
-                                "We could not take your order just now and nothing was charged. Please try again.",
-                                status=503) from None
+            raise refuse(Refusals.SERVICE_UNAVAILABLE, message="We could not take your order just now and nothing was "
+                         "charged. Please try again.") from None
 
     async def start_invoice(self, inp: InvoiceInput, actor: str) -> None:
         """Start an issued invoice's workflow; if it cannot start, the invoice is cancelled with a
@@ -353,8 +350,8 @@ class Gateway:
                 await billing.cancel_invoice(session, invoice_id=inp.invoice_id, actor=actor,
                                              now=datetime.now(timezone.utc),
                                              reason="not issued: workflow service unavailable")
-            raise BusinessError("service_unavailable", "The invoice could not be issued just now (it was cancelled "
-                                "with a credit note); please try again.", status=503) from None
+            raise refuse(Refusals.SERVICE_UNAVAILABLE, message="The invoice could not be issued just now (it was "
+                         "cancelled with a credit note); please try again.") from None
 
     async def start_refund(self, inp: RefundInput) -> RefundHandle:
         """Start (or join: the same key is the same refund) a refund; nothing is reserved or sent to
@@ -363,8 +360,8 @@ class Gateway:
             await self._start(refund_start(inp))
         except RPCError:
             log.exception("could not start refund %s on %s", inp.key, inp.invoice_number)
-            raise BusinessError("service_unavailable", "The refund could not be requested just now; nothing was "
-                                "refunded. Please try again.", status=503) from None
+            raise refuse(Refusals.SERVICE_UNAVAILABLE, message="The refund could not be requested just now; nothing "
+                         "was refunded. Please try again.") from None
         return self.refund(inp.invoice_number, inp.key)
 
     async def start_account_email(self, note: SendNotification) -> None:
@@ -372,8 +369,7 @@ class Gateway:
         try:
             await self._start(account_email_start(note))
         except RPCError:
-            raise BusinessError("service_unavailable", "We could not send the email just now; please try again.",
-                                status=503) from None
+            raise refuse(Refusals.SERVICE_UNAVAILABLE) from None
 
     async def start_paypal_event(self, event: PayPalEvent) -> None:
         """A verified PayPal event to check with PayPal. A failed start raises: the webhook answers

@@ -7,15 +7,11 @@ from dataclasses import asdict, dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.services.checkout import Checkout
-from core.errors import BusinessError
+from core.refusals import Refusals, refuse
 from core.money import Money
+from core.statuses import MANUAL_METHODS, SETTLED_ORDER_STATUSES, InvoiceStatus, OrderStatus, SubscriptionStatus
 from api.services.availability import check_grid
 from store import billing, orders
-
-
-
-# orders that need nothing more from the customer: paid, or on account (postpaid: invoiced; exempt)
-SETTLED = ("paid", "invoiced", "exempt")
 
 
 @dataclass
@@ -51,9 +47,12 @@ class OrderView:
     @property
     def final(self) -> bool:
         """Nothing more will change without the customer: the page stops refreshing."""
-        if self.status == "cancelled" or (self.status == "pending_payment" and self.method in ("cheque", "wire")):
+        if self.status == OrderStatus.CANCELLED or (self.status == OrderStatus.PENDING_PAYMENT
+                                                    and self.method in MANUAL_METHODS):
             return True
-        return self.status in SETTLED and all(l.status not in ("pending_payment", "provisioning") for l in self.lines)
+        # settled: paid, or on account (postpaid: invoiced; exempt); and every address started
+        return self.status in SETTLED_ORDER_STATUSES and all(
+            l.status not in (SubscriptionStatus.PENDING_PAYMENT, SubscriptionStatus.PROVISIONING) for l in self.lines)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -62,19 +61,19 @@ class OrderView:
 async def order_view(session: AsyncSession, checkout: Checkout, order_id: int, client_id: int) -> OrderView:
     order = await orders.order_with_lines(session, order_id)
     if order is None or order.client_id != client_id:
-        raise BusinessError("order_not_found", "There is no such order in your account.", "order_id", 404)
+        raise refuse(Refusals.ORDER_NOT_FOUND, "order_id")
     invoice = await orders.invoice_for_order(session, order_id)
-    live = await checkout.order_state(order_id) if order.status == "pending_payment" else None
+    live = await checkout.order_state(order_id) if order.status == OrderStatus.PENDING_PAYMENT else None
     payment_status = live.status if live else order.status
     currency = order.currency
     paid = await billing.paid_on(session, invoice.id) if invoice else 0
-    due = max(0, invoice.total_minor - paid) if invoice and invoice.status == "unpaid" else 0
+    due = max(0, invoice.total_minor - paid) if invoice and invoice.status == InvoiceStatus.UNPAID else 0
     return OrderView(
         due=Money(due, currency).display(), paid=Money(paid, currency).display(),
         id=order.id, kind=order.kind, status=order.status, payment_status=payment_status,
         message=live.message if live else "",
         # no live answer for an order still waiting: what is due cannot be confirmed, so nothing is offered
-        issued=live.issued if live else order.status != "pending_payment",
+        issued=live.issued if live else order.status != OrderStatus.PENDING_PAYMENT,
         method=live.method if live else "",
         deadline=live.deadline.isoformat(timespec="minutes") if live and live.deadline else None,
         total=Money(order.total_minor, currency).display(), currency=currency,

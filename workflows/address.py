@@ -14,6 +14,7 @@ from workflows.address_changes import AddressChanges
 with workflow.unsafe.imports_passed_through():
     from workflows.policies import PATIENT_STEP
     from core.lifecycle import due_reminder, ladder, parse_ladder
+    from core.statuses import RenewalDecision as Decision, SubscriptionStatus
     from core.terms import add_years, coverage_target, term_end
     from workflows.contracts import (
         CANCEL_AT_TERM_END,
@@ -82,7 +83,7 @@ class AddressWorkflow:
         self._paid: PaymentConfirmed | None = None
         self._cancel: CancelRequest | None = None
         self._retry = False
-        self._state = AddressState(address=inp.line.address, status="pending_payment",
+        self._state = AddressState(address=inp.line.address, status=SubscriptionStatus.PENDING_PAYMENT,
                                    destination=inp.line.destination)
         self._changes = AddressChanges(inp.line, self._state, STEP)   # the customer's changes at cPanel
         self._life = inp.life or Lifecycle()
@@ -97,7 +98,7 @@ class AddressWorkflow:
     @workflow.signal(name=PAYMENT_CONFIRMED)
     def payment_confirmed(self, payment: PaymentConfirmed) -> None:
         if payment.years and payment.order_id != self._inp.order_id:   # a renewal order was paid
-            if payment.order_id not in self._applied_orders and self._state.status != "quarantined":
+            if payment.order_id not in self._applied_orders and self._state.status != SubscriptionStatus.QUARANTINED:
                 self._applied_orders.add(payment.order_id)
                 self._renewals.append(RenewalPaid(payment.order_id, payment.years))
         elif self._paid is None:
@@ -121,7 +122,8 @@ class AddressWorkflow:
 
     @cancel_at_term_end.validator
     def _validate_cancel(self, request: CancelAtTermEnd) -> None:
-        if self._state.status not in ("active", "attention") or self._state.term_end is None:
+        if (self._state.status not in (SubscriptionStatus.ACTIVE, SubscriptionStatus.ATTENTION)
+                or self._state.term_end is None):
             raise ApplicationError(f"The address is {self._state.status.replace('_', ' ')}; only an active "
                                    "address can be cancelled.", type="address_not_active")
         if self._cancel_at_end:
@@ -133,7 +135,7 @@ class AddressWorkflow:
         """The customer confirmed or declined this term's renewal (recorded by the API); a decline
         stops the reminders and withdraws the renewal invoice. Staff hear of either."""
         line = self._inp.line
-        declined = decision.decision == "declined"
+        declined = decision.decision == Decision.DECLINED
         self._declined = self._state.renewal_declined = declined
         if declined:
             await workflow.execute_activity("close_renewal_orders", CloseRenewalOrders(
@@ -199,16 +201,16 @@ class AddressWorkflow:
             c = inp.carry
             self._state.term_start, self._state.term_end = c.term_start, c.term_end
             self._state.destination, self._state.domain_expiry = c.destination, c.domain_expiry
-            self._publish("active")
+            self._publish(SubscriptionStatus.ACTIVE)
             return await self._live(c)
-        self._publish("pending_payment")
+        self._publish(SubscriptionStatus.PENDING_PAYMENT)
 
         await workflow.wait_condition(lambda: self._paid is not None or self._cancel is not None)
         if self._paid is None:
-            self._publish("cancelled", self._cancel.reason if self._cancel else "")
+            self._publish(SubscriptionStatus.CANCELLED, self._cancel.reason if self._cancel else "")
             return self._state
 
-        self._publish("provisioning")
+        self._publish(SubscriptionStatus.PROVISIONING)
         start = self._cal.today(workflow.now())
         end = term_end(start, line.years)
         self._state.term_start, self._state.term_end = start, end
@@ -227,7 +229,7 @@ class AddressWorkflow:
             template=f"welcome_{line.kind}", to=line.client_email, client_id=line.client_id,
             context={"name": line.client_name, "address": line.address, "destination": line.destination,
                      "term_end": end.isoformat(), "years": str(line.years)}), **STEP)
-        self._publish("active")
+        self._publish(SubscriptionStatus.ACTIVE)
         if workflow.patched(LIFECYCLE_V3):
             return await self._live(TermCarry(start, end, self._state.destination, coverage.expiry,
                                               coverage.covered))
@@ -247,12 +249,12 @@ class AddressWorkflow:
             await workflow.execute_activity(
                 "remove_forwarder", RemoveForwarder(line.address, self._state.destination), **STEP)
         await workflow.execute_activity("set_subscription_status", SetSubscriptionStatus(
-            line.subscription_id, "released", "term ended"), **STEP)
+            line.subscription_id, SubscriptionStatus.RELEASED, "term ended"), **STEP)
         await workflow.execute_activity("send_notification", SendNotification(
             key=f"{workflow.info().workflow_id}:{end.isoformat()}:ended",
             template="address_ended", to=line.client_email, client_id=line.client_id,
             context={"name": line.client_name, "address": line.address, "term_end": end.isoformat()}), **STEP)
-        self._publish("released")
+        self._publish(SubscriptionStatus.RELEASED)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._state
 
@@ -335,7 +337,7 @@ class AddressWorkflow:
         end = start
         for renewal in paid:
             end = add_years(end, renewal.years)
-        if self._state.status == "expired":
+        if self._state.status == SubscriptionStatus.EXPIRED:
             await workflow.execute_activity("restore_address", RestoreAddress(
                 line.address, line.kind, self._state.destination, self._bounce()), **STEP)
         self._state.term_start, self._state.term_end = start, end
@@ -347,7 +349,7 @@ class AddressWorkflow:
             to=line.client_email, client_id=line.client_id,
             context={"name": line.client_name, "address": line.address, "term_end": end.isoformat(),
                      "years": str(sum(r.years for r in paid))}), **STEP)
-        self._publish("active")
+        self._publish(SubscriptionStatus.ACTIVE)
         await workflow.wait_condition(workflow.all_handlers_finished)
         workflow.continue_as_new(AddressInput(
             line, self._inp.order_id, self._inp.coverage_margin_days, self._inp.search_attributes, self._life,
@@ -360,10 +362,10 @@ class AddressWorkflow:
         grace_until = end + timedelta(days=life.grace_days)
         await workflow.execute_activity("suspend_address", SuspendAddress(
             line.address, line.kind, self._state.destination, self._bounce()), **STEP)
-        await self._step_status("expired", "term ended" + (" (cancelled by the client)" if self._cancel_at_end
-                                                             else ""), grace_until)
+        await self._step_status(SubscriptionStatus.EXPIRED, "term ended" + (
+            " (cancelled by the client)" if self._cancel_at_end else ""), grace_until)
         self._state.grace_until = grace_until
-        self._publish("expired")
+        self._publish(SubscriptionStatus.EXPIRED)
         await self._tell("expired", {"term_end": end.isoformat(), "grace_until": grace_until.isoformat()})
 
         await self._wait(lambda: bool(self._renewals), cal.until(workflow.now(), grace_until + timedelta(days=1)))
@@ -375,14 +377,14 @@ class AddressWorkflow:
             line.address, line.kind, self._state.destination, self._bounce()), **STEP)
         await workflow.execute_activity("close_renewal_orders", CloseRenewalOrders(
             line.subscription_id, "grace period over"), **STEP)
-        await self._step_status("quarantined", "removed after the grace period", quarantine_until)
+        await self._step_status(SubscriptionStatus.QUARANTINED, "removed after the grace period", quarantine_until)
         self._state.quarantine_until = quarantine_until
-        self._publish("quarantined")
+        self._publish(SubscriptionStatus.QUARANTINED)
         await self._tell("removed", {"term_end": end.isoformat()})
 
         await workflow.sleep(cal.until(workflow.now(), quarantine_until + timedelta(days=1)))
-        await self._step_status("released", "quarantine over")
-        self._publish("released")
+        await self._step_status(SubscriptionStatus.RELEASED, "quarantine over")
+        self._publish(SubscriptionStatus.RELEASED)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._state
 
@@ -419,9 +421,9 @@ class AddressWorkflow:
                 if not isinstance(cause, ApplicationError) or not cause.non_retryable:
                     raise
                 previous = self._state.status
-                self._publish("attention", cause.message)
+                self._publish(SubscriptionStatus.ATTENTION, cause.message)
                 await workflow.execute_activity("set_subscription_status", SetSubscriptionStatus(
-                    self._inp.line.subscription_id, "attention", f"{cause.type}: {cause.message}"), **STEP)
+                    self._inp.line.subscription_id, SubscriptionStatus.ATTENTION, f"{cause.type}: {cause.message}"), **STEP)
                 self._retry = False
                 await workflow.wait_condition(lambda: self._retry)
                 await workflow.execute_activity("set_subscription_status", SetSubscriptionStatus(

@@ -11,6 +11,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from core.statuses import SubscriptionStatus
     from workflows.policies import change_step
     from workflows.versions import CHANGE_OUTCOMES
     from workflows.contracts import (
@@ -104,7 +105,7 @@ class AddressChanges:
     def validate_mailbox_active(self) -> None:
         if self._line.kind != "mailbox":
             raise ApplicationError("Only a mailbox has this setting.", type="not_a_mailbox")
-        if self._state.status not in ("provisioning", "active"):
+        if self._state.status not in (SubscriptionStatus.PROVISIONING, SubscriptionStatus.ACTIVE):
             raise ApplicationError(f"The mailbox is {self._state.status.replace('_', ' ')}.",
                                    type="address_not_active")
 
@@ -124,7 +125,7 @@ class AddressChanges:
         old destination (the activity records why, where the confirmation page reads it)."""
         change_id = confirmation.change_id
         new = self._requested.pop(change_id, None)
-        if new is None or self._state.status != "active":
+        if new is None or self._state.status != SubscriptionStatus.ACTIVE:
             return
         line = self._line
         old = self._state.destination
@@ -167,8 +168,9 @@ class AddressChanges:
     async def _settled_active(self) -> bool:
         """The API saw `active` in the database; the run publishes it a step later (after the
         welcome email). Wait for the run to settle, then say whether it is active."""
-        await workflow.wait_condition(lambda: self._state.status not in ("pending_payment", "provisioning"))
-        return self._state.status == "active"
+        await workflow.wait_condition(
+            lambda: self._state.status not in (SubscriptionStatus.PENDING_PAYMENT, SubscriptionStatus.PROVISIONING))
+        return self._state.status == SubscriptionStatus.ACTIVE
 
     async def _until_settled(self) -> None:
         if not await self._settled_active():

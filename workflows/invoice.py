@@ -16,6 +16,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from core.statuses import InvoiceStatus, OrderRunStatus, PaymentMethod, PayPalCaptureStatus
     from workflows.contracts import (
         BEGIN_PAYPAL,
         CANCEL_INVOICE,
@@ -90,7 +91,7 @@ class InvoiceWorkflow:
     @workflow.init
     def __init__(self, inp: InvoiceInput) -> None:
         self._inp = inp
-        self._state = InvoiceState(inp.number, "unpaid", inp.total_minor)
+        self._state = InvoiceState(inp.number, InvoiceStatus.UNPAID, inp.total_minor)
         self._paid = False
         self._cancel: CancelRequest | None = None
         self._recording = False
@@ -105,7 +106,7 @@ class InvoiceWorkflow:
         self._capture_attempts = 0
         # an order's invoice: paid by the order's rules, its state as the order's page shows it
         self._pay = None if inp.order is None else OrderPayment(
-            inp.order, OrderState(inp.order.order_id, "awaiting_payment"), v4=True)
+            inp.order, OrderState(inp.order.order_id, OrderRunStatus.AWAITING_PAYMENT), v4=True)
         self._settled: InvoiceSettled | None = None
         self._released = False                 # its order has acted on how it ended
 
@@ -114,7 +115,8 @@ class InvoiceWorkflow:
         if self._pay is None:
             return self._state
         order = self._pay.state
-        status = "unpaid" if self._settled is None else "cancelled" if self._settled.cancel else "paid"
+        status = (InvoiceStatus.UNPAID if self._settled is None
+                  else InvoiceStatus.CANCELLED if self._settled.cancel else InvoiceStatus.PAID)
         return InvoiceState(self._inp.number, status, self._inp.total_minor if order.due_minor is None
                             else order.due_minor, message=order.message, paypal_order_id=order.paypal_order_id,
                             approve_url=order.approve_url, settled=self._settled)
@@ -258,11 +260,11 @@ class InvoiceWorkflow:
                 self._checkout = None   # the payer starts again, perhaps with another card
                 return
             raise
-        if capture.status == "PENDING":   # the money is in flight; PayPal's webhook says how it ends
+        if capture.status == PayPalCaptureStatus.PENDING:   # the money is in flight; PayPal's webhook says how it ends
             self._recording = False
             self._state.message = "PayPal is still processing the payment."
             return
-        if capture.status != "COMPLETED" and workflow.patched(PAYPAL_TRUTH):   # DECLINED, FAILED: not paid
+        if capture.status != PayPalCaptureStatus.COMPLETED and workflow.patched(PAYPAL_TRUTH):   # DECLINED, FAILED: not paid
             self._recording = False
             self._checkout = None
             self._state.message = NOT_COMPLETED
@@ -295,9 +297,9 @@ class InvoiceWorkflow:
         """Read the capture a webhook named back from PayPal and act on that: COMPLETED is recorded,
         DECLINED or FAILED ends this checkout, PENDING waits, one PayPal does not have changes nothing."""
         truth = await read_capture(paypal_order_id, capture_id)
-        if truth.status == "COMPLETED":
+        if truth.status == PayPalCaptureStatus.COMPLETED:
             await self._take_capture(truth.capture_id, truth.amount_minor, truth.currency)
-        elif truth.status in ("DECLINED", "FAILED") and self._checkout is not None \
+        elif truth.status in (PayPalCaptureStatus.DECLINED, PayPalCaptureStatus.FAILED) and self._checkout is not None \
                 and self._checkout.paypal_order_id == paypal_order_id:
             self._checkout = None
             self._state.message = NOT_COMPLETED
@@ -326,7 +328,7 @@ class InvoiceWorkflow:
         self._captures.add(capture_id)
         try:
             applied: PaymentApplied = await workflow.execute_activity(
-                "apply_invoice_payment", InvoicePayment(self._inp.invoice_id, "paypal", amount_minor, currency,
+                "apply_invoice_payment", InvoicePayment(self._inp.invoice_id, PaymentMethod.PAYPAL, amount_minor, currency,
                                                         capture_id, workflow.now(), "paypal"),
                 result_type=PaymentApplied, **STEP)
         except ActivityError as err:   # refused by the books: the money is at PayPal, an operator decides
@@ -336,7 +338,7 @@ class InvoiceWorkflow:
             return
         self._checkout = None
         self._state.message = ""
-        await self._receipt(applied, "paypal")
+        await self._receipt(applied, PaymentMethod.PAYPAL)
 
     @workflow.update(name=PAY_INVOICE_WITH_CREDIT)
     async def pay_with_credit(self, request: PayWithCredit) -> InvoiceState:
@@ -353,7 +355,7 @@ class InvoiceWorkflow:
         finally:
             self._recording = False
         balance_empty(applied)
-        await self._receipt(applied, "credit")
+        await self._receipt(applied, PaymentMethod.CREDIT)
         return self._state
 
     @pay_with_credit.validator
@@ -363,7 +365,7 @@ class InvoiceWorkflow:
         self._require_unpaid()
 
     def _require_unpaid(self) -> None:
-        if self._paid or self._cancel is not None or self._state.status != "unpaid":
+        if self._paid or self._cancel is not None or self._state.status != InvoiceStatus.UNPAID:
             raise ApplicationError(f"Invoice {self._inp.number} is {self._state.status}; nothing is due.",
                                    type="invoice_not_payable")
         if self._recording:
@@ -376,7 +378,7 @@ class InvoiceWorkflow:
         self._state.due_minor = applied.outstanding_minor
         if applied.paid_in_full:
             self._paid = True
-            self._state.status, self._state.message = "paid", ""
+            self._state.status, self._state.message = InvoiceStatus.PAID, ""
         elif applied.outstanding_minor < inp.total_minor:
             self._state.message = partly_paid(applied.outstanding_minor, inp.currency)
 
@@ -390,7 +392,7 @@ class InvoiceWorkflow:
         issued: PaymentApplied = await workflow.execute_activity(
             "issue_custom_invoice", IssueCustomInvoice(inp.invoice_id, f"{workflow.info().workflow_id}:credit"),
             result_type=PaymentApplied, **STEP)
-        await self._receipt(issued, "credit")
+        await self._receipt(issued, PaymentMethod.CREDIT)
         self._issued = True
         for when, step, level in dunning_steps(inp):
             if self._done():
@@ -417,7 +419,7 @@ class InvoiceWorkflow:
         if self._cancel is not None and not self._paid:
             await workflow.execute_activity("cancel_custom_invoice", CancelCustomInvoice(
                 inp.invoice_id, self._cancel.reason, self._cancel.actor), **STEP)
-            self._state.status = "cancelled"
+            self._state.status = InvoiceStatus.CANCELLED
         if self._suspended:
             await self._lift()
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -427,7 +429,7 @@ class InvoiceWorkflow:
         """An order's invoice: paid, cancelled or past the order's deadline; the order acts on it (a
         capture that does not match what is due fails this run, and so the order: `attention`)."""
         settled = await pay.settle()
-        pay.state.status = "cancelled" if settled.cancel else "paid"
+        pay.state.status = OrderRunStatus.CANCELLED if settled.cancel else OrderRunStatus.PAID
         if settled.cancel:
             pay.state.message = settled.cancel.reason
         settled.state = pay.state

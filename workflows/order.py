@@ -19,6 +19,7 @@ from temporalio.exceptions import ApplicationError, ChildWorkflowError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
+    from core.statuses import BillingMode, OrderRunStatus, OrderStatus, PaymentMethod, SubscriptionStatus
     from workflows.address import AddressWorkflow
     from workflows.invoice import InvoiceWorkflow
     from workflows.payments import OrderPayment, send_receipt
@@ -68,7 +69,7 @@ with workflow.unsafe.imports_passed_through():
 
 # Billing modes served on account, and the status their orders end in (not "paid": the money, if
 # any, comes later through the invoice's own workflow).
-ON_ACCOUNT = {"postpaid": "invoiced", "exempt": "exempt"}
+ON_ACCOUNT = {BillingMode.POSTPAID: OrderStatus.INVOICED, BillingMode.EXEMPT: OrderStatus.EXEMPT}
 
 
 @workflow.defn(name=ORDER_WORKFLOW)
@@ -77,8 +78,8 @@ class OrderWorkflow:
     def __init__(self, inp: OrderInput) -> None:
         self._inp = inp
         # on account (postpaid, exempt): nothing is paid here, so nothing is payable through this run
-        self._state: OrderState = OrderState(order_id=inp.order_id, status=ON_ACCOUNT.get(inp.billing,
-                                                                                           "awaiting_payment"))
+        self._state: OrderState = OrderState(order_id=inp.order_id, status=ON_ACCOUNT.get(
+            inp.billing, OrderRunStatus.AWAITING_PAYMENT))
         # v4: the invoice is issued (credit applied) before anything is charged; partial payments
         self._v4 = workflow.patched(BILLING_V4)
         self._pay = OrderPayment(inp, self._state, self._v4)
@@ -157,7 +158,7 @@ class OrderWorkflow:
     def cancel(self, request: CancelRequest) -> None:
         if not self._core:
             self._pay.cancel(request)
-        elif self._state.status == "awaiting_payment" and self._cancel is None:
+        elif self._state.status == OrderRunStatus.AWAITING_PAYMENT and self._cancel is None:
             self._cancel = request   # handed on to the invoice, which decides (money in flight is not cancelled)
 
     @workflow.signal(name=INVOICE_SETTLED)
@@ -178,10 +179,10 @@ class OrderWorkflow:
         if inp.renewal:   # the addresses are running already; credit pays it when it can
             if inp.pay_from_balance and await workflow.execute_activity(
                     "pay_from_balance", PayFromBalance(inp.order_id), result_type=bool, **STEP):
-                self._state.method = "credit"
+                self._state.method = PaymentMethod.CREDIT
                 reference = f"credit:{inp.invoice_number}"
                 if self._v4:
-                    await send_receipt(inp.invoice_number, "credit", reference, inp.client_email, inp.client_id,
+                    await send_receipt(inp.invoice_number, PaymentMethod.CREDIT, reference, inp.client_email, inp.client_id,
                                        inp.client_name)
                 return await self._paid(reference, workflow.now())
         await self._start_addresses()
@@ -219,7 +220,7 @@ class OrderWorkflow:
                 await invoice
             except ChildWorkflowError as err:   # an operator decides
                 message = getattr(err.cause, "message", str(err))
-                self._state.status, self._state.message = "attention", message
+                self._state.status, self._state.message = OrderRunStatus.ATTENTION, message
                 raise ApplicationError(message, type=Refusal.AMOUNT_MISMATCH, non_retryable=True) from None
             raise ApplicationError(f"invoice {inp.invoice_number} ended without an outcome", non_retryable=True)
         if settled.state is not None:   # what the order's page showed (method, what was due...) stays
@@ -235,7 +236,7 @@ class OrderWorkflow:
             if inp.search_attributes:
                 attrs = TypedSearchAttributes([SearchAttributePair(SA_CLIENT, str(line.client_id)),
                                                SearchAttributePair(SA_DOMAIN, line.domain),
-                                               SearchAttributePair(SA_STATUS, "pending_payment")])
+                                               SearchAttributePair(SA_STATUS, SubscriptionStatus.PENDING_PAYMENT)])
             await workflow.start_child_workflow(
                 AddressWorkflow.run,
                 AddressInput(line, inp.order_id, inp.coverage_margin_days, inp.search_attributes, inp.life),
@@ -250,7 +251,7 @@ class OrderWorkflow:
         suspends the client's services if it stays unpaid; an exempt order has no invoice."""
         inp = self._inp
         await self._start_addresses()
-        if inp.billing == "postpaid":
+        if inp.billing == BillingMode.POSTPAID:
             assert inp.invoice_due_at is not None
             await workflow.start_child_workflow(
                 INVOICE_WORKFLOW,
@@ -261,7 +262,7 @@ class OrderWorkflow:
         return await self._paid(f"{inp.billing}:{inp.invoice_number or f'order-{inp.order_id}'}", workflow.now(),
                                 status=ON_ACCOUNT[inp.billing])
 
-    async def _paid(self, reference: str, paid_at, status: str = "paid") -> OrderState:
+    async def _paid(self, reference: str, paid_at, status: str = OrderRunStatus.PAID) -> OrderState:
         for line in self._inp.lines:
             handle = workflow.get_external_workflow_handle_for(AddressWorkflow.run, address_workflow_id(line.address))
             await handle.signal(AddressWorkflow.payment_confirmed,
@@ -276,7 +277,7 @@ class OrderWorkflow:
         assert self._state is not None
         await workflow.execute_activity("cancel_order", CancelOrder(inp.order_id, request.reason, request.actor), **STEP)
         if inp.renewal:   # the addresses run on to their term end; their own workflows tell the client
-            self._state.status, self._state.message = "cancelled", request.reason
+            self._state.status, self._state.message = OrderRunStatus.CANCELLED, request.reason
             await workflow.wait_condition(workflow.all_handlers_finished)
             return self._state
         for line in inp.lines:
@@ -287,6 +288,6 @@ class OrderWorkflow:
             client_id=inp.client_id,
             context={"name": inp.client_name, "order_id": str(inp.order_id), "reason": request.reason,
                      "addresses": ", ".join(line.address for line in inp.lines)}), **STEP)
-        self._state.status, self._state.message = "cancelled", request.reason
+        self._state.status, self._state.message = OrderRunStatus.CANCELLED, request.reason
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._state

@@ -18,6 +18,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from core.money import Money
+    from core.statuses import MANUAL_METHODS, OrderRunStatus, PaymentMethod, PayPalCaptureStatus
     from workflows.contracts import (
         PAYPAL_TRUTH,
         BeginPayPal,
@@ -49,7 +50,6 @@ with workflow.unsafe.imports_passed_through():
     from workflows.policies import STEP
 
 NOT_COMPLETED = "PayPal did not complete the payment; please pay again."
-MANUAL_METHODS = ("cheque", "wire")
 
 
 # ---- rules every invoice shares -------------------------------------------------------------
@@ -182,7 +182,7 @@ class OrderPayment:
                 "record_paypal_order", RecordPayPalOrder(inp.order_id, created.paypal_order_id), **STEP)
             self._checkout = created
             self._state.paypal_order_id, self._state.approve_url = created.paypal_order_id, created.approve_url
-            self._state.method = "paypal"
+            self._state.method = PaymentMethod.PAYPAL
             if inp.hold_minutes:  # the hold becomes PayPal's approval window
                 self._set_deadline(workflow.now() + timedelta(minutes=inp.payment_deadline_minutes))
         return self._checkout
@@ -191,7 +191,7 @@ class OrderPayment:
         self.require_payable()
 
     def require_payable(self) -> None:
-        if self._state.status not in ("awaiting_payment", "declined"):
+        if self._state.status not in (OrderRunStatus.AWAITING_PAYMENT, OrderRunStatus.DECLINED):
             raise ApplicationError(f"This order cannot be paid now (it is {self._state.status}).",
                                    type=Refusal.ORDER_NOT_PAYABLE)
 
@@ -260,7 +260,7 @@ class OrderPayment:
             self._recording = False
         balance_empty(applied)
         if applied.paid_in_full:
-            self._state.method, self._settled = "credit", applied.reference
+            self._state.method, self._settled = PaymentMethod.CREDIT, applied.reference
         return self._state
 
     def validate_credit(self, request: PayWithCredit) -> None:
@@ -281,7 +281,7 @@ class OrderPayment:
             self._denied = report
 
     def cancel(self, request: CancelRequest) -> None:
-        if self._state.status in ("awaiting_payment", "declined"):
+        if self._state.status in (OrderRunStatus.AWAITING_PAYMENT, OrderRunStatus.DECLINED):
             self._cancel = request
 
     # ---- the run -----------------------------------------------------------------------------
@@ -298,10 +298,10 @@ class OrderPayment:
             # what is due is known now (the receipt is only an email): pages may offer it, unless it is nothing
             self._state.issued = not issued.paid_in_full
             if issued.applied_minor:
-                await self._receipt("credit", issued.reference)
+                await self._receipt(PaymentMethod.CREDIT, issued.reference)
             self.issued = True
             if issued.paid_in_full:
-                self._state.method = "credit"
+                self._state.method = PaymentMethod.CREDIT
                 return InvoiceSettled(issued.reference, workflow.now())
 
         capture: CaptureResult | None = None
@@ -322,23 +322,23 @@ class OrderPayment:
                 return InvoiceSettled(cancel=self._cancel)
             if self._approved or self._reported is not None:
                 capture = await self._take_payment()
-                if capture is not None and capture.status == "PENDING":
+                if capture is not None and capture.status == PayPalCaptureStatus.PENDING:
                     capture = await self._wait_for_pending(capture)
 
         if capture.amount_minor != self._due or capture.currency != inp.currency:
             # Never provision on a payment that does not match the invoice; an operator decides.
-            self._state.status = "attention"
+            self._state.status = OrderRunStatus.ATTENTION
             self._state.message = (f"captured {capture.amount_minor} {capture.currency}, "
                                    f"expected {self._due} {inp.currency}")
             raise ApplicationError(self._state.message, type=Refusal.AMOUNT_MISMATCH, non_retryable=True)
 
         paid_at = workflow.now()
         if self._v4:
-            await self._apply(RecordPayment(inp.order_id, "paypal", capture.amount_minor, capture.currency,
+            await self._apply(RecordPayment(inp.order_id, PaymentMethod.PAYPAL, capture.amount_minor, capture.currency,
                                            capture.capture_id, paid_at))
         else:
             await workflow.execute_activity("record_payment", RecordPayment(
-                inp.order_id, "paypal", capture.amount_minor, capture.currency, capture.capture_id, paid_at),
+                inp.order_id, PaymentMethod.PAYPAL, capture.amount_minor, capture.currency, capture.capture_id, paid_at),
                 **STEP)
         return InvoiceSettled(capture.capture_id, paid_at)
 
@@ -350,7 +350,7 @@ class OrderPayment:
         except ActivityError as err:
             raise refusal_of(err) from None
         if applied.applied_minor or applied.overpaid_minor:
-            await self._receipt("credit" if isinstance(step, PayFromCredit) else step.method, applied.reference)
+            await self._receipt(PaymentMethod.CREDIT if isinstance(step, PayFromCredit) else step.method, applied.reference)
         if not applied.paid_in_full and self._checkout is not None and applied.outstanding_minor != self._due:
             # a PayPal checkout begun for the old amount would capture the wrong sum: start afresh
             self._checkout, self._approved = None, False
@@ -375,7 +375,7 @@ class OrderPayment:
 
     def _declined(self) -> None:
         """That PayPal order is spent: the buyer starts a new one, or pays another way."""
-        self._state.status, self._state.message = "declined", NOT_COMPLETED
+        self._state.status, self._state.message = OrderRunStatus.DECLINED, NOT_COMPLETED
         self._checkout, self._approved = None, False
         self._paypal_attempt += 1
         self._state.paypal_order_id = self._state.approve_url = ""
@@ -384,7 +384,7 @@ class OrderPayment:
         """PayPal holds some payments (an eCheck, a review) before completing or denying them. The
         money is in flight, so there is no deadline and no cancelling: the addresses stay held until
         PayPal decides."""
-        self._state.status, self._state.message = "payment_pending", "PayPal is still processing the payment."
+        self._state.status, self._state.message = OrderRunStatus.PAYMENT_PENDING, "PayPal is still processing the payment."
         self._set_deadline(None)
         while True:
             await workflow.wait_condition(lambda: self._reported is not None or self._denied is not None)
@@ -394,14 +394,14 @@ class OrderPayment:
             assert hint is not None
             self._reported = self._denied = None
             truth = await self._confirm(hint.capture_id or capture.capture_id)
-            if truth.status == "COMPLETED":
+            if truth.status == PayPalCaptureStatus.COMPLETED:
                 return truth
-            if truth.status in ("DECLINED", "FAILED"):
+            if truth.status in (PayPalCaptureStatus.DECLINED, PayPalCaptureStatus.FAILED):
                 break
             # still PENDING, or a capture PayPal does not have: keep waiting
         if self._reported is not None:
             r = self._reported
-            return CaptureResult(r.capture_id, "COMPLETED", r.amount_minor, r.currency)
+            return CaptureResult(r.capture_id, PayPalCaptureStatus.COMPLETED, r.amount_minor, r.currency)
         # Denied: the buyer may start PayPal again or pay another way.
         self._declined()
         self._denied = None
@@ -413,7 +413,7 @@ class OrderPayment:
         if self._reported is not None:
             r = self._reported
             if not workflow.patched(PAYPAL_TRUTH):   # runs from before: the webhook's word was taken
-                return CaptureResult(r.capture_id, "COMPLETED", r.amount_minor, r.currency)
+                return CaptureResult(r.capture_id, PayPalCaptureStatus.COMPLETED, r.amount_minor, r.currency)
             # A webhook is a hint: take what PayPal's own look-up says about that capture.
             self._reported = None
             return self._judge(await self._confirm(r.capture_id))
@@ -421,7 +421,7 @@ class OrderPayment:
         checkout = self._checkout
         if not await confirmed_at_paypal(checkout.paypal_order_id, **STEP) or self._checkout is not checkout:
             return None   # not approved at PayPal (a return before approving, someone's guess): nothing changes
-        self._state.status, self._state.message = "capturing", ""
+        self._state.status, self._state.message = OrderRunStatus.CAPTURING, ""
         self._capture_attempts += 1
         request_id = capture_request_id(self._checkout.paypal_order_id, self._capture_attempts)
         try:
@@ -429,14 +429,15 @@ class OrderPayment:
                 "capture_paypal_order",
                 CapturePayPalOrder(self._inp.order_id, self._checkout.paypal_order_id, request_id=request_id),
                 result_type=CaptureResult, **STEP)
-            if taken.status not in ("COMPLETED", "PENDING") and workflow.patched(PAYPAL_TRUTH):
+            if (taken.status not in (PayPalCaptureStatus.COMPLETED, PayPalCaptureStatus.PENDING)
+                    and workflow.patched(PAYPAL_TRUTH)):
                 return self._judge(taken)   # only COMPLETED is paid
             return taken
         except ActivityError as err:
             cause = err.cause
             if isinstance(cause, ApplicationError) and cause.type == Refusal.PAYMENT_DECLINED:
                 # The buyer can approve again with another funding source, until the deadline.
-                self._state.status, self._state.message = "declined", cause.message
+                self._state.status, self._state.message = OrderRunStatus.DECLINED, cause.message
                 return None
             raise
 
@@ -447,9 +448,9 @@ class OrderPayment:
     def _judge(self, truth: CaptureResult) -> CaptureResult | None:
         """What a capture read back from PayPal means here: COMPLETED is paid, PENDING waits, DECLINED
         or FAILED lets the buyer pay again; one PayPal does not have (a forged event) changes nothing."""
-        if truth.status in ("COMPLETED", "PENDING"):
+        if truth.status in (PayPalCaptureStatus.COMPLETED, PayPalCaptureStatus.PENDING):
             return truth
-        if truth.status in ("DECLINED", "FAILED"):
+        if truth.status in (PayPalCaptureStatus.DECLINED, PayPalCaptureStatus.FAILED):
             self._declined()
         return None
 

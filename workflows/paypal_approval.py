@@ -5,10 +5,11 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from core.statuses import PayPalOrderStatus
     from workflows.contracts import PAYPAL_READ_BACK, PayPalOrderRef
 
 # APPROVED: capture it; COMPLETED: captured already (the capture step reads that capture back)
-CAPTURABLE = ("APPROVED", "COMPLETED")
+CAPTURABLE = (PayPalOrderStatus.APPROVED, PayPalOrderStatus.COMPLETED)
 
 
 async def confirmed_at_paypal(paypal_order_id: str, **options) -> bool:

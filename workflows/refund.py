@@ -12,6 +12,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from core.statuses import RefundOutcomeStatus, RefundStatus
     from workflows.contracts import (PAYPAL_TRUTH, REFUND_CHANGED, REFUND_STATE, REFUND_WORKFLOW, RefundInput,
                                      RefundOutcome, RefundReserved)
     from workflows.policies import STEP
@@ -41,18 +42,19 @@ class RefundWorkflow:
         except ActivityError as err:
             cause = err.cause
             if isinstance(cause, ApplicationError) and cause.non_retryable:   # more than is left, no capture...
-                self._outcome = RefundOutcome(0, "refused", message=cause.message, code=cause.type or "refund_refused")
+                self._outcome = RefundOutcome(0, RefundOutcomeStatus.REFUSED, message=cause.message,
+                                              code=cause.type or "refund_refused")
                 return self._outcome
             raise
-        if reserved.status != "requested":          # settled by an earlier run under the same key
+        if reserved.status != RefundStatus.REQUESTED:          # settled by an earlier run under the same key
             self._outcome = RefundOutcome(reserved.refund_id, reserved.status)
             return self._outcome
         outcome: RefundOutcome = await workflow.execute_activity(
             "refund_at_paypal", inp, result_type=RefundOutcome, **STEP)
         await workflow.execute_activity("settle_refund", outcome, **STEP)
         self._outcome = outcome
-        if outcome.status == "pending" and workflow.patched(PAYPAL_TRUTH):
-            while outcome.status == "pending":
+        if outcome.status == RefundOutcomeStatus.PENDING and workflow.patched(PAYPAL_TRUTH):
+            while outcome.status == RefundOutcomeStatus.PENDING:
                 try:
                     await workflow.wait_condition(lambda: self._changed, timeout=PENDING_LOOK_AGAIN)
                 except asyncio.TimeoutError:

@@ -15,6 +15,8 @@ from pydantic import BaseModel
 
 from api.schemas.common import refusals
 from core.money import Money
+from core.refusals import Refusals
+from core.statuses import OrderStatus
 from providers.paypal.protocol import up_link_id
 from providers.paypal.webhook import WebhookRejected, transmission_time
 from store import orders, webhooks
@@ -67,7 +69,7 @@ async def paypal(request: Request):
     if seen == "replayed":
         log.warning("paypal transmission %s reused with another body", transmission[:64])
         return _rejected(WebhookRejected("this transmission was received before with another body",
-                                         "webhook_replayed", "PAYPAL-TRANSMISSION-ID"))
+                                         Refusals.WEBHOOK_REPLAYED, "PAYPAL-TRANSMISSION-ID"))
     event_id, event_type = str(event.get("id", ""))[:120], str(event.get("event_type", ""))[:80]
     if seen == "same" or not await webhooks.first_time(sessions, "paypal", event_id, event_type):
         log.info("paypal webhook %s (%s) already handled", event_id, event_type)
@@ -134,5 +136,5 @@ async def _handle(request: Request, event_id: str, event_type: str, resource: di
         return "unknown_order"
     if not await request.app.state.checkout.gateway.order(order.id).paypal_hint(*message):
         # closed: our own capture's COMPLETED arrives after the order has finished, nothing to do
-        return "already_settled" if order.status == "paid" else "order_closed"
+        return "already_settled" if order.status == OrderStatus.PAID else "order_closed"
     return f"relayed to order {order.id}"

@@ -23,6 +23,7 @@ from api.auth import hash_password, verify_password
 from api.temporal import Gateway
 from core.addresses import normalize_destination
 from core.errors import BusinessError
+from core.refusals import Refusals, refuse
 from core.ratelimit import window_wait
 from settings import Settings
 from store import clients, web_sessions
@@ -56,7 +57,7 @@ class Accounts:
     async def sign_up(self, email: str, password: str, name: str) -> str:
         """Returns the sentence to show, the same whether or not the address has an account."""
         if not name.strip():
-            raise BusinessError("name_empty", "Tell us your name.", "name")
+            raise refuse(Refusals.NAME_EMPTY, "name")
         address = normalize_email(email)
         password_hash = hash_password(password)   # before the look-up: both answers cost one argon2 hash
         created: Client | None = None
@@ -94,17 +95,15 @@ class Accounts:
         try:
             client_id = self._links.loads(token[:200], max_age=int(LINK_LIFETIME.total_seconds()))
         except SignatureExpired:
-            raise BusinessError("link_expired", "This link has expired; sign in with your password instead.",
-                                status=410) from None
+            raise refuse(Refusals.LINK_EXPIRED) from None
         except BadSignature:
-            raise BusinessError("link_invalid", "This link is not valid.", status=404) from None
+            raise refuse(Refusals.LINK_INVALID, message="This link is not valid.") from None
         async with self.sessions() as session:
             client = await clients.client_by_id(session, int(client_id))
         if client is None:
-            raise BusinessError("link_invalid", "This link is not valid.", status=404)
+            raise refuse(Refusals.LINK_INVALID, message="This link is not valid.")
         if client.email_confirmed_at is not None:
-            raise BusinessError("link_used", "This link has been used already; sign in with your password.",
-                                status=410)
+            raise refuse(Refusals.LINK_USED)
         return client
 
     async def confirm(self, request: Request, token: str) -> Client:
@@ -113,8 +112,7 @@ class Accounts:
         async with self.sessions.begin() as session:
             confirmed = await clients.confirm_email(session, client.id, datetime.now(timezone.utc))
         if not confirmed:
-            raise BusinessError("link_used", "This link has been used already; sign in with your password.",
-                                status=410)
+            raise refuse(Refusals.LINK_USED)
         await auth.sign_in(request, client.id)
         return client
 
@@ -132,7 +130,7 @@ class Accounts:
         if client is None or not matches:
             async with self.sessions.begin() as session:
                 await web_sessions.record_failure(session, list(keys.values()), now=now, window=self._window)
-            raise BusinessError("login_failed", "That email and password do not match an account.", "email", 401)
+            raise refuse(Refusals.LOGIN_FAILED, "email")
         async with self.sessions.begin() as session:
             await web_sessions.clear_failures(session, keys["account"])
         await auth.sign_in(request, client.id)
@@ -149,10 +147,8 @@ class Accounts:
                                    now.timestamp())
                 if wait > 0:
                     minutes = max(1, math.ceil(wait / 60))
-                    raise BusinessError(
-                        "too_many_attempts",
-                        f"Too many sign-in attempts {whose}; try again in {minutes} minute{'s' if minutes > 1 else ''}.",
-                        "email", status=429, retry_after=math.ceil(wait))
+                    raise refuse(Refusals.TOO_MANY_ATTEMPTS, "email", whose=whose, minutes=minutes,
+                                 plural="s" if minutes > 1 else "", retry_after=math.ceil(wait))
 
     # sign-out ------------------------------------------------------------------------------------
 
@@ -177,5 +173,5 @@ async def client_by_email(sessions: async_sessionmaker[AsyncSession], email: str
     async with sessions() as session:
         customer = await clients.client_by_email(session, normalize_email(email))
     if customer is None:
-        raise BusinessError("client_unknown", f"There is no client {email[:254]!r}.", "client_email", 404)
+        raise refuse(Refusals.CLIENT_UNKNOWN, "client_email", message=f"There is no client {email[:254]!r}.")
     return customer

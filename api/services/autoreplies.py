@@ -3,7 +3,7 @@ checks the rest, against its own clock, before anything is queued)."""
 from __future__ import annotations
 
 from api.services.mailboxes import parse_when
-from core.errors import BusinessError
+from core.refusals import Refusals, refuse
 from workflows.contracts import Autoresponder
 
 
@@ -11,8 +11,7 @@ def reply(subject: str, body: str, interval_hours: int | str, start: str | None,
     try:
         interval = int(interval_hours)
     except ValueError:
-        raise BusinessError("interval_invalid", "Give the hours between replies as a number.",
-                            "interval_hours") from None
+        raise refuse(Refusals.INTERVAL_INVALID, "interval_hours") from None
     return Autoresponder(True, subject, body, interval, parse_when(start, "start"), parse_when(stop, "stop"))
 
 

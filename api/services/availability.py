@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.addresses import display_domain, normalize_domain
 from core.availability import PUBLIC, Cell, WantedName, parse_names, variants
-from core.errors import BusinessError
+from core.refusals import Refusals, refuse
 from store import availability as facts_store
 from store.availability import DomainRef
 
@@ -71,16 +71,16 @@ async def check_grid(session: AsyncSession, raw_names: list[str], raw_domains: l
     wanted = parse_names(raw_names, max_names)
     cleaned = [d for d in dict.fromkeys((d or "").strip() for d in raw_domains) if d]
     if not cleaned:
-        raise BusinessError("domains_empty", "Choose at least one domain.", "domains")
+        raise refuse(Refusals.DOMAINS_EMPTY, "domains")
     if len(cleaned) > max_domains:
-        raise BusinessError("domains_too_many", f"Check at most {max_domains} domains at once.", "domains")
+        raise refuse(Refusals.DOMAINS_TOO_MANY, "domains", max_domains=max_domains)
     ascii_names = [normalize_domain(d, "domains") for d in cleaned]
     # Without the API's cached portfolio (a one-off check), read it now.
     portfolio = await (portfolio or Portfolio(ttl=0)).fresh(session)
     listed = portfolio.listed
     unknown = [d for d in ascii_names if d not in listed]
     if unknown:
-        raise BusinessError("domain_unknown", f"We do not sell addresses at {display_domain(unknown[0])}.", "domains")
+        raise refuse(Refusals.DOMAIN_UNKNOWN, "domains", domain=display_domain(unknown[0]))
     domains = [listed[d] for d in dict.fromkeys(ascii_names)]
 
     names = [w.name for w in wanted if w.name]

@@ -23,7 +23,9 @@ from core.billing import parse_billing_mode, parse_percent
 from core.clock import utc
 from core.promos import PromoRule, normalize_code
 from core.errors import BusinessError
+from core.refusals import Refusals, refuse
 from core.money import Money
+from core.statuses import InvoiceStatus, OrderStatus, RefundStatus
 from settings import Settings
 from store import audit, billing, credit, dunning, exports, orders, promos
 from store.invoicing import Item
@@ -41,7 +43,7 @@ from workflows.contracts import (
 
 log = logging.getLogger("mailmarket.billing")
 MAX_BULK = 200
-INVOICE_STATUSES = ("draft", "unpaid", "paid", "cancelled", "refunded")
+INVOICE_STATUSES = tuple(InvoiceStatus)
 
 
 def parse_signed_amount(raw: str, currency: str) -> Money:
@@ -110,7 +112,7 @@ class Billing:
         async with self.sessions() as session:
             order = await session.get(Order, order_id)
         if order is None or order.client_id != client.id:
-            raise BusinessError("order_not_found", "There is no such order in your account.", "order_id", 404)
+            raise refuse(Refusals.ORDER_NOT_FOUND, "order_id")
         async with audit.refusals(self.sessions, f"client:{client.id}", "credit_payment", "order", order_id):
             return await self.gateway.order(order_id).pay_with_credit(PayWithCredit(f"client:{client.id}"))
 
@@ -119,13 +121,11 @@ class Billing:
         order's); an order's invoice is paid on its order's page instead."""
         async with self.sessions() as session:
             invoice = await orders.invoice_by_number(session, (number or "").strip()[:32])
-            if invoice is None or invoice.client_id != client.id or invoice.status == "draft":
-                raise BusinessError("invoice_not_found", f"There is no invoice {number[:32]} in your account.",
-                                    "invoice", 404)
+            if invoice is None or invoice.client_id != client.id or invoice.status == InvoiceStatus.DRAFT:
+                raise refuse(Refusals.INVOICE_NOT_FOUND, "invoice", number=number[:32])
             chased = await self._chased(session, invoice)
         if not chased:
-            raise BusinessError("invoice_paid_by_order", f"Invoice {invoice.number} is paid on its order's page.",
-                                "invoice", 409)
+            raise refuse(Refusals.INVOICE_PAID_BY_ORDER, "invoice", number=invoice.number)
         return invoice
 
     async def pay_invoice_with_credit(self, client: Client, number: str) -> InvoiceState:
@@ -172,16 +172,16 @@ class Billing:
     async def _invoice(self, session: AsyncSession, number: str) -> Invoice:
         invoice = await orders.invoice_by_number(session, (number or "").strip()[:32])
         if invoice is None:
-            raise BusinessError("invoice_unknown", f"There is no invoice {number.strip()[:32]!r}.", "invoice", 404)
+            raise refuse(Refusals.INVOICE_UNKNOWN, "invoice", message=f"There is no invoice {number.strip()[:32]!r}.")
         return invoice
 
     async def record_bulk(self, operator: Client, rows: list[BulkRow], today: date) -> list[dict]:
         """Each row is recorded through its order's workflow, or refused with its reason; a refused
         row changes nothing and does not stop the others (a bank statement is taken line by line)."""
         if not rows:
-            raise BusinessError("rows_missing", "Give at least one payment.", "payments")
+            raise refuse(Refusals.ROWS_MISSING, "payments")
         if len(rows) > MAX_BULK:
-            raise BusinessError("rows_too_many", f"Record at most {MAX_BULK} payments at a time.", "payments")
+            raise refuse(Refusals.ROWS_TOO_MANY, "payments", max_bulk=MAX_BULK)
         results = []
         for index, row in enumerate(rows):
             try:
@@ -227,7 +227,7 @@ class Billing:
         try:
             day = date.fromisoformat(due_on.strip())
         except ValueError:
-            raise BusinessError("date_invalid", "Give the due date as YYYY-MM-DD.", "due_on") from None
+            raise refuse(Refusals.DATE_INVALID, "due_on", message="Give the due date as YYYY-MM-DD.") from None
         return datetime.combine(day, time(23, 59), timezone.utc)
 
     async def create_invoice(self, operator: Client, client_id: int, items: list[Item], due_on: str | None,
@@ -240,7 +240,7 @@ class Billing:
         async with self.sessions.begin() as session:
             client = await session.get(Client, client_id)
             if client is None:
-                raise BusinessError("client_unknown", f"There is no client {client_id}.", "client_id", 404)
+                raise refuse(Refusals.CLIENT_UNKNOWN, "client_id", client_id=client_id)
             invoice = await dunning.create_custom_invoice(session, client, items, now=now, due_at=due,
                                                           terms=self.settings.invoice_terms(client), actor=actor,
                                                           draft=draft)
@@ -312,7 +312,7 @@ class Billing:
 
     async def invoices(self, status: str = "", client_id: int | None = None) -> list[tuple[Invoice, Client, int]]:
         if status and status not in INVOICE_STATUSES:
-            raise BusinessError("status_invalid", f"Filter by one of: {', '.join(INVOICE_STATUSES)}.", "status")
+            raise refuse(Refusals.STATUS_INVALID, "status", names=", ".join(INVOICE_STATUSES))
         async with self.sessions() as session:
             return await dunning.operator_invoices(session, status=status, client_id=client_id)
 
@@ -330,29 +330,29 @@ class Billing:
     async def _cancel_invoice(self, operator: Client, number: str, reason: str) -> dict:
         reason = " ".join((reason or "").split())[:300]
         if not reason:
-            raise BusinessError("reason_missing", "Say why the invoice is cancelled (it is printed on the credit "
-                                "note).", "reason")
+            raise refuse(Refusals.REASON_MISSING, "reason")
         async with self.sessions() as session:
             invoice = await self._invoice(session, number)
             order = await session.get(Order, invoice.order_id) if invoice.order_id else None
             chased = await self._chased(session, invoice)
-        if invoice.status == "cancelled":
-            raise BusinessError("invoice_cancelled", f"Invoice {invoice.number} is already cancelled.", "invoice", 409)
-        if invoice.status == "draft":
-            raise BusinessError("invoice_draft", f"{invoice.number} is a draft; delete it instead (it has no number "
-                                "to account for).", "invoice", 409)
-        if chased and invoice.status == "unpaid":   # its own workflow cancels it (and lifts any suspension)
+        if invoice.status == InvoiceStatus.CANCELLED:
+            raise refuse(Refusals.INVOICE_CANCELLED, "invoice",
+                         message=f"Invoice {invoice.number} is already cancelled.")
+        if invoice.status == InvoiceStatus.DRAFT:
+            raise refuse(Refusals.INVOICE_DRAFT, "invoice",
+                         message=f"{invoice.number} is a draft; delete it instead (it has no number to account for).")
+        if chased and invoice.status == InvoiceStatus.UNPAID:   # its own workflow cancels it (and lifts any suspension)
             if await self.gateway.invoice(invoice.number).cancel(CancelRequest(reason, f"operator:{operator.id}")):
                 return {"invoice": invoice.number, "status": "cancelling"}
             log.warning("invoice %s has no running workflow; cancelling it directly", invoice.number)
-        if order is not None and order.status == "pending_payment":
+        if order is not None and order.status == OrderStatus.PENDING_PAYMENT:
             await self.gateway.order(order.id).cancel(CancelRequest(reason, f"operator:{operator.id}"))
             return {"invoice": invoice.number, "status": "cancelling"}
         async with self.sessions.begin() as session:
             note = await billing.cancel_invoice(session, invoice_id=invoice.id, reason=reason,
                                                 actor=f"operator:{operator.id}", now=datetime.now(timezone.utc))
         assert note is not None
-        return {"invoice": invoice.number, "status": "cancelled", "credit_note": note.number,
+        return {"invoice": invoice.number, "status": InvoiceStatus.CANCELLED, "credit_note": note.number,
                 "credited": Money(note.credited_minor, note.currency).amount()}
 
     async def refund(self, operator: Client, number: str, amount: str, reason: str, key: str | None) -> dict:
@@ -371,14 +371,14 @@ class Billing:
             invoice = await self._invoice(session, number)
         money = Money.parse(amount, invoice.currency)
         if money.minor <= 0:
-            raise BusinessError("amount_invalid", "A refund must be more than zero.", "amount")
+            raise refuse(Refusals.AMOUNT_INVALID, "amount", message="A refund must be more than zero.")
         # The hold is written here, as an order is at checkout, so that the operator learns at once
         # whether the money is there to give back; the workflow's own reservation finds it by key.
         async with self.sessions.begin() as session:
             held = await billing.reserve_refund(session, key=key, invoice_number=invoice.number, amount=money,
                                                 reason=reason, actor=actor)
         refund = RefundView.of(held)
-        if refund.status == "requested":
+        if refund.status == RefundStatus.REQUESTED:
             try:
                 await self.gateway.start_refund(RefundInput(key, invoice.number, money.minor, money.currency,
                                                             reason, actor))

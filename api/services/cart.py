@@ -11,7 +11,7 @@ from api.services.availability import Portfolio
 from api.services.ordering import MAX_LINES
 from core.addresses import Address, display_domain
 from core.availability import PUBLIC, Cell
-from core.errors import BusinessError
+from core.refusals import Refusals, refuse
 from core.pricing import parse_kind
 from store import availability
 
@@ -44,7 +44,7 @@ def add(session: dict, picks: list[tuple[str, str]]) -> list[CartLine]:
     cart = lines(session)
     by_address = {c.address: i for i, c in enumerate(cart)}
     if not picks:
-        raise BusinessError("cart_nothing_picked", "Tick at least one address to add.", "address")
+        raise refuse(Refusals.CART_NOTHING_PICKED, "address")
     for raw, kind in picks:
         address = Address.from_email(raw)
         line = CartLine(address.local_part, address.domain, parse_kind(kind).value)
@@ -54,8 +54,7 @@ def add(session: dict, picks: list[tuple[str, str]]) -> list[CartLine]:
             by_address[line.address] = len(cart)
             cart.append(line)
     if len(cart) > MAX_LINES:
-        raise BusinessError("cart_full", f"A cart holds at most {MAX_LINES} addresses; check out or remove some.",
-                            "address")
+        raise refuse(Refusals.CART_FULL, "address", max_lines=MAX_LINES)
     _store(session, cart)
     return cart
 

@@ -10,7 +10,8 @@ from api.services.checkout import Checkout
 from api.services.ordering import WantedAddress
 from api.services.payments import customer_method
 from api.views import OrderView, order_view
-from core.errors import BusinessError
+from core.refusals import Refusals, refuse
+from core.statuses import OrderStatus
 from settings import Settings
 from store.models import Client, Order
 from workflows.contracts import ManualInstructions, OrderState, PayPalCheckout
@@ -31,9 +32,8 @@ async def own(sessions: Sessions, checkout: Checkout, client: Client, order_id: 
 async def payable(sessions: Sessions, checkout: Checkout, client: Client, order_id: int) -> OrderView:
     """The client's own order, still waiting for its money (not paid, cancelled, or on account)."""
     view = await own(sessions, checkout, client, order_id)
-    if view.status != "pending_payment":
-        raise BusinessError("order_not_payable", f"Order {order_id} is {view.status}; there is nothing to pay on it "
-                            "here.", status=409)
+    if view.status != OrderStatus.PENDING_PAYMENT:
+        raise refuse(Refusals.ORDER_NOT_PAYABLE, order_id=order_id, state=view.status)
     return view
 
 
@@ -58,7 +58,6 @@ async def pay_with_credit(billing: Billing, client: Client, order_id: int) -> Or
 async def cancel(sessions: Sessions, checkout: Checkout, client: Client, order_id: int) -> None:
     """Cancel an unpaid order (its addresses are released); anything else is refused with the reason."""
     view = await own(sessions, checkout, client, order_id)
-    if view.status != "pending_payment":
-        raise BusinessError("order_not_cancellable", f"Order {order_id} is {view.status}; it cannot be cancelled.",
-                            status=409)
+    if view.status != OrderStatus.PENDING_PAYMENT:
+        raise refuse(Refusals.ORDER_NOT_CANCELLABLE, order_id=order_id, state=view.status)
     await checkout.cancel(order_id, f"client:{client.id}")

@@ -13,13 +13,14 @@ from temporalio.client import Client as TemporalClient
 from api.temporal import Gateway
 from core.addresses import circle_sentence, forwarding_circle, normalize_destination
 from core.errors import BusinessError
+from core.refusals import Refusals, refuse
+from core.statuses import ChangeStatus
 from core.tokens import DESTINATION_LINK, token_ok
 from store import destinations
 from store.models import Client, DestinationChange, Subscription
 from workflows.contracts import (
     DestinationConfirmation,
     DestinationRequest,
-    Refusal,
 )
 
 CONFIRM_WITHIN = timedelta(hours=48)
@@ -28,16 +29,15 @@ CONFIRM_WITHIN = timedelta(hours=48)
 async def check_destination(session: AsyncSession, address: str, raw: str, field: str = "destination") -> str:
     destination = normalize_destination(raw, field).lower()
     if destination == address:
-        raise BusinessError("destination_loop", "An address cannot forward to itself.", field)
+        raise refuse(Refusals.DESTINATION_LOOP, field)
     domain = destination.rpartition("@")[2]
     if await destinations.is_our_domain(session, domain):
         if await destinations.live_subscription(session, destination) is None:
-            raise BusinessError("destination_not_in_use", f"{destination} is not an address in use here; mail "
-                                "forwarded to it would bounce.", field)
+            raise refuse(Refusals.DESTINATION_NOT_IN_USE, field, destination=destination)
         hops = await destinations.hops_from(session, destination)
         loop = forwarding_circle(address, destination, lambda a: hops.get(a, []))
         if loop:
-            raise BusinessError("destination_loop", circle_sentence(loop), field)
+            raise refuse(Refusals.DESTINATION_LOOP, field, message=circle_sentence(loop))
     return destination
 
 
@@ -52,14 +52,13 @@ class DestinationChanges:
             address = sub.address
             destination = await check_destination(session, address, raw)
             if destination == (sub.destination or "").lower():
-                raise BusinessError("destination_unchanged", f"{address} already forwards to {destination}.",
-                                    "destination")
+                raise refuse(Refusals.DESTINATION_UNCHANGED, "destination", address=address, destination=destination)
             change = await destinations.request_change(session, sub, destination, now=datetime.now(timezone.utc),
                                                        ttl=CONFIRM_WITHIN, actor=f"client:{client.id}")
         await self.gateway.address(address).destination_requested(
             DestinationRequest(change.id, destination),
-            refused=BusinessError("service_unavailable", "We could not take the change just now; please try again.",
-                                  status=503))
+            refused=refuse(Refusals.SERVICE_UNAVAILABLE,
+                           message="We could not take the change just now; please try again."))
         return change
 
     async def pending(self, change_id: int, token: str) -> DestinationChange:
@@ -68,15 +67,13 @@ class DestinationChanges:
         async with self.sessions() as session:
             change = await destinations.change(session, change_id)
         if change is None or not token_ok(self.secret, DESTINATION_LINK, change_id, token):
-            raise BusinessError("link_invalid", "This confirmation link is not valid.", status=404)
-        if change.status in ("applied", "confirmed", "refused"):
+            raise refuse(Refusals.LINK_INVALID, message="This confirmation link is not valid.")
+        if change.status in (ChangeStatus.APPLIED, ChangeStatus.CONFIRMED, ChangeStatus.REFUSED):
             return change
-        if change.status != "pending":
-            raise BusinessError("link_superseded", "A newer change was asked for since; this link no longer "
-                                "applies.", status=410)
+        if change.status != ChangeStatus.PENDING:
+            raise refuse(Refusals.LINK_SUPERSEDED)
         if change.expires_at.replace(tzinfo=change.expires_at.tzinfo or timezone.utc) < datetime.now(timezone.utc):
-            raise BusinessError("link_expired", "This confirmation link has expired; ask for the change again.",
-                                status=410)
+            raise refuse(Refusals.LINK_EXPIRED, message="This confirmation link has expired; ask for the change again.")
         return change
 
     async def refusal(self, change: DestinationChange) -> str:
@@ -88,15 +85,15 @@ class DestinationChanges:
         closes a circle with this one (each fine alone). Checked and marked under the forwarding
         lock, so two confirmations cannot pass each other; the workflow checks once more at cPanel."""
         change = await self.pending(change_id, token)
-        if change.status == "refused":
-            raise BusinessError(Refusal.DESTINATION_LOOP, await self.refusal(change), status=409)
-        if change.status == "applied":
+        if change.status == ChangeStatus.REFUSED:
+            raise refuse(Refusals.DESTINATION_LOOP, message=await self.refusal(change), status=409)
+        if change.status == ChangeStatus.APPLIED:
             return change
         async with self.sessions.begin() as session:
             await destinations.lock_forwarding(session)
             sub = await session.get(Subscription, change.subscription_id)
             refused = None
-            if change.status == "pending":     # confirmed before: checked then, only told again below
+            if change.status == ChangeStatus.PENDING:     # confirmed before: checked then, only told again below
                 try:
                     await check_destination(session, sub.address, change.new_destination)
                 except BusinessError as exc:
@@ -109,7 +106,7 @@ class DestinationChanges:
             raise refused
         await self.gateway.address(sub.address).destination_confirmed(
             DestinationConfirmation(change_id),
-            refused=BusinessError("address_closed", "This address is no longer active.", status=410))
+            refused=refuse(Refusals.ADDRESS_CLOSED))
         async with self.sessions() as session:
             return await destinations.change(session, change_id)
 
@@ -119,6 +116,7 @@ class DestinationChanges:
         while True:
             async with self.sessions() as session:
                 change = await destinations.change(session, change_id)
-            if change.status not in ("pending", "confirmed") or asyncio.get_running_loop().time() > deadline:
+            if (change.status not in (ChangeStatus.PENDING, ChangeStatus.CONFIRMED)
+                    or asyncio.get_running_loop().time() > deadline):
                 return change
             await asyncio.sleep(0.25)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from core.billing import MAX_QUANTITY, Line
-from core.errors import BusinessError
+from core.refusals import Refusals, refuse
 from core.money import Money
 from store.invoicing import Item
 
@@ -33,9 +33,9 @@ def form_field(i: int, name: str) -> str:
 def _quantity(raw: int | str, field: str) -> int:
     text = str(raw).strip() or "1"
     if not text.isdecimal():   # isdigit() passes "²", which int() refuses
-        raise BusinessError("quantity_invalid", "A quantity is a whole number.", field)
+        raise refuse(Refusals.QUANTITY_INVALID, field, message="A quantity is a whole number.")
     if len(text) > len(str(MAX_QUANTITY)) or not 1 <= int(text) <= MAX_QUANTITY:
-        raise BusinessError("quantity_invalid", f"A line's quantity is between 1 and {MAX_QUANTITY:,}.", field)
+        raise refuse(Refusals.QUANTITY_INVALID, field, max_quantity=MAX_QUANTITY)
     return int(text)
 
 
@@ -47,7 +47,7 @@ def _day(raw: date | str | None, field: str) -> date | None:
     try:
         return date.fromisoformat(raw.strip())
     except ValueError:
-        raise BusinessError("date_invalid", "Give dates as YYYY-MM-DD.", field) from None
+        raise refuse(Refusals.DATE_INVALID, field, message="Give dates as YYYY-MM-DD.") from None
 
 
 def items(entries: list[LineEntry], currency: str, field: Callable[[int, str], str] = json_field) -> list[Item]:
@@ -58,6 +58,6 @@ def items(entries: list[LineEntry], currency: str, field: Callable[[int, str], s
         discount = Money.parse(line.discount, currency, field(i, "discount")) if line.discount else None
         start, end = _day(line.period_start, field(i, "period_start")), _day(line.period_end, field(i, "period_end"))
         if start and end and end < start:
-            raise BusinessError("period_invalid", "A service period ends after it starts.", field(i, "period_end"))
+            raise refuse(Refusals.PERIOD_INVALID, field(i, "period_end"))
         out.append(Item(Line(" ".join(line.description.split()), quantity, unit, discount), 0, start, end))
     return out

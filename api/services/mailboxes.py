@@ -10,7 +10,7 @@ from temporalio.client import Client as TemporalClient
 
 from api.temporal import Gateway
 from core.clock import utc
-from core.errors import BusinessError
+from core.refusals import Refusals, refuse
 from core.refusals import Refusals, refuse
 from core.passwords import check_mailbox_password
 from store import audit, destinations, secrets
@@ -24,7 +24,7 @@ from workflows.contracts import (
     MailboxUsageState,
 )
 
-CLOSED = BusinessError("address_not_active", "This mailbox is not active.", status=409)
+CLOSED = refuse(Refusals.ADDRESS_NOT_ACTIVE, message="This mailbox is not active.")
 NOT_READ = refuse(Refusals.USAGE_NOT_READ)
 
 
@@ -76,5 +76,5 @@ def parse_when(raw: str | None, field: str) -> datetime | None:
     try:
         when = datetime.fromisoformat(raw)
     except ValueError:
-        raise BusinessError("date_invalid", "Give a date and time like 2026-12-24T09:00.", field) from None
+        raise refuse(Refusals.DATE_INVALID, field, message="Give a date and time like 2026-12-24T09:00.") from None
     return when if when.tzinfo else when.replace(tzinfo=timezone.utc)  # times are UTC unless they say

@@ -9,11 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.addresses import normalize_destination, normalize_domain, normalize_local_part
 from core.availability import Cell
-from core.errors import BusinessError
+from core.refusals import Refusals, refuse
 from core.money import Money
 from core.promos import PromoLine, discounts, normalize_code
 from core.passwords import check_mailbox_password
 from core.pricing import Kind, PriceList, parse_kind
+from core.statuses import BillingMode
 from core.terms import check_term_fits_registry, validate_term
 from settings import Settings
 from store import availability, orders, promos, secrets
@@ -42,9 +43,9 @@ def price_list(settings: Settings) -> PriceList:
 async def validate_lines(session: AsyncSession, settings: Settings, wanted: list[WantedAddress],
                          today) -> list[orders.LineSpec]:
     if not wanted:
-        raise BusinessError("order_empty", "Choose at least one address to order.", "lines")
+        raise refuse(Refusals.ORDER_EMPTY, "lines")
     if len(wanted) > MAX_LINES:
-        raise BusinessError("order_too_large", f"An order can hold at most {MAX_LINES} addresses.", "lines")
+        raise refuse(Refusals.ORDER_TOO_LARGE, "lines", max_lines=MAX_LINES)
     prices = price_list(settings)
     specs: list[orders.LineSpec] = []
     seen: set[str] = set()
@@ -63,18 +64,18 @@ async def validate_lines(session: AsyncSession, settings: Settings, wanted: list
             destination = normalize_destination(w.destination, prefix + "destination")
         domain = await availability.orderable_domain(session, domain_name)
         if domain is None:
-            raise BusinessError("domain_unknown", f"We do not sell addresses at {domain_name}.", prefix + "domain")
+            raise refuse(Refusals.DOMAIN_UNKNOWN, prefix + "domain", domain=domain_name)
         address = f"{local}@{domain.name}"
         if address in seen:
-            raise BusinessError("address_repeated", f"{address} is in the order twice.", prefix + "local_part")
+            raise refuse(Refusals.ADDRESS_REPEATED, prefix + "local_part", address=address)
         seen.add(address)
         if kind is Kind.FORWARDER:
             destination = await check_destination(session, address, destination, prefix + "destination")
         known = await availability.facts(session, [local], [domain])
         status = known.status(domain.id, local)
         if status is not Cell.AVAILABLE:
-            raise BusinessError("address_taken" if status is Cell.TAKEN else "address_unavailable",
-                                f"{address} is not available.", prefix + "local_part", status=409)
+            raise refuse(Refusals.ADDRESS_TAKEN if status is Cell.TAKEN else Refusals.ADDRESS_UNAVAILABLE,
+                         prefix + "local_part", message=f"{address} is not available.", status=409)
         specs.append(orders.LineSpec(local, domain, kind.value, years, destination, prices.per_year(kind)))
     return specs
 
@@ -98,10 +99,11 @@ async def place(session: AsyncSession, settings: Settings, client: Client, wante
     if promo_code.strip():
         specs, promo = await apply_promo(session, client, specs, promo_code, now)
     mode = client.billing_mode
-    if promo is not None and mode == "exempt":
-        raise BusinessError("promo_not_applicable", "Your account is not invoiced, so a promo code has nothing to "
-                            "take off; remove it and place the order.", "promo_code")
-    due_at = now + (timedelta(days=settings.postpaid_due_days) if mode == "postpaid"
+    if promo is not None and mode == BillingMode.EXEMPT:
+        raise refuse(Refusals.PROMO_NOT_APPLICABLE, "promo_code", status=422,
+                     message="Your account is not invoiced, so a promo code has nothing to take off; remove it and "
+                             "place the order.")
+    due_at = now + (timedelta(days=settings.postpaid_due_days) if mode == BillingMode.POSTPAID
                     else timedelta(minutes=settings.checkout_hold_minutes))
     order, invoice, subs = await orders.place_order(session, client, specs, now=now, due_at=due_at,
                                                     workflow_id_for=address_workflow_id,

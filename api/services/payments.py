@@ -6,15 +6,13 @@ from dataclasses import dataclass
 from datetime import date
 
 from api.services.checkout import Checkout
-from core.errors import BusinessError
+from core.refusals import Refusals, refuse
 from core.money import Money
+from core.statuses import MANUAL_METHODS, PaymentMethod
 from settings import Settings
 from store import audit
 from store.models import Client
 from workflows.contracts import ManualInstructions, ManualPayment, OrderState
-
-METHODS = ("cheque", "wire")
-
 
 @dataclass(frozen=True)
 class HowToPay:
@@ -30,7 +28,7 @@ class HowToPay:
 
 
 def how_to_pay(settings: Settings, instructions: ManualInstructions) -> HowToPay:
-    details = (settings.payee_postal_address if instructions.method == "cheque" else settings.bank_details)
+    details = (settings.payee_postal_address if instructions.method == PaymentMethod.CHEQUE else settings.bank_details)
     return HowToPay(instructions.method, Money(instructions.amount_minor, instructions.currency).display(),
                     instructions.reference, settings.payee_name, details,
                     instructions.deadline.isoformat(timespec="minutes"))
@@ -40,15 +38,16 @@ def offered_methods(settings: Settings) -> list[str]:
     """The manual methods the operator has configured: cheque needs where to send it, wire the bank."""
     if not settings.payee_name.strip():
         return []
-    return [m for m, detail in (("cheque", settings.payee_postal_address), ("wire", settings.bank_details))
+    return [m for m, detail in ((PaymentMethod.CHEQUE, settings.payee_postal_address),
+                                (PaymentMethod.WIRE, settings.bank_details))
             if detail.strip()]
 
 
 def parse_method(raw: str) -> str:
     """A manual method an operator records (whatever the customer was offered)."""
     method = (raw or "").strip().lower()
-    if method not in METHODS:
-        raise BusinessError("method_invalid", "Choose cheque or wire transfer.", "method")
+    if method not in MANUAL_METHODS:
+        raise refuse(Refusals.METHOD_INVALID, "method")
     return method
 
 
@@ -56,8 +55,8 @@ def customer_method(raw: str, settings: Settings) -> str:
     """A manual method a customer may choose: one the operator has set up."""
     method = parse_method(raw)
     if method not in offered_methods(settings):
-        raise BusinessError("method_unavailable", f"Paying by {'cheque' if method == 'cheque' else 'wire transfer'} "
-                            "is not offered; please pay with PayPal.", "method")
+        raise refuse(Refusals.METHOD_UNAVAILABLE, "method",
+                     method="cheque" if method == PaymentMethod.CHEQUE else "wire transfer")
     return method
 
 
@@ -65,9 +64,10 @@ def parse_received_on(raw: str, today: date) -> date:
     try:
         received = date.fromisoformat((raw or "").strip())
     except ValueError:
-        raise BusinessError("date_invalid", "Give the date the payment arrived as YYYY-MM-DD.", "received_on") from None
+        raise refuse(Refusals.DATE_INVALID, "received_on",
+                     message="Give the date the payment arrived as YYYY-MM-DD.") from None
     if received > today:
-        raise BusinessError("date_in_future", "A payment cannot arrive in the future.", "received_on")
+        raise refuse(Refusals.DATE_IN_FUTURE, "received_on")
     return received
 
 
@@ -76,7 +76,7 @@ def manual_payment(operator: Client, *, method: str, amount: str, currency: str,
     """An operator's entry, checked field by field (the workflow then checks it against what is due)."""
     reference = " ".join((reference or "").split())[:100]
     if not reference:
-        raise BusinessError("reference_missing", "Give the cheque number or the bank reference.", "reference")
+        raise refuse(Refusals.REFERENCE_MISSING, "reference")
     return ManualPayment(parse_method(method), Money.parse(amount, currency).minor, currency, reference,
                          parse_received_on(received_on, today), f"operator:{operator.id}")
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import date, datetime, time, timezone
 
 from api.services.billing import promo_rule
-from core.errors import BusinessError
+from core.refusals import Refusals, refuse
 from core.promos import MAX_USES, PromoRule
 
 
@@ -18,7 +18,7 @@ def window_day(raw: str, field: str, end: bool = False) -> datetime | None:
     try:
         return datetime.combine(date.fromisoformat(raw), time(23, 59, 59) if end else time(0), timezone.utc)
     except ValueError:
-        raise BusinessError("date_invalid", "Give dates as YYYY-MM-DD.", field) from None
+        raise refuse(Refusals.DATE_INVALID, field, message="Give dates as YYYY-MM-DD.") from None
 
 
 def use_limit(raw: str, field: str) -> int | None:
@@ -26,7 +26,8 @@ def use_limit(raw: str, field: str) -> int | None:
     if not raw:
         return None
     if not raw.isdecimal() or len(raw) > len(str(MAX_USES)):   # isdigit() passes "²", which int() refuses
-        raise BusinessError("promo_limit_invalid", f"A limit of uses is a whole number up to {MAX_USES:,}.", field)
+        raise refuse(Refusals.PROMO_LIMIT_INVALID, field,
+                     message=f"A limit of uses is a whole number up to {MAX_USES:,}.")
     return int(raw)
 
 

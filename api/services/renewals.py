@@ -15,12 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client as TemporalClient
 
 from api.temporal import Gateway
-from core.errors import BusinessError
+from core.refusals import Refusals, refuse
 from core.lifecycle import (add_months, code_digest, normalize_code, renewal_code, renewal_years_allowed,
                             renewal_years_possible)
 from core.money import Money
 from core.pricing import parse_kind
 from core.ratelimit import TokenBuckets
+from core.statuses import BillingMode
+from core.statuses import RenewalDecision as Decision
 from core.tokens import link_token, token_ok
 from settings import Settings
 from store import credit, orders, renewals
@@ -156,7 +158,7 @@ class Renewals:
         """Confirmed addresses go on one renewal invoice (replacing the ones we issued for them alone);
         declined ones get no more reminders and expire at their term end. All or nothing."""
         if not choices:
-            raise BusinessError("renewal_empty", "Choose confirm or decline for at least one address.", "items")
+            raise refuse(Refusals.RENEWAL_EMPTY, "items", message="Choose confirm or decline for at least one address.")
         today = self.today()
         until = add_months(today, self.settings.renewal_window_months)
         now = datetime.now(timezone.utc)
@@ -171,11 +173,10 @@ class Renewals:
                 address = choice.address.strip().lower()
                 sub = mine.get(address)
                 if sub is None:
-                    raise BusinessError("address_not_renewable",
-                                        f"{address} is not one of your addresses ending by {until.isoformat()}.",
-                                        prefix + "address", 404)
+                    raise refuse(Refusals.ADDRESS_NOT_RENEWABLE, prefix + "address", address=address,
+                                 until=until.isoformat())
                 if address in seen:
-                    raise BusinessError("address_repeated", f"{address} is listed twice.", prefix + "address")
+                    raise refuse(Refusals.ADDRESS_REPEATED, prefix + "address", message=f"{address} is listed twice.")
                 seen.add(address)
                 if choice.action == "confirm":
                     assert sub.term_end is not None
@@ -185,15 +186,15 @@ class Renewals:
                 elif choice.action == "decline":
                     declined.append(sub)
                 else:
-                    raise BusinessError("action_invalid", "Choose confirm or decline.", prefix + "action")
+                    raise refuse(Refusals.ACTION_INVALID, prefix + "action", message="Choose confirm or decline.")
             replaced = [o.id for item in confirmed for o in await renewals.open_orders_for(session, item.subscription.id)
                         if len(o.lines) == 1]
             replaced += [o.id for sub in declined for o in await renewals.open_orders_for(session, sub.id)
                          if len(o.lines) == 1]
             for item in confirmed:
-                await self._decide(session, item.subscription, "confirmed", "page", client, now)
+                await self._decide(session, item.subscription, Decision.CONFIRMED, "page", client, now)
             for sub in declined:
-                await self._decide(session, sub, "declined", "page", client, now)
+                await self._decide(session, sub, Decision.DECLINED, "page", client, now)
             order = invoice = None
             inp = None
             if confirmed:
@@ -201,8 +202,8 @@ class Renewals:
                                                            + timedelta(days=self.settings.grace_days + 1))
                                for item in confirmed)
                 # a client on account renews at once: postpaid, invoiced with the usual days to pay
-                due = (now + timedelta(days=self.settings.postpaid_due_days) if client.billing_mode == "postpaid"
-                       else deadline)
+                due = (now + timedelta(days=self.settings.postpaid_due_days)
+                       if client.billing_mode == BillingMode.POSTPAID else deadline)
                 order, invoice = await renewals.place_renewal(session, client, confirmed, now=now, due_at=due,
                                                               actor=f"client:{client.id}",
                                                               terms=self.settings.invoice_terms(client),
@@ -218,9 +219,10 @@ class Renewals:
             await self.gateway.order(order_id).cancel(
                 CancelRequest("replaced by the client's renewal choices", f"client:{client.id}"), refused=None)
         for item in confirmed:
-            await self._signal_address(item.subscription.address, RenewalDecision("confirmed", f"client:{client.id}"))
+            await self._signal_address(item.subscription.address,
+                                       RenewalDecision(Decision.CONFIRMED, f"client:{client.id}"))
         for sub in declined:
-            await self._signal_address(sub.address, RenewalDecision("declined", f"client:{client.id}"))
+            await self._signal_address(sub.address, RenewalDecision(Decision.DECLINED, f"client:{client.id}"))
         return Submitted(order.id if order else None, invoice.number if invoice else "",
                          Money(order.total_minor, order.currency).display() if order else "",
                          [i.subscription.address for i in confirmed], [s.address for s in declined])
@@ -247,25 +249,22 @@ class Renewals:
         async with self.sessions.begin() as session:
             offer = await renewals.offer_by_code(session, code_digest(code))
             if offer is None:
-                raise BusinessError("code_unknown", "That renewal code is not right; check it against the email.",
-                                    "code", 404)
+                raise refuse(Refusals.CODE_UNKNOWN, "code")
             sub = offer.subscription
             today = self.today()
             if (sub.term_end != offer.term_end or sub.status not in renewals.RENEWABLE
                     or today > offer.term_end + timedelta(days=self.settings.grace_days)):
-                raise BusinessError("code_expired", f"This code was for the term of {sub.address} ending on "
-                                    f"{offer.term_end.isoformat()}; it can no longer be used.", "code", 410)
+                raise refuse(Refusals.CODE_EXPIRED, "code", address=sub.address, term_end=offer.term_end.isoformat())
             if decision is not None:
-                if decision not in ("confirmed", "declined"):
-                    raise BusinessError("decision_invalid", "Choose confirm or decline.", "decision")
+                if decision not in (Decision.CONFIRMED, Decision.DECLINED):
+                    raise refuse(Refusals.DECISION_INVALID, "decision")
                 if offer.decision:
-                    raise BusinessError("code_used", f"This code was already used: the renewal was {offer.decision} "
-                                        f"on {offer.decided_at:%Y-%m-%d}.", "code", 409)
+                    raise refuse(Refusals.CODE_USED, "code", decision=offer.decision, decided_at=offer.decided_at)
                 await renewals.decide(session, offer, decision, via="code", actor="renewal-code",
                                       now=datetime.now(timezone.utc))
             answer = CodeAnswer(sub.address, offer.term_end, offer.decision)
             pending = await renewals.open_orders_for(session, sub.id)
-            if offer.decision == "confirmed" and pending:
+            if offer.decision == Decision.CONFIRMED and pending:
                 order = pending[0]
                 invoice = await orders.invoice_for_order(session, order.id)
                 answer.order_id, answer.invoice = order.id, invoice.number if invoice else ""
@@ -279,8 +278,8 @@ class Renewals:
         wait = self._guesses.take(ip, now)
         if wait:
             minutes = max(1, math.ceil(wait / 60))
-            raise BusinessError("rate_limited", f"Too many tries; try again in {minutes} minutes.",
-                                "code", 429, retry_after=int(math.ceil(wait)))
+            raise refuse(Refusals.RATE_LIMITED, "code", message=f"Too many tries; try again in {minutes} minutes.",
+                         retry_after=int(math.ceil(wait)))
 
     def pay_token_ok(self, order_id: int, token: str) -> bool:
         return token_ok(self._secret, RENEWAL_PAY_LINK, order_id, token)
@@ -297,13 +296,13 @@ class Renewals:
         async with self.sessions() as session:
             owned = await renewals.owned(session, client.id, address)
         if owned is None:
-            raise BusinessError("address_not_yours", f"{address} is not one of your addresses.", "address", 404)
+            raise refuse(Refusals.ADDRESS_NOT_YOURS, "address", address=address)
         return await self.gateway.address(address).cancel_at_term_end(
             CancelAtTermEnd(f"client:{client.id}", "cancelled by the client"),
-            closed=BusinessError("address_not_active", f"{address} is not active.", status=409))
+            closed=refuse(Refusals.ADDRESS_NOT_ACTIVE, message=f"{address} is not active."))
 
 
-DECISIONS = {"confirm": "confirmed", "decline": "declined"}
+DECISIONS = {"confirm": Decision.CONFIRMED, "decline": Decision.DECLINED}
 
 
 def code_decision(raw: str | None) -> str | None:

@@ -1,5 +1,5 @@
 """One refusal catalogue (core.refusals): every code the code base refuses with is a member, with a
-sentence and a status; core and store raise through `refuse()`, never with a code written inline."""
+sentence and a status; core, store and api raise through `refuse()`, never with a code written inline."""
 from __future__ import annotations
 
 import ast
@@ -12,7 +12,7 @@ from workflows.contracts.common import Refusal as WorkflowRefusal
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("core", "store", "activities", "providers", "workflows", "api")
-REFUSES_BY_NAME = ("core", "store")
+REFUSES_BY_NAME = ("core", "store", "api")
 
 
 def _name(func: ast.expr) -> str | None:
@@ -58,7 +58,7 @@ def test_the_workflows_refusal_types_are_in_the_catalogue():
     assert types and types <= {r.value for r in Refusals}
 
 
-def test_core_and_store_raise_through_the_catalogue():
+def test_core_store_and_api_raise_through_the_catalogue():
     inline = [f"{path}:{line}: {code}" for path, source in _sources(REFUSES_BY_NAME)
               for line, code in _inline_codes(source)]
     assert inline == []

@@ -4,6 +4,7 @@ Every OrderInput is built here, for checkout and for renewals alike."""
 from datetime import datetime
 
 from core.clock import utc
+from core.statuses import BillingMode
 
 from workflows.contracts.address import AddressLine
 from workflows.contracts.common import Dunning, Lifecycle
@@ -20,7 +21,7 @@ def address_line(sub, client, years: int, quota_mb: int = 0) -> "AddressLine":
 
 
 def _invoice_due_at(order, invoice) -> "datetime | None":
-    return utc(invoice.due_at) if invoice and order.billing == "postpaid" else None
+    return utc(invoice.due_at) if invoice and order.billing == BillingMode.POSTPAID else None
 
 
 def order_input(order, invoice, client, lines: list["AddressLine"], *, payment_deadline_minutes: int,
@@ -32,7 +33,7 @@ def order_input(order, invoice, client, lines: list["AddressLine"], *, payment_d
                       total_minor=order.total_minor, currency=order.currency, lines=lines,
                       payment_deadline_minutes=payment_deadline_minutes, coverage_margin_days=coverage_margin_days,
                       hold_minutes=hold_minutes, manual_deadline_days=manual_deadline_days, life=life,
-                      billing=order.billing, dunning=dunning if order.billing == "postpaid" else None,
+                      billing=order.billing, dunning=dunning if order.billing == BillingMode.POSTPAID else None,
                       invoice_due_at=_invoice_due_at(order, invoice))
 
 
@@ -45,7 +46,7 @@ def renewal_order_input(order, invoice, client, lines: list["AddressLine"], *, d
                       total_minor=order.total_minor, currency=order.currency, lines=lines, payment_deadline_minutes=0,
                       coverage_margin_days=coverage_margin_days, search_attributes=search_attributes,
                       life=life, renewal=True, deadline_at=deadline_at, pay_from_balance=pay_from_balance,
-                      billing=order.billing, dunning=dunning if order.billing == "postpaid" else None,
+                      billing=order.billing, dunning=dunning if order.billing == BillingMode.POSTPAID else None,
                       invoice_due_at=_invoice_due_at(order, invoice))
 
 

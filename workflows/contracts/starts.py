@@ -13,6 +13,7 @@ from temporalio.common import (
     WorkflowIDReusePolicy,
 )
 
+from core.statuses import OrderRunStatus
 from workflows.contracts.names import (
     ACCOUNT_EMAIL_WORKFLOW,
     DIGEST_WORKFLOW,
@@ -65,7 +66,8 @@ def order_start(inp: OrderInput) -> Start:
     A new order is searchable by client and status from its start. A renewal order starts without
     them, as it always has: its addresses are searchable under their own workflows, and the renewal
     activity also runs where the attributes are not registered (the time-skipping test server)."""
-    attrs = ((SearchAttributePair(SA_CLIENT, str(inp.client_id)), SearchAttributePair(SA_STATUS, "awaiting_payment"))
+    attrs = ((SearchAttributePair(SA_CLIENT, str(inp.client_id)),
+              SearchAttributePair(SA_STATUS, OrderRunStatus.AWAITING_PAYMENT))
              if inp.search_attributes and not inp.renewal else ())
     return Start(ORDER_WORKFLOW, inp, order_workflow_id(inp.order_id),
                  reuse=WorkflowIDReusePolicy.REJECT_DUPLICATE, search_attributes=attrs)

@@ -13,6 +13,7 @@ from api.routers.pages.common import render
 from api.schemas.addresses import DestinationForm
 from api.views import addresses_view
 from core.errors import BusinessError
+from core.statuses import ChangeStatus
 from store import destinations
 from store.models import Subscription
 
@@ -66,7 +67,7 @@ async def confirm_destination_page(request: Request, change_id: Id, token: str, 
     """No sign-in: the link is the proof. A button, not the link itself, confirms (mail scanners
     open links). Once followed, the page says how it ended: applied, being applied, or refused and why."""
     change = await changes.pending(change_id, token[:80])
-    refused = await changes.refusal(change) if change.status == "refused" else ""
+    refused = await changes.refusal(change) if change.status == ChangeStatus.REFUSED else ""
     return await _confirm_page(request, sessions, change, token, refused=refused)
 
 
@@ -75,10 +76,10 @@ async def _confirm_page(request: Request, sessions, change, token: str, status: 
     async with sessions() as session:
         sub = await session.get(Subscription, change.subscription_id)
     return render(request, "destination_confirm.html", status=status, change=change, address=sub.address,
-                  token=token[:80], done=change.status in ("applied", "confirmed"), refused=refused,
+                  token=token[:80], done=change.status in (ChangeStatus.APPLIED, ChangeStatus.CONFIRMED), refused=refused,
                   old=change.old_destination,
                   # an old link, opened again after a later change took its place
-                  replaced_by=sub.destination if change.status == "applied"
+                  replaced_by=sub.destination if change.status == ChangeStatus.APPLIED
                   and sub.destination.lower() != change.new_destination.lower() else "")
 
 
@@ -95,5 +96,5 @@ async def confirm_destination(request: Request, change_id: Id, token: str, chang
         change = await changes.pending(change_id, token[:80])
         return await _confirm_page(request, sessions, change, token, 409, refused=exc.message)
     change = await changes.outcome(change.id)
-    refused = await changes.refusal(change) if change.status == "refused" else ""
+    refused = await changes.refusal(change) if change.status == ChangeStatus.REFUSED else ""
     return await _confirm_page(request, sessions, change, token, 409 if refused else 200, refused=refused)

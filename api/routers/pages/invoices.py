@@ -12,6 +12,7 @@ from api.routers.pages.common import render
 from api.schemas.account import SwitchForm
 from api.services import payments
 from core.errors import BusinessError
+from core.refusals import Refusals, refuse
 from core.money import Money
 from store import billing, credit
 
@@ -47,7 +48,8 @@ async def invoice_pay(request: Request, number: str, how: str, client: FormClien
             checkout = await billing_service.begin_invoice_paypal(client, number)
             return RedirectResponse(checkout.approve_url, status_code=303)
         if how != "credit":
-            raise BusinessError("method_invalid", "Pay with PayPal or from your credit balance.", "how", 404)
+            raise refuse(Refusals.METHOD_INVALID, "how", message="Pay with PayPal or from your credit balance.",
+                         status=404)
         await billing_service.pay_invoice_with_credit(client, number)
     except BusinessError as exc:
         return await _invoices_page(request, client, sessions, settings, billing_service, error=exc,

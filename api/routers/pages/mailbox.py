@@ -12,6 +12,7 @@ from api.routers.pages.common import render
 from api.schemas.addresses import MailboxForm
 from api.services import autoreplies
 from core.errors import BusinessError
+from core.refusals import Refusals, refuse
 
 router = APIRouter(include_in_schema=False)
 
@@ -50,7 +51,7 @@ async def mailbox_change(request: Request, address: str, client: FormClient, mai
             await mailboxes.set_autoresponder(client, address, autoreplies.off())
             notice = "Your automatic reply is off."
         else:
-            raise BusinessError("action_invalid", "Choose what to change.", "action")
+            raise refuse(Refusals.ACTION_INVALID, "action", message="Choose what to change.")
     except BusinessError as exc:
         if exc.status == 404:
             raise

@@ -19,7 +19,9 @@ from api.services.accounts import client_by_email
 from api.services.billing import INVOICE_STATUSES, BulkRow
 from core.billing import BILLING_MODES
 from core.errors import BusinessError
+from core.refusals import Refusals, refuse
 from core.money import Money
+from core.statuses import RefundStatus
 from store import promos
 
 router = APIRouter(include_in_schema=False)
@@ -92,7 +94,7 @@ async def operator_draft_action(request: Request, invoice_id: Id, client: FormOp
         elif form.action == "delete":
             done = f"Draft {await billing_service.delete_draft(client, invoice_id)} deleted."
         else:
-            raise BusinessError("action_invalid", "Issue the draft or delete it.", "action")
+            raise refuse(Refusals.ACTION_INVALID, "action")
     except BusinessError as exc:
         return await _billing_page(request, client, billing_service, settings, error=exc, status=exc.status)
     return _billing_done(request, done)
@@ -117,10 +119,10 @@ async def operator_invoice_action(request: Request, number: str, client: FormOpe
             key = f"{form.key}:{number}" if form.key else None
             result = await billing_service.refund(client, number, form.amount, form.reason, key)
             done = (f"Invoice {number}: refund of {form.amount.strip()} requested; its progress shows beside the "
-                    f"invoice." if result["status"] == "requested" else
+                    f"invoice." if result["status"] == RefundStatus.REQUESTED else
                     f"Invoice {number}: refund of {form.amount.strip()} {result['status']}.")
         else:
-            raise BusinessError("action_invalid", "Record a payment, refund or cancel the invoice.", "action")
+            raise refuse(Refusals.ACTION_INVALID, "action", message="Record a payment, refund or cancel the invoice.")
     except BusinessError as exc:
         if not exc.message.startswith(f"Invoice {number[:32]}"):   # the sentence may name it already
             exc.message = f"Invoice {number[:32]}: {exc.message}"

@@ -15,6 +15,8 @@ from api.schemas.orders import ManualForm
 from api.services import customer_orders, payments
 from api.views import OrderView
 from core.errors import BusinessError
+from core.refusals import Refusals, refuse
+from core.statuses import SETTLED_ORDER_STATUSES, InvoiceStatus, OrderRunStatus, OrderStatus
 from store import credit
 from workflows.contracts import PAYPAL_APPROVED, PayPalApproved
 
@@ -111,8 +113,7 @@ async def paypal_return(request: Request, checkout: CheckoutDep, billing_service
         back = f"/paypal/return?{urlencode({'token': token})}"
         return render(request, "payment_received.html", state="sign_in",
                       sign_in=f"/login?{urlencode({'next': back})}", order=None)
-    raise BusinessError("paypal_unknown", "We could not match this PayPal payment to an order in your account.",
-                        status=404)
+    raise refuse(Refusals.PAYPAL_UNKNOWN)
 
 
 @router.get("/orders/{order_id}/payment", response_class=HTMLResponse)
@@ -120,10 +121,11 @@ async def order_payment(request: Request, order_id: Id, client: PageClient, sess
                         checkout: CheckoutDep):
     """After PayPal: what is true of the payment now (received only once it is captured)."""
     view = await customer_orders.own(sessions, checkout, client, order_id)
-    if view.status in ("paid", "invoiced", "exempt") or view.invoice_status == "paid":
+    if view.status in SETTLED_ORDER_STATUSES or view.invoice_status == InvoiceStatus.PAID:
         state = "received"
-    elif view.status == "cancelled" or view.payment_status in ("declined", "payment_pending", "attention"):
-        state = view.payment_status if view.status != "cancelled" else "cancelled"
+    elif view.status == OrderStatus.CANCELLED or view.payment_status in (
+            OrderRunStatus.DECLINED, OrderRunStatus.PAYMENT_PENDING, OrderRunStatus.ATTENTION):
+        state = view.payment_status if view.status != OrderStatus.CANCELLED else "cancelled"
     else:
         state = "confirming"
     return render(request, "payment_received.html", client=client, state=state, order=view)

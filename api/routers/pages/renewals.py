@@ -14,6 +14,7 @@ from api.schemas.account import SwitchForm
 from api.schemas.renewals import CodeForm, RenewPayForm
 from api.services.renewals import Choice, code_decision
 from core.errors import BusinessError
+from core.refusals import Refusals, refuse
 
 router = APIRouter(include_in_schema=False)
 
@@ -78,7 +79,7 @@ async def renew_code_decide(request: Request, renewals: RenewalsDep, form: Annot
 async def renew_code_pay(request: Request, renewals: RenewalsDep, checkout: CheckoutDep,
                          form: Annotated[RenewPayForm, Form()]):
     if not renewals.pay_token_ok(form.order_id, form.token):
-        raise BusinessError("link_invalid", "This payment link is not valid; use the code again.", status=403)
+        raise refuse(Refusals.LINK_INVALID, status=403)
     started = await checkout.begin_paypal(form.order_id)
     # this browser proved the code: its return from PayPal may hand the approval on (see paypal_return)
     begun = request.state.session.get(PAYPAL_BEGUN, [])

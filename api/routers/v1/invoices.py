@@ -9,8 +9,9 @@ from api.deps import BillingDep, CsrfHeader, SessionsDep, SettingsDep, SignedIn
 from api.schemas.account import InvoiceCreditOut, StatementOut
 from api.schemas.common import SIGNED_IN, WRITE, refusals
 from api.schemas.orders import PayPalOut
-from core.errors import BusinessError
+from core.refusals import Refusals, refuse
 from core.money import Money
+from core.statuses import InvoiceStatus
 from store import billing as billing_store
 from store import orders
 
@@ -20,8 +21,8 @@ CHASED = (*WRITE, "invoice_not_found", "invoice_paid_by_order", "invoice_not_pay
 
 def _own_document(document, client, number: str):
     if document is None or (not client.is_operator and (document[0].client_id != client.id
-                                                        or document[0].status == "draft")):
-        raise BusinessError("invoice_not_found", f"There is no invoice {number} in your account.", "number", 404)
+                                                        or document[0].status == InvoiceStatus.DRAFT)):
+        raise refuse(Refusals.INVOICE_NOT_FOUND, "number", number=number)
     return document
 
 

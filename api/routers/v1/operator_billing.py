@@ -18,6 +18,7 @@ from api.schemas.common import OPERATOR, OPERATOR_WRITE, refusals
 from api.services import invoice_lines
 from api.services.billing import promo_rule
 from core.money import Money
+from core.statuses import InvoiceStatus
 from store import promos
 
 router = APIRouter(prefix="/api/v1/operator", tags=["operator billing"])
@@ -54,7 +55,7 @@ def _invoice_json(invoice, client=None, paid: int | None = None) -> dict:
         out["client_email"] = client.email
     if paid is not None:
         out["paid"] = money(paid)
-        out["due"] = money(max(0, invoice.total_minor - paid) if invoice.status == "unpaid" else 0)
+        out["due"] = money(max(0, invoice.total_minor - paid) if invoice.status == InvoiceStatus.UNPAID else 0)
     return out
 
 
