@@ -76,7 +76,11 @@ async def test_an_order_no_longer_waiting_is_refused_the_same_way_on_the_page(li
         {"local_part": unique("c"), "domain": domain.name, "years": 1, "destination": "me@home.example"}]})
     assert made.status_code == 201, made.text
     order_id = made.json()["id"]
-    assert (await buyer.post(f"/orders/{order_id}/cancel", data={"csrf": bh["X-CSRF-Token"]})).status_code == 303
+    cancelled = await buyer.post(f"/orders/{order_id}/cancel", data={"csrf": bh["X-CSRF-Token"]})
+    assert cancelled.status_code == 303
+    said = await buyer.get(cancelled.headers["location"])   # the page says the cancellation is on its way, once
+    assert f"Order {order_id} is being cancelled" in said.text
+    assert "is being cancelled" not in (await buyer.get(f"/orders/{order_id}")).text
     for _ in range(150):
         if (await buyer.get(f"/api/v1/orders/{order_id}")).json()["status"] == "cancelled":
             break

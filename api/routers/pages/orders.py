@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api.deps import BillingDep, CheckoutDep, FormClient, MaybeClient, PageClient, SessionsDep, SettingsDep
 from api.params import Id
-from api.routers.pages.common import render
+from api.routers.pages.common import back_with, render, said
 from api.schemas.orders import ManualForm
 from api.services import customer_orders, payments
 from api.views import OrderView
@@ -36,6 +36,7 @@ async def _order_page(request: Request, client, sessions, settings, view: OrderV
     async with sessions() as session:
         balance = await credit.balance(session, client.id, view.currency)
     return render(request, "order.html", status=status, client=client, order=view, balance=balance, error=error,
+                  done="" if error else said(request),
                   payee_name=settings.payee_name, payee_postal_address=settings.payee_postal_address,
                   bank_details=settings.bank_details, manual_methods=payments.offered_methods(settings))
 
@@ -86,7 +87,8 @@ async def order_cancel(request: Request, order_id: Id, client: FormClient, sessi
         await customer_orders.cancel(sessions, checkout, client, order_id)
     except BusinessError as exc:
         return await _refused(request, client, sessions, checkout, settings, order_id, exc)
-    return RedirectResponse(f"/orders/{order_id}", status_code=303)
+    return back_with(request, f"/orders/{order_id}", f"Order {order_id} is being cancelled: nothing more is due on "
+                     "it, and its addresses are released in a moment.")
 
 
 @router.get("/paypal/return")
