@@ -97,6 +97,12 @@ async def test_drafts_are_unseen_and_unnumbered_until_issued(live, pg_settings, 
         "balance_insufficient"]
     page = (await buyer.get("/invoices")).text
     assert 'id="how-to-pay"' in page and pg_settings.payee_name in page
+    # on the page: more credit pays the rest, and the page says so once
+    await give_credit(operator, oh, client_id, "70.00")
+    paid = await buyer.post(f"/invoices/{invoice['number']}/credit", data={"csrf": bh["X-CSRF-Token"]})
+    assert paid.status_code == 303, paid.text[:300]
+    assert f"Invoice {invoice['number']}: paid from your credit." in (await buyer.get("/invoices")).text
+    assert "paid from your credit" not in (await buyer.get("/invoices")).text
     for http in (buyer, operator):
         await http.aclose()
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api.deps import BillingDep, FormClient, PageClient, SessionsDep, SettingsDep
-from api.routers.pages.common import render
+from api.routers.pages.common import back_with, render, said
 from api.schemas.account import SwitchForm
 from api.services import payments
 from core.errors import BusinessError
@@ -34,7 +34,8 @@ async def _invoices_page(request: Request, client, sessions, settings, billing_s
     # unpaid invoices paid here (an operator's own, a postpaid order's) rather than on an order's page
     chased = await billing_service.chased_invoices([i for i, _, due, _ in rows if due])
     return render(request, "invoices.html", status=status, client=client, invoices=rows, money=Money,
-                  balance=balance, entries=entries, chased=chased, error=error, payee_name=settings.payee_name,
+                  balance=balance, entries=entries, chased=chased, error=error, done="" if error else said(request),
+                  payee_name=settings.payee_name,
                   payee_postal_address=settings.payee_postal_address, bank_details=settings.bank_details,
                   manual_methods=payments.offered_methods(settings))
 
@@ -50,11 +51,13 @@ async def invoice_pay(request: Request, number: str, how: str, client: FormClien
         if how != "credit":
             raise refuse(Refusals.METHOD_INVALID, "how", message="Pay with PayPal or from your credit balance.",
                          status=404)
-        await billing_service.pay_invoice_with_credit(client, number)
+        state = await billing_service.pay_invoice_with_credit(client, number)
     except BusinessError as exc:
         return await _invoices_page(request, client, sessions, settings, billing_service, error=exc,
                                     status=exc.status)
-    return RedirectResponse("/invoices", status_code=303)
+    left = Money(state.due_minor, settings.currency)
+    return back_with(request, "/invoices", f"Invoice {state.number}: paid from your credit." if state.due_minor <= 0
+                     else f"Invoice {state.number}: your credit paid part of it; {left.display()} is still due.")
 
 
 @router.post("/invoices/apply-credit")
