@@ -56,6 +56,7 @@ class Refusals(StrEnum):
     CART_FULL = ("cart_full", "A cart holds at most {max_lines} addresses; check out or remove some.")
     CART_NOTHING_PICKED = ("cart_nothing_picked", "Tick at least one address to add.")
     CATEGORY_EMPTY = ("category_empty", "category is empty")
+    CLIENT_EMAIL_MISSING = ("client_email_missing", "Enter the email address of the client.")
     CLIENT_UNKNOWN = ("client_unknown", "There is no client {client_id}.", 404)
     CODE_EXPIRED = (
         "code_expired",

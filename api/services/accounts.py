@@ -170,6 +170,8 @@ class Accounts:
 
 async def client_by_email(sessions: async_sessionmaker[AsyncSession], email: str) -> Client:
     """The client an operator names by email on a form (404 when there is none)."""
+    if not email.strip():
+        raise refuse(Refusals.CLIENT_EMAIL_MISSING, "client_email")
     async with sessions() as session:
         customer = await clients.client_by_email(session, normalize_email(email))
     if customer is None:

@@ -56,6 +56,10 @@ async def test_invoice_lines_from_the_page_have_the_apis_period_and_bounds(live,
                                                           "quantity": 100_001}]})
     assert api.status_code == 422 and api.json()["field"] == "lines.0.quantity", api.text
 
+    # no client named: the page says so (not a forwarding destination's sentence)
+    nobody = await operator.post("/operator/billing/invoices", data={**form, **line, "client_email": " "})
+    assert nobody.status_code == 422 and "Enter the email address of the client." in nobody.text
+
     # a good one keeps its service period, as the API's does
     saved = await operator.post("/operator/billing/invoices", data={**form, **line})
     assert saved.status_code == 303, saved.text[:500]
