@@ -242,6 +242,13 @@ async def test_cancelling_invoices_issues_credit_notes_and_bulk_records_each_row
         r = await operator.get("/api/v1/operator/exports/invoices.csv", params=params)
         assert r.status_code == 422 and r.json()["code"] == code
     assert (await operator.get("/api/v1/operator/exports/secrets.csv")).status_code == 404
+    # the Billing page's export form: the same CSV, and a refusal on the page beside the form (not JSON)
+    r = await operator.get("/operator/billing/export", params={"kind": "payments", "from": today, "to": today})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    assert [p for p in csv.DictReader(io.StringIO(r.text)) if p["client_id"] == str(client_id)] == [
+        p for p in exported["payments"] if p["client_id"] == str(client_id)]
+    r = await operator.get("/operator/billing/export", params={"kind": "invoices", "from": today, "to": "2000-01-01"})
+    assert r.status_code == 422 and r.headers["content-type"].startswith("text/html") and "Billing" in r.text
     assert (await buyer.get("/api/v1/operator/exports/invoices.csv")).status_code == 403
     for http in (buyer, operator):
         await http.aclose()

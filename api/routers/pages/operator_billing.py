@@ -5,10 +5,9 @@ from __future__ import annotations
 import uuid
 from datetime import date
 from typing import Annotated
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import BillingDep, FormOperator, PageOperator, SessionsDep, SettingsDep
 from api.params import Id
@@ -53,11 +52,16 @@ async def operator_billing(request: Request, client: PageOperator, billing_servi
 
 
 @router.get("/operator/billing/export")
-async def operator_export(request: Request, client: PageOperator, kind: str = "invoices", start: Annotated[
-        str, Query(alias="from", max_length=10)] = "", end: Annotated[str, Query(alias="to", max_length=10)] = ""):
-    """The export form's answer: the CSV, from the API (which checks the kind and the dates)."""
-    return RedirectResponse(f"/api/v1/operator/exports/{kind[:20]}.csv?{urlencode({'from': start, 'to': end})}",
-                            status_code=303)
+async def operator_export(request: Request, client: PageOperator, billing_service: BillingDep, settings: SettingsDep,
+                          kind: str = "invoices", start: Annotated[str, Query(alias="from", max_length=10)] = "",
+                          end: Annotated[str, Query(alias="to", max_length=10)] = ""):
+    """The export form's answer: the CSV (the service the API's export calls), or the page saying why not."""
+    try:
+        name, text = await billing_service.export_csv(kind[:20], start or None, end or None, date.today())
+    except BusinessError as exc:
+        return await _billing_page(request, client, billing_service, settings, error=exc, status=exc.status)
+    return Response(text, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @router.post("/operator/billing/invoices", response_class=HTMLResponse)
