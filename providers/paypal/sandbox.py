@@ -43,7 +43,7 @@ from starlette.routing import Route
 
 from core.statuses import PayPalCaptureStatus, PayPalDisputeStatus, PayPalOrderStatus, PayPalRefundStatus
 from providers.paypal.webhook import signed_message
-from providers.sandbox_kit import FaultPlan, ServerThread, admin_routes, fault_middleware
+from providers.sandbox_kit import FaultPlan, sandbox_app, serve
 
 log = logging.getLogger(__name__)
 CERT_PATH = "/v1/notifications/certs/CERT-sandbox-0001"
@@ -598,7 +598,7 @@ def create_app(client_id: str = "sandbox-client", secret: str = "sandbox-secret"
             state.links_only = bool(body.get("links_only", state.links_only))
         return JSONResponse({"webhook_url": state.webhook_url, "links_only": state.links_only})
 
-    app = Starlette(routes=[
+    return sandbox_app(plan, state, [
         Route("/v1/oauth2/token", token, methods=["POST"]),
         Route("/v2/checkout/orders", create_order, methods=["POST"]),
         Route("/v2/checkout/orders/{oid}", get_order, methods=["GET"]),
@@ -622,11 +622,7 @@ def create_app(client_id: str = "sandbox-client", secret: str = "sandbox-secret"
         Route("/__sandbox/events/{eid}/redeliver", redeliver, methods=["POST"]),
         Route("/__sandbox/captures/{cid}/settle", settle, methods=["POST"]),
         Route("/__sandbox/config", configure, methods=["POST"]),
-        *admin_routes(plan, state.snapshot, state.reset),
     ])
-    app.add_middleware(fault_middleware(plan))
-    app.state.sandbox = state
-    return app
 
 
 def main() -> None:
@@ -637,8 +633,7 @@ def main() -> None:
     parser.add_argument("--webhook-url", default="")
     parser.add_argument("--webhook-id", default="WHSANDBOX0001")
     args = parser.parse_args()
-    app = create_app(args.client_id, args.secret, args.webhook_url, args.webhook_id)
-    ServerThread(app, port=args.port).start().thread.join()
+    serve(create_app(args.client_id, args.secret, args.webhook_url, args.webhook_id), args.port)
 
 
 if __name__ == "__main__":
