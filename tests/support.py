@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import sys
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -113,9 +114,27 @@ async def approve_at_paypal(sandboxes: Sandboxes, approve_url: str) -> str:
     return response.headers["location"]
 
 
+async def set_faults(server: ServerThread, rules: list[dict]) -> None:
+    """Switch faults on in a sandbox (rules as providers.sandbox_kit describes them)."""
+    async with httpx.AsyncClient() as admin:
+        await admin.post(f"{server.url}/__sandbox/faults", json=rules)
+
+
+@asynccontextmanager
+async def faults(server: ServerThread, rules: list[dict]):
+    """The sandbox's faults on for the block, cleared however the block ends."""
+    await set_faults(server, rules)
+    try:
+        yield
+    finally:
+        async with httpx.AsyncClient() as admin:
+            await admin.delete(f"{server.url}/__sandbox/faults")
+
+
 def mails_to(sandboxes: Sandboxes, recipient: str) -> list[dict]:
     with sandboxes.mail.store.lock:
         return [m for m in sandboxes.mail.store.messages if recipient in m["to"]]
+
 
 
 def utcnow() -> datetime:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from store.models import AuditEntry, MailboxSecret, Subscription
 from tests.integration.test_destination_change import wait_active
-from tests.support import make_domain, order_and_approve, sandbox_state, signed_in_http, unique
+from tests.support import faults, make_domain, order_and_approve, sandbox_state, signed_in_http, unique
 from workflows.contracts import INVENTORY_WORKFLOW, InventorySyncInput, InventorySyncResult
 
 
@@ -145,19 +145,14 @@ async def test_a_reply_cpanel_refuses_shows_as_failed_and_the_next_password_stil
     local = box.partition("@")[0]
     refusal = {"status": 0, "errors": ["You do not have the feature “autoresponders”."], "messages": None,
                "warnings": None, "metadata": {}, "data": None}
-    async with httpx.AsyncClient() as admin:   # cPanel says no (HTTP 200, UAPI status 0), every time
-        await admin.post(f"{sandboxes.cpanel.url}/__sandbox/faults", json=[{
-            "match": f"add_auto_responder?email={local}", "times": -1, "status": 200, "body": json.dumps(refusal)}])
-    try:
+    async with faults(sandboxes.cpanel, [{   # cPanel says no (HTTP 200, UAPI status 0), every time
+            "match": f"add_auto_responder?email={local}", "times": -1, "status": 200, "body": json.dumps(refusal)}]):
         started = asyncio.get_running_loop().time()
         r = await owner.put(f"/api/v1/addresses/{box}/autoresponder", headers=h, json={
             "subject": "Away", "body": "I am away.", "interval_hours": 24, "stop": "2030-01-05T09:00"})
         assert asyncio.get_running_loop().time() - started < 15
         assert r.status_code == 409, r.text
         assert r.json()["code"] == "provider_refused" and "autoresponders" in r.json()["message"]
-    finally:
-        async with httpx.AsyncClient() as admin:
-            await admin.delete(f"{sandboxes.cpanel.url}/__sandbox/faults")
 
     page = await owner.get(f"/addresses/{box}/mailbox")
     failed = re.search(r'id="last-change"[^>]*>(.+?)</p>', page.text, re.S)
@@ -184,11 +179,9 @@ async def test_cpanel_down_or_refusing_a_password_gives_up_in_time_and_the_mailb
     local = box.partition("@")[0]
     refusal = {"status": 0, "errors": ["The password is too weak."], "messages": None, "warnings": None,
                "metadata": {}, "data": None}
-    async with httpx.AsyncClient() as admin:
-        await admin.post(f"{sandboxes.cpanel.url}/__sandbox/faults", json=[
+    async with faults(sandboxes.cpanel, [
             {"match": f"add_auto_responder?email={local}", "times": -1, "status": 503},
-            {"match": f"passwd_pop?email={local}", "times": 1, "status": 200, "body": json.dumps(refusal)}])
-    try:
+            {"match": f"passwd_pop?email={local}", "times": 1, "status": 200, "body": json.dumps(refusal)}]):
         r = await owner.put(f"/api/v1/addresses/{box}/autoresponder", headers=h, json={
             "subject": "Away", "body": "I am away.", "interval_hours": 24})
         assert r.status_code == 409 and r.json()["code"] == "provider_unavailable", r.text   # tried, then given up
@@ -200,9 +193,6 @@ async def test_cpanel_down_or_refusing_a_password_gives_up_in_time_and_the_mailb
                 break
             await asyncio.sleep(0.1)
         assert last["ok"] is False and "too weak" in last["message"]
-    finally:
-        async with httpx.AsyncClient() as admin:
-            await admin.delete(f"{sandboxes.cpanel.url}/__sandbox/faults")
     page = await owner.get(f"/addresses/{box}/mailbox")
     assert "new password" in re.search(r'id="last-change"[^>]*>(.+?)</p>', page.text, re.S).group(1)
     async with pg_sessions() as session:

@@ -14,7 +14,7 @@ import httpx
 from providers.cpanel.client import CpanelClient
 from providers.cpanel.protocol import AutoResponder
 from tests.integration.test_mailbox_control import _active_mailbox, sync_inventory
-from tests.support import make_domain, sandbox_state, signed_in_http
+from tests.support import faults, make_domain, sandbox_state, signed_in_http
 from workflows.contracts import address_workflow_id
 
 VIEWS = 6
@@ -74,14 +74,9 @@ async def test_viewing_a_mailbox_writes_no_history_and_shows_what_the_sync_read(
                "warnings": None, "metadata": {}, "data": None}
     async with httpx.AsyncClient() as admin:
         await admin.post(f"{sandboxes.cpanel.url}/__sandbox/pops/{box}/usage", json={"used_mb": 310})
-        await admin.post(f"{sandboxes.cpanel.url}/__sandbox/faults", json=[{
-            "match": f"list_auto_responders?domain={domain.name}", "times": -1, "status": 200,
-            "body": json.dumps(refusal)}])
-    try:
+    async with faults(sandboxes.cpanel, [{"match": f"list_auto_responders?domain={domain.name}", "times": -1,
+                                          "status": 200, "body": json.dumps(refusal)}]):
         assert (await sync_inventory(dev_env, pg_settings)).mailboxes >= 1
-    finally:
-        async with httpx.AsyncClient() as admin:
-            await admin.delete(f"{sandboxes.cpanel.url}/__sandbox/faults")
     status = (await owner.get(f"/api/v1/addresses/{box}/mailbox")).json()
     assert status["used_mb"] == 310.0 and status["autoresponder"] == "Back on Monday"
     await owner.aclose()

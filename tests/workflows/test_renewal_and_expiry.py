@@ -23,7 +23,7 @@ from core.money import Money
 from core.terms import add_years
 from store import credit
 from store.models import OutboundEmail, Reminder, Subscription
-from tests.support import approve_at_paypal, make_client, make_domain, mails_to, sandbox_state, unique
+from tests.support import approve_at_paypal, faults, make_client, make_domain, mails_to, sandbox_state, unique
 from tests.workflows.test_order_lifecycle import pay, payment_of, wait_for_status, worker_for
 from worker import WORKFLOWS, build_activities
 from workflows.address import AddressWorkflow
@@ -244,10 +244,8 @@ async def test_worker_killed_while_suspending_an_expired_forwarder_resumes_witho
                              await env.get_current_time())
     inp.search_attributes = False
     line = inp.lines[0]
-    async with httpx.AsyncClient() as http:   # cPanel is slow to delete the forwarder at expiry, once
-        await http.post(f"{sandboxes.cpanel.url}/__sandbox/faults",
-                        json=[{"match": "delete_forwarder", "times": 1, "latency_ms": 3000}])
-    try:
+    # cPanel is slow to delete the forwarder at expiry, once
+    async with faults(sandboxes.cpanel, [{"match": "delete_forwarder", "times": 1, "latency_ms": 3000}]):
         async with build_activities(settings, env.client) as activities:
             first = Worker(env.client, task_queue=settings.task_queue, workflows=WORKFLOWS,
                            activities=activities, max_cached_workflows=0)
@@ -271,9 +269,6 @@ async def test_worker_killed_while_suspending_an_expired_forwarder_resumes_witho
         async with worker_for(env, settings):
             await skipping
             state = await wait_for_status(address, AddressWorkflow.state, "expired", timeout=120)
-    finally:
-        async with httpx.AsyncClient() as http:
-            await http.delete(f"{sandboxes.cpanel.url}/__sandbox/faults")
     lines = [f["destination"] for f in (await sandbox_state(sandboxes.cpanel))["forwarders"]
              if f["address"] == line.address]
     assert len(lines) == 1 and lines[0].startswith(":fail:")
