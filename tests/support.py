@@ -136,6 +136,15 @@ def mails_to(sandboxes: Sandboxes, recipient: str) -> list[dict]:
         return [m for m in sandboxes.mail.store.messages if recipient in m["to"]]
 
 
+async def mail_arrives(sandboxes: Sandboxes, recipient: str, subject: str, why: str, *, tries: int = 50,
+                       pause: float = 0.2) -> None:
+    """Wait for a mail to `recipient` with exactly this subject; fail with `why` if none comes."""
+    for _ in range(tries):
+        if any(m["subject"] == subject for m in mails_to(sandboxes, recipient)):
+            return
+        await asyncio.sleep(pause)
+    raise AssertionError(why)
+
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from store.models import AuditEntry
 from tests.integration.test_billing_api import give_credit, ledger, me
 from tests.integration.test_manual_payment_api import order_one, until
-from tests.support import make_domain, mails_to, refund_answered, signed_in_http, signed_in_operator
+from tests.support import mail_arrives, make_domain, refund_answered, signed_in_http, signed_in_operator
 
 LINES = [{"description": "Support, November (hours)", "quantity": 2, "unit_price": "40.00"}]
 
@@ -60,12 +60,8 @@ async def test_drafts_are_unseen_and_unnumbered_until_issued(live, pg_settings, 
     invoice = issued.json()
     assert invoice["status"] == "unpaid" and seq(invoice["number"]) == seq(other["number"]) + 1
     email = (await buyer.get("/api/v1/auth/session")).json()["client"]["email"]
-    for _ in range(60):
-        if any(m["subject"] == f"Invoice {invoice['number']}: $100.00 due" for m in mails_to(sandboxes, email)):
-            break
-        await asyncio.sleep(0.2)
-    else:
-        raise AssertionError("the issued draft was not emailed")
+    await mail_arrives(sandboxes, email, f"Invoice {invoice['number']}: $100.00 due",
+                       "the issued draft was not emailed", tries=60)
     assert {i["number"] for i in (await buyer.get("/api/v1/invoices")).json()["invoices"]} == {
         other["number"], invoice["number"]}
     # an issued invoice is never edited, issued again or deleted

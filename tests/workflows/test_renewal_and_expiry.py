@@ -23,7 +23,8 @@ from core.money import Money
 from core.terms import add_years
 from store import credit
 from store.models import OutboundEmail, Reminder, Subscription
-from tests.support import approve_at_paypal, faults, make_client, make_domain, mails_to, sandbox_state, unique
+from tests.support import (approve_at_paypal, faults, mail_arrives, make_client, make_domain, mails_to, sandbox_state,
+                           unique)
 from tests.workflows.test_order_lifecycle import pay, payment_of, wait_for_status, worker_for
 from worker import WORKFLOWS, build_activities
 from workflows.address import AddressWorkflow
@@ -167,13 +168,9 @@ async def test_ten_years_of_one_address(ts_env, settings, sessions, sandboxes):
         code = re.search(r"renewal code is (\S+)\.", invoice_mail["text"]).group(1)
         answer = await Renewals(settings, sessions, env.client).by_code(code, "203.0.113.9", "confirmed")
         assert (answer.decision, answer.order_id) == ("confirmed", state.renewal_order_id)
-        for _ in range(100):   # the address's workflow tells staff
-            if f"Renewal confirmed: {line.address}" in [m["subject"] for m in
-                                                          mails_to(sandboxes, "operator@mailmarket.test")]:
-                break
-            await asyncio.sleep(0.1)
-        else:
-            raise AssertionError("staff were not told of the confirmation")
+        # the address's workflow tells staff
+        await mail_arrives(sandboxes, "operator@mailmarket.test", f"Renewal confirmed: {line.address}",
+                           "staff were not told of the confirmation", tries=100, pause=0.1)
         await pay_renewal_by_paypal(env, sandboxes, state.renewal_order_id)
         end4 = add_years(end3, 2)   # counted from the old end, not from the day of payment
         await renewed_to(sessions, sub_id, end4)
