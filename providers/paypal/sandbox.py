@@ -548,11 +548,19 @@ def create_app(client_id: str = "sandbox-client", secret: str = "sandbox-secret"
         sep = "&" if "?" in target else "?"
         return RedirectResponse(f"{target}{sep}{urlencode(query)}", status_code=303)
 
-    async def set_decline(request: Request) -> Response:
-        body = await request.json()
-        with state.lock:
-            state.decline_next = int(body.get("times", 1))
-        return JSONResponse({"decline_next": state.decline_next})
+    def next_times(attr: str):
+        """A handler arming the next `times` requests (default 1) of one kind: `{"times": n}`."""
+        async def arm(request: Request) -> Response:
+            body = await request.json()
+            with state.lock:
+                setattr(state, attr, int(body.get("times", 1)))
+            return JSONResponse({attr: getattr(state, attr)})
+        return arm
+
+    set_decline = next_times("decline_next")
+    set_pend = next_times("pend_next")
+    set_refund_pending = next_times("refund_pend_next")
+    set_intercept = next_times("intercept_next")
 
     async def redeliver(request: Request) -> Response:
         """Sandbox only: send an event again, as PayPal does when it is unsure it was received."""
@@ -563,12 +571,6 @@ def create_app(client_id: str = "sandbox-client", secret: str = "sandbox-secret"
         await deliver(*found)
         return JSONResponse({"redelivered": request.path_params["eid"]})
 
-    async def set_pend(request: Request) -> Response:
-        body = await request.json()
-        with state.lock:
-            state.pend_next = int(body.get("times", 1))
-        return JSONResponse({"pend_next": state.pend_next})
-
     async def set_capture_status(request: Request) -> Response:
         body = await request.json()
         status = body.get("status", "FAILED")
@@ -577,18 +579,6 @@ def create_app(client_id: str = "sandbox-client", secret: str = "sandbox-secret"
         with state.lock:
             state.capture_status_next = [status] * int(body.get("times", 1))
         return JSONResponse({"capture_status_next": state.capture_status_next})
-
-    async def set_refund_pending(request: Request) -> Response:
-        body = await request.json()
-        with state.lock:
-            state.refund_pend_next = int(body.get("times", 1))
-        return JSONResponse({"refund_pend_next": state.refund_pend_next})
-
-    async def set_intercept(request: Request) -> Response:
-        body = await request.json()
-        with state.lock:
-            state.intercept_next = int(body.get("times", 1))
-        return JSONResponse({"intercept_next": state.intercept_next})
 
     async def configure(request: Request) -> Response:
         body = await request.json()
