@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 import sys
 from contextlib import asynccontextmanager
@@ -118,6 +119,12 @@ async def set_faults(server: ServerThread, rules: list[dict]) -> None:
     """Switch faults on in a sandbox (rules as providers.sandbox_kit describes them)."""
     async with httpx.AsyncClient() as admin:
         await admin.post(f"{server.url}/__sandbox/faults", json=rules)
+
+
+def uapi_refused(error: str) -> str:
+    """The body of a UAPI answer that says no (HTTP 200, `status: 0`), for a fault rule's `body`."""
+    return json.dumps({"status": 0, "errors": [error], "messages": None, "warnings": None, "metadata": {},
+                       "data": None})
 
 
 @asynccontextmanager

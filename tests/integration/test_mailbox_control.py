@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import re
 
 import httpx
@@ -12,7 +11,8 @@ from sqlalchemy import select
 
 from store.models import AuditEntry, MailboxSecret, Subscription
 from tests.integration.test_destination_change import wait_active
-from tests.support import faults, make_domain, order_and_approve, sandbox_state, signed_in_http, unique
+from tests.support import (faults, make_domain, order_and_approve, sandbox_state, signed_in_http, uapi_refused,
+                           unique)
 from workflows.contracts import INVENTORY_WORKFLOW, InventorySyncInput, InventorySyncResult
 
 
@@ -143,10 +143,9 @@ async def test_a_reply_cpanel_refuses_shows_as_failed_and_the_next_password_stil
     owner, h = await signed_in_http(pg_settings.public_base_url)
     box = await _active_mailbox(owner, h, sandboxes, domain)
     local = box.partition("@")[0]
-    refusal = {"status": 0, "errors": ["You do not have the feature “autoresponders”."], "messages": None,
-               "warnings": None, "metadata": {}, "data": None}
+    refusal = uapi_refused("You do not have the feature “autoresponders”.")
     async with faults(sandboxes.cpanel, [{   # cPanel says no (HTTP 200, UAPI status 0), every time
-            "match": f"add_auto_responder?email={local}", "times": -1, "status": 200, "body": json.dumps(refusal)}]):
+            "match": f"add_auto_responder?email={local}", "times": -1, "status": 200, "body": refusal}]):
         started = asyncio.get_running_loop().time()
         r = await owner.put(f"/api/v1/addresses/{box}/autoresponder", headers=h, json={
             "subject": "Away", "body": "I am away.", "interval_hours": 24, "stop": "2030-01-05T09:00"})
@@ -177,11 +176,10 @@ async def test_cpanel_down_or_refusing_a_password_gives_up_in_time_and_the_mailb
     owner, h = await signed_in_http(pg_settings.public_base_url)
     box = await _active_mailbox(owner, h, sandboxes, domain)
     local = box.partition("@")[0]
-    refusal = {"status": 0, "errors": ["The password is too weak."], "messages": None, "warnings": None,
-               "metadata": {}, "data": None}
+    refusal = uapi_refused("The password is too weak.")
     async with faults(sandboxes.cpanel, [
             {"match": f"add_auto_responder?email={local}", "times": -1, "status": 503},
-            {"match": f"passwd_pop?email={local}", "times": 1, "status": 200, "body": json.dumps(refusal)}]):
+            {"match": f"passwd_pop?email={local}", "times": 1, "status": 200, "body": refusal}]):
         r = await owner.put(f"/api/v1/addresses/{box}/autoresponder", headers=h, json={
             "subject": "Away", "body": "I am away.", "interval_hours": 24})
         assert r.status_code == 409 and r.json()["code"] == "provider_unavailable", r.text   # tried, then given up
