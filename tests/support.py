@@ -189,6 +189,14 @@ async def signed_in_operator(base: str, sessions: async_sessionmaker[AsyncSessio
     return http, headers
 
 
+async def buyer_and_operator(base: str, sessions: async_sessionmaker[AsyncSession]
+                             ) -> tuple[httpx.AsyncClient, dict, httpx.AsyncClient, dict]:
+    """A customer and an operator, each signed in, each with their CSRF headers."""
+    buyer, bh = await signed_in_http(base)
+    operator, oh = await signed_in_operator(base, sessions)
+    return buyer, bh, operator, oh
+
+
 async def order_and_approve(http: httpx.AsyncClient, headers: dict, sandboxes: Sandboxes,
                             line: dict) -> tuple[dict, str]:
     """Place a one-line order over the API, start PayPal, and approve it at the sandbox as the buyer
