@@ -93,6 +93,13 @@ async def _active_mailbox(owner, h, sandboxes, domain) -> str:
     return order["lines"][0]["address"]
 
 
+async def _owner_of_a_mailbox(pg_settings, pg_sessions, sandboxes) -> tuple[httpx.AsyncClient, dict, str]:
+    """A signed-in customer who owns an active mailbox on a domain of their own: (http, headers, address)."""
+    domain = await make_domain(pg_sessions, sandboxes)
+    owner, h = await signed_in_http(pg_settings.public_base_url)
+    return owner, h, await _active_mailbox(owner, h, sandboxes, domain)
+
+
 async def _password_reaches_cpanel(owner, h, sandboxes, box: str, password: str) -> None:
     assert (await owner.post(f"/api/v1/addresses/{box}/password", headers=h,
                              json={"password": password})).status_code == 202
@@ -107,9 +114,7 @@ async def _password_reaches_cpanel(owner, h, sandboxes, box: str, password: str)
 
 async def test_auto_reply_until_a_past_date_is_refused_at_once_and_holds_nothing_up(live, pg_settings, pg_sessions,
                                                                                     sandboxes):
-    domain = await make_domain(pg_sessions, sandboxes)
-    owner, h = await signed_in_http(pg_settings.public_base_url)
-    box = await _active_mailbox(owner, h, sandboxes, domain)
+    owner, h, box = await _owner_of_a_mailbox(pg_settings, pg_sessions, sandboxes)
     reply = {"subject": "Away", "body": "I am away.", "interval_hours": 24, "stop": "2020-01-05T09:00"}
 
     started = asyncio.get_running_loop().time()
@@ -139,9 +144,7 @@ async def test_auto_reply_until_a_past_date_is_refused_at_once_and_holds_nothing
 
 async def test_a_reply_cpanel_refuses_shows_as_failed_and_the_next_password_still_reaches_cpanel(
         live, pg_settings, pg_sessions, sandboxes):
-    domain = await make_domain(pg_sessions, sandboxes)
-    owner, h = await signed_in_http(pg_settings.public_base_url)
-    box = await _active_mailbox(owner, h, sandboxes, domain)
+    owner, h, box = await _owner_of_a_mailbox(pg_settings, pg_sessions, sandboxes)
     local = box.partition("@")[0]
     refusal = uapi_refused("You do not have the feature “autoresponders”.")
     async with faults(sandboxes.cpanel, [{   # cPanel says no (HTTP 200, UAPI status 0), every time
@@ -172,9 +175,7 @@ async def test_a_reply_cpanel_refuses_shows_as_failed_and_the_next_password_stil
 
 async def test_cpanel_down_or_refusing_a_password_gives_up_in_time_and_the_mailbox_carries_on(
         live, pg_settings, pg_sessions, sandboxes):
-    domain = await make_domain(pg_sessions, sandboxes)
-    owner, h = await signed_in_http(pg_settings.public_base_url)
-    box = await _active_mailbox(owner, h, sandboxes, domain)
+    owner, h, box = await _owner_of_a_mailbox(pg_settings, pg_sessions, sandboxes)
     local = box.partition("@")[0]
     refusal = uapi_refused("The password is too weak.")
     async with faults(sandboxes.cpanel, [
