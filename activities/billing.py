@@ -7,11 +7,10 @@ from datetime import datetime, timezone
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
 from activities.heartbeat import heartbeating
 from activities.notifications import NotificationActivities, attachment
-from core.errors import BusinessError
+from activities.refusals import refusals_final
 from core.money import Money
 from core.statuses import InvoiceStatus, PaymentMethod, PayPalRefundStatus, RefundOutcomeStatus
 from providers.paypal.protocol import LogicalError, PaymentsAPI, RefundRequest, RefundResult
@@ -39,10 +38,6 @@ from workflows.contracts import (
 
 METHOD_NAMES = {PaymentMethod.PAYPAL: "PayPal", PaymentMethod.CHEQUE: "cheque", PaymentMethod.WIRE: "wire transfer",
                 PaymentMethod.CREDIT: "credit balance"}
-
-
-def _refusal(exc: BusinessError) -> ApplicationError:
-    return ApplicationError(exc.message, type=exc.code, non_retryable=True)
 
 
 def _applied(outcome: billing.PaymentOutcome, reference: str) -> PaymentApplied:
@@ -115,13 +110,10 @@ class BillingActivities:
 
     async def _record(self, inp: InvoicePayment) -> PaymentApplied:
         """Money received against an invoice (store.billing.apply_payment); a refusal is not retried."""
-        try:
-            async with self._sessions.begin() as session:
-                outcome = await billing.apply_payment(
-                    session, invoice_id=inp.invoice_id, method=inp.method, amount=Money(inp.amount_minor, inp.currency),
-                    reference=inp.reference, received_at=inp.received_at, actor=inp.actor)
-        except BusinessError as exc:
-            raise _refusal(exc) from exc
+        async with refusals_final(), self._sessions.begin() as session:
+            outcome = await billing.apply_payment(
+                session, invoice_id=inp.invoice_id, method=inp.method, amount=Money(inp.amount_minor, inp.currency),
+                reference=inp.reference, received_at=inp.received_at, actor=inp.actor)
         return _applied(outcome, inp.reference)
 
     @activity.defn(name="pay_from_credit")
@@ -221,15 +213,12 @@ class BillingActivities:
     @activity.defn(name="reserve_refund")
     @heartbeating
     async def reserve_refund(self, inp: RefundInput) -> RefundReserved:
-        try:
-            async with self._sessions.begin() as session:
-                refund = await billing.reserve_refund(
-                    session, key=inp.key, invoice_number=inp.invoice_number,
-                    amount=Money(inp.amount_minor, inp.currency), reason=inp.reason, actor=inp.actor)
-                capture = await billing.payment(session, refund.payment_id)
-                return RefundReserved(refund.id, capture.reference, refund.status)
-        except BusinessError as exc:
-            raise _refusal(exc) from exc
+        async with refusals_final(), self._sessions.begin() as session:
+            refund = await billing.reserve_refund(
+                session, key=inp.key, invoice_number=inp.invoice_number,
+                amount=Money(inp.amount_minor, inp.currency), reason=inp.reason, actor=inp.actor)
+            capture = await billing.payment(session, refund.payment_id)
+            return RefundReserved(refund.id, capture.reference, refund.status)
 
     @activity.defn(name="refund_at_paypal")
     @heartbeating

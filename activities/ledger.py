@@ -5,9 +5,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
 from activities.heartbeat import heartbeating
-from temporalio.exceptions import ApplicationError
-
-from core.errors import BusinessError
+from activities.refusals import refusals_final
 from core.money import Money
 from store import orders
 from workflows.contracts import (
@@ -32,13 +30,10 @@ class LedgerActivities:
     @activity.defn(name="record_payment")
     @heartbeating
     async def record_payment(self, inp: RecordPayment) -> None:
-        try:
-            async with self._sessions.begin() as session:
-                await orders.record_payment(session, order_id=inp.order_id, method=inp.method,
-                                            amount=Money(inp.amount_minor, inp.currency),
-                                            reference=inp.reference, received_at=inp.received_at, actor=inp.actor)
-        except BusinessError as exc:
-            raise ApplicationError(exc.message, type=exc.code, non_retryable=True) from exc
+        async with refusals_final(), self._sessions.begin() as session:
+            await orders.record_payment(session, order_id=inp.order_id, method=inp.method,
+                                        amount=Money(inp.amount_minor, inp.currency),
+                                        reference=inp.reference, received_at=inp.received_at, actor=inp.actor)
 
     @activity.defn(name="cancel_order")
     @heartbeating

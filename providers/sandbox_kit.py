@@ -105,6 +105,20 @@ def admin_routes(plan: FaultPlan, state_fn, reset_fn) -> list[Route]:
     ]
 
 
+def sandbox_app(plan: FaultPlan, state, routes: list[Route]) -> Starlette:
+    """A sandbox's app: its provider's routes, then the admin routes, behind the fault middleware.
+    `state` offers `snapshot()` and `reset()`; tests reach it as `app.state.sandbox`."""
+    app = Starlette(routes=[*routes, *admin_routes(plan, state.snapshot, state.reset)])
+    app.add_middleware(fault_middleware(plan))
+    app.state.sandbox = state
+    return app
+
+
+def serve(app: Starlette, port: int) -> None:
+    """Serve a sandbox on its port until the process ends (`python -m providers.<name>.sandbox`)."""
+    ServerThread(app, port=port).start().thread.join()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -18,7 +18,7 @@ from core.money import Money
 from core.refusals import Refusals, refuse
 from core.statuses import BillingMode, InvoiceStatus, OrderStatus, PaymentMethod, RefundStatus
 from store import audit, credit
-from store.db import for_update
+from store.db import locked_one
 from store.models import CreditNote, CreditNoteSequence, Invoice, Order, Payment, PromoRedemption, Refund
 
 CREDIT_NOTE_FORMAT = "CN-{year}-{seq:06d}"
@@ -44,11 +44,8 @@ async def next_number(session: AsyncSession, table, year: int, fmt: str) -> str:
 
 
 async def lock_invoice(session: AsyncSession, invoice_id: int) -> Invoice:
-    invoice = (await session.execute(for_update(session, select(Invoice).where(Invoice.id == invoice_id)))
-               ).scalar_one_or_none()
-    if invoice is None:
-        raise refuse(Refusals.INVOICE_UNKNOWN, "invoice", invoice_id=invoice_id)
-    return invoice
+    return await locked_one(session, select(Invoice).where(Invoice.id == invoice_id),
+                            Refusals.INVOICE_UNKNOWN, "invoice", invoice_id=invoice_id)
 
 
 async def paid_on(session: AsyncSession, invoice_id: int) -> int:

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.money import Money
 from core.refusals import Refusals, refuse
 from store import audit
-from store.db import for_update
+from store.db import locked_one
 from store.models import Client, CreditEntry
 
 
@@ -20,11 +20,8 @@ async def balance(session: AsyncSession, client_id: int, currency: str) -> Money
 
 async def _lock_client(session: AsyncSession, client_id: int) -> Client:
     """Serialise balance changes of one client (PostgreSQL row lock; SQLite serialises writers)."""
-    client = (await session.execute(for_update(session, select(Client).where(Client.id == client_id)))
-              ).scalar_one_or_none()
-    if client is None:
-        raise refuse(Refusals.CLIENT_UNKNOWN, "client_id", client_id=client_id)
-    return client
+    return await locked_one(session, select(Client).where(Client.id == client_id),
+                            Refusals.CLIENT_UNKNOWN, "client_id", client_id=client_id)
 
 
 async def add_entry(session: AsyncSession, *, client_id: int, amount: Money, kind: str, reference: str,

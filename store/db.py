@@ -7,6 +7,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from core.refusals import Refusals, refuse
+
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001 - DB-API connection
     # Two processes (API and worker) share the file: WAL lets readers run beside the one writer,
@@ -21,6 +23,15 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001 - DB-API
 def for_update(session: AsyncSession, query):
     """The query with a row lock on PostgreSQL; SQLite serialises writers on its own."""
     return query.with_for_update() if session.bind.dialect.name == "postgresql" else query
+
+
+async def locked_one(session: AsyncSession, query, unknown: Refusals, field: str, **detail):
+    """The one row `query` selects, locked for the transaction; refused as `unknown` (on `field`,
+    its sentence filled from `detail`) when there is none."""
+    row = (await session.execute(for_update(session, query))).scalar_one_or_none()
+    if row is None:
+        raise refuse(unknown, field, **detail)
+    return row
 
 
 def make_engine(async_url: str) -> AsyncEngine:

@@ -18,7 +18,7 @@ from core.refusals import Refusals, refuse
 from core.statuses import BillingMode, InvoiceStatus, SubscriptionStatus
 from store import audit, orders
 from store.billing import paid_column
-from store.db import for_update
+from store.db import for_update, locked_one
 from store.invoicing import InvoiceTerms, Item, write_lines
 from store.models import Client, Invoice, InvoiceLine, Order, Subscription
 
@@ -67,10 +67,8 @@ async def create_custom_invoice(session: AsyncSession, client: Client, items: li
 
 async def locked_draft(session: AsyncSession, invoice_id: int) -> Invoice:
     """The draft, locked for a change; an issued invoice is never edited."""
-    invoice = (await session.execute(for_update(session, select(Invoice).where(Invoice.id == invoice_id)
-                                                .options(selectinload(Invoice.lines))))).scalar_one_or_none()
-    if invoice is None:
-        raise refuse(Refusals.DRAFT_UNKNOWN, "invoice", invoice_id=invoice_id)
+    query = select(Invoice).where(Invoice.id == invoice_id).options(selectinload(Invoice.lines))
+    invoice = await locked_one(session, query, Refusals.DRAFT_UNKNOWN, "invoice", invoice_id=invoice_id)
     if invoice.status != InvoiceStatus.DRAFT:
         raise refuse(Refusals.INVOICE_NOT_DRAFT, "invoice", number=invoice.number)
     return invoice
@@ -140,10 +138,8 @@ async def operator_invoices(session: AsyncSession, *, status: str = "", client_i
 
 async def set_billing_mode(session: AsyncSession, client_id: int, mode: str, actor: str) -> Client:
     """How the client is billed from the next order or renewal on; orders already placed keep theirs."""
-    client = (await session.execute(for_update(session, select(Client).where(Client.id == client_id)))
-              ).scalar_one_or_none()
-    if client is None:
-        raise refuse(Refusals.CLIENT_UNKNOWN, "client_id", client_id=client_id)
+    client = await locked_one(session, select(Client).where(Client.id == client_id),
+                              Refusals.CLIENT_UNKNOWN, "client_id", client_id=client_id)
     if client.billing_mode != mode:
         audit.record(session, actor, "client.billing_mode", "client", client_id, {"billing_mode": client.billing_mode},
                      {"billing_mode": mode})

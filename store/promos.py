@@ -11,7 +11,7 @@ from core.money import Money
 from core.promos import PromoRule
 from core.refusals import Refusals, refuse
 from store import audit
-from store.db import for_update
+from store.db import locked_one
 from store.models import PromoCode, PromoRedemption
 
 
@@ -44,11 +44,8 @@ async def create(session: AsyncSession, rule: PromoRule, currency: str, actor: s
 
 
 async def locked(session: AsyncSession, code: str) -> PromoCode:
-    row = (await session.execute(for_update(session, select(PromoCode).where(PromoCode.code == code)))
-           ).scalar_one_or_none()
-    if row is None:
-        raise refuse(Refusals.PROMO_UNKNOWN, "promo_code", promo=code)
-    return row
+    return await locked_one(session, select(PromoCode).where(PromoCode.code == code),
+                            Refusals.PROMO_UNKNOWN, "promo_code", promo=code)
 
 
 async def uses(session: AsyncSession, promo_id: int, client_id: int | None = None) -> int:

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 import sys
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -113,9 +115,42 @@ async def approve_at_paypal(sandboxes: Sandboxes, approve_url: str) -> str:
     return response.headers["location"]
 
 
+async def set_faults(server: ServerThread, rules: list[dict]) -> None:
+    """Switch faults on in a sandbox (rules as providers.sandbox_kit describes them)."""
+    async with httpx.AsyncClient() as admin:
+        await admin.post(f"{server.url}/__sandbox/faults", json=rules)
+
+
+def uapi_refused(error: str) -> str:
+    """The body of a UAPI answer that says no (HTTP 200, `status: 0`), for a fault rule's `body`."""
+    return json.dumps({"status": 0, "errors": [error], "messages": None, "warnings": None, "metadata": {},
+                       "data": None})
+
+
+@asynccontextmanager
+async def faults(server: ServerThread, rules: list[dict]):
+    """The sandbox's faults on for the block, cleared however the block ends."""
+    await set_faults(server, rules)
+    try:
+        yield
+    finally:
+        async with httpx.AsyncClient() as admin:
+            await admin.delete(f"{server.url}/__sandbox/faults")
+
+
 def mails_to(sandboxes: Sandboxes, recipient: str) -> list[dict]:
     with sandboxes.mail.store.lock:
         return [m for m in sandboxes.mail.store.messages if recipient in m["to"]]
+
+
+async def mail_arrives(sandboxes: Sandboxes, recipient: str, subject: str, why: str, *, tries: int = 50,
+                       pause: float = 0.2) -> None:
+    """Wait for a mail to `recipient` with exactly this subject; fail with `why` if none comes."""
+    for _ in range(tries):
+        if any(m["subject"] == subject for m in mails_to(sandboxes, recipient)):
+            return
+        await asyncio.sleep(pause)
+    raise AssertionError(why)
 
 
 def utcnow() -> datetime:
@@ -152,6 +187,14 @@ async def signed_in_operator(base: str, sessions: async_sessionmaker[AsyncSessio
     async with sessions.begin() as session:
         await session.execute(update(Client).where(Client.id == me).values(is_operator=True))
     return http, headers
+
+
+async def buyer_and_operator(base: str, sessions: async_sessionmaker[AsyncSession]
+                             ) -> tuple[httpx.AsyncClient, dict, httpx.AsyncClient, dict]:
+    """A customer and an operator, each signed in, each with their CSRF headers."""
+    buyer, bh = await signed_in_http(base)
+    operator, oh = await signed_in_operator(base, sessions)
+    return buyer, bh, operator, oh
 
 
 async def order_and_approve(http: httpx.AsyncClient, headers: dict, sandboxes: Sandboxes,

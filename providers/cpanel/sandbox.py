@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from providers.sandbox_kit import FaultPlan, ServerThread, admin_routes, fault_middleware
+from providers.sandbox_kit import FaultPlan, sandbox_app, serve
 
 
 def _ok(data, transformed: bool = False) -> JSONResponse:
@@ -88,14 +88,10 @@ def create_app(user: str = "mailmkt", token: str = "SANDBOXCPANELTOKEN") -> Star
             account["used_bytes"] = int(float(body.get("used_mb", 0)) * 1048576)
         return JSONResponse({"ok": True})
 
-    app = Starlette(routes=[
+    return sandbox_app(plan, state, [
         Route("/execute/{module}/{function}", execute, methods=["GET", "POST"]),
         Route("/__sandbox/pops/{address}/usage", set_usage, methods=["POST"]),
-        *admin_routes(plan, state.snapshot, state.reset),
     ])
-    app.add_middleware(fault_middleware(plan))
-    app.state.sandbox = state
-    return app
 
 
 def _need(params: dict, *names: str) -> str | None:
@@ -346,8 +342,7 @@ def main() -> None:
     parser.add_argument("--user", default="mailmkt")
     parser.add_argument("--token", default="SANDBOXCPANELTOKEN")
     args = parser.parse_args()
-    server = ServerThread(create_app(args.user, args.token), port=args.port).start()
-    server.thread.join()
+    serve(create_app(args.user, args.token), args.port)
 
 
 if __name__ == "__main__":

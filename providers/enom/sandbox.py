@@ -31,7 +31,7 @@ from starlette.routing import Route
 
 from core.clock import Calendar
 from core.terms import add_years, registry_limit
-from providers.sandbox_kit import FaultPlan, ServerThread, admin_routes, fault_middleware
+from providers.sandbox_kit import FaultPlan, sandbox_app, serve
 
 
 def _xml(command: str, body: str = "", errors: list[str] | None = None, number: str = "",
@@ -214,17 +214,13 @@ def create_app(uid: str = "mailmkt", pw: str = "sandbox-enom-token", today=date.
         clock["today"] = date.fromisoformat(body["today"]) if body.get("today") else None
         return JSONResponse({"today": registry_today().isoformat()})
 
-    app = Starlette(routes=[
+    return sandbox_app(plan, state, [
         Route("/interface.asp", interface, methods=["GET"]),
         Route("/__sandbox/domains", seed, methods=["POST"]),
         Route("/__sandbox/clock", set_clock, methods=["POST"]),
         Route("/__sandbox/account", set_account, methods=["POST"]),
         Route("/__sandbox/errors", set_errors, methods=["POST"]),
-        *admin_routes(plan, state.snapshot, state.reset),
     ])
-    app.add_middleware(fault_middleware(plan))
-    app.state.sandbox = state
-    return app
 
 
 def main() -> None:
@@ -239,7 +235,7 @@ def main() -> None:
     if args.day_seconds > 0 and args.epoch:   # follow the demo's calendar, as mailmarket does
         calendar = Calendar(args.day_seconds, datetime.fromisoformat(args.epoch))
         today = lambda: calendar.today(datetime.now(timezone.utc))  # noqa: E731
-    ServerThread(create_app(args.uid, args.pw, today=today), port=args.port).start().thread.join()
+    serve(create_app(args.uid, args.pw, today=today), args.port)
 
 
 if __name__ == "__main__":

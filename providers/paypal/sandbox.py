@@ -43,7 +43,7 @@ from starlette.routing import Route
 
 from core.statuses import PayPalCaptureStatus, PayPalDisputeStatus, PayPalOrderStatus, PayPalRefundStatus
 from providers.paypal.webhook import signed_message
-from providers.sandbox_kit import FaultPlan, ServerThread, admin_routes, fault_middleware
+from providers.sandbox_kit import FaultPlan, sandbox_app, serve
 
 log = logging.getLogger(__name__)
 CERT_PATH = "/v1/notifications/certs/CERT-sandbox-0001"
@@ -548,11 +548,19 @@ def create_app(client_id: str = "sandbox-client", secret: str = "sandbox-secret"
         sep = "&" if "?" in target else "?"
         return RedirectResponse(f"{target}{sep}{urlencode(query)}", status_code=303)
 
-    async def set_decline(request: Request) -> Response:
-        body = await request.json()
-        with state.lock:
-            state.decline_next = int(body.get("times", 1))
-        return JSONResponse({"decline_next": state.decline_next})
+    def next_times(attr: str):
+        """A handler arming the next `times` requests (default 1) of one kind: `{"times": n}`."""
+        async def arm(request: Request) -> Response:
+            body = await request.json()
+            with state.lock:
+                setattr(state, attr, int(body.get("times", 1)))
+            return JSONResponse({attr: getattr(state, attr)})
+        return arm
+
+    set_decline = next_times("decline_next")
+    set_pend = next_times("pend_next")
+    set_refund_pending = next_times("refund_pend_next")
+    set_intercept = next_times("intercept_next")
 
     async def redeliver(request: Request) -> Response:
         """Sandbox only: send an event again, as PayPal does when it is unsure it was received."""
@@ -563,12 +571,6 @@ def create_app(client_id: str = "sandbox-client", secret: str = "sandbox-secret"
         await deliver(*found)
         return JSONResponse({"redelivered": request.path_params["eid"]})
 
-    async def set_pend(request: Request) -> Response:
-        body = await request.json()
-        with state.lock:
-            state.pend_next = int(body.get("times", 1))
-        return JSONResponse({"pend_next": state.pend_next})
-
     async def set_capture_status(request: Request) -> Response:
         body = await request.json()
         status = body.get("status", "FAILED")
@@ -578,18 +580,6 @@ def create_app(client_id: str = "sandbox-client", secret: str = "sandbox-secret"
             state.capture_status_next = [status] * int(body.get("times", 1))
         return JSONResponse({"capture_status_next": state.capture_status_next})
 
-    async def set_refund_pending(request: Request) -> Response:
-        body = await request.json()
-        with state.lock:
-            state.refund_pend_next = int(body.get("times", 1))
-        return JSONResponse({"refund_pend_next": state.refund_pend_next})
-
-    async def set_intercept(request: Request) -> Response:
-        body = await request.json()
-        with state.lock:
-            state.intercept_next = int(body.get("times", 1))
-        return JSONResponse({"intercept_next": state.intercept_next})
-
     async def configure(request: Request) -> Response:
         body = await request.json()
         with state.lock:
@@ -598,7 +588,7 @@ def create_app(client_id: str = "sandbox-client", secret: str = "sandbox-secret"
             state.links_only = bool(body.get("links_only", state.links_only))
         return JSONResponse({"webhook_url": state.webhook_url, "links_only": state.links_only})
 
-    app = Starlette(routes=[
+    return sandbox_app(plan, state, [
         Route("/v1/oauth2/token", token, methods=["POST"]),
         Route("/v2/checkout/orders", create_order, methods=["POST"]),
         Route("/v2/checkout/orders/{oid}", get_order, methods=["GET"]),
@@ -622,11 +612,7 @@ def create_app(client_id: str = "sandbox-client", secret: str = "sandbox-secret"
         Route("/__sandbox/events/{eid}/redeliver", redeliver, methods=["POST"]),
         Route("/__sandbox/captures/{cid}/settle", settle, methods=["POST"]),
         Route("/__sandbox/config", configure, methods=["POST"]),
-        *admin_routes(plan, state.snapshot, state.reset),
     ])
-    app.add_middleware(fault_middleware(plan))
-    app.state.sandbox = state
-    return app
 
 
 def main() -> None:
@@ -637,8 +623,7 @@ def main() -> None:
     parser.add_argument("--webhook-url", default="")
     parser.add_argument("--webhook-id", default="WHSANDBOX0001")
     args = parser.parse_args()
-    app = create_app(args.client_id, args.secret, args.webhook_url, args.webhook_id)
-    ServerThread(app, port=args.port).start().thread.join()
+    serve(create_app(args.client_id, args.secret, args.webhook_url, args.webhook_id), args.port)
 
 
 if __name__ == "__main__":

@@ -17,8 +17,8 @@ from store import dunning
 from store.invoicing import InvoiceTerms, Item
 from store.models import AuditEntry, Client, CreditEntry, Payment, Refund
 from tests.integration.test_manual_payment_api import order_one, until
-from tests.support import (approve_at_paypal, make_domain, mails_to, refund_answered, sandbox_state, signed_in_http,
-                           signed_in_operator)
+from tests.support import (approve_at_paypal, buyer_and_operator, mail_arrives, mails_to, make_domain,
+                           refund_answered, sandbox_state, signed_in_http)
 
 
 async def give_credit(operator, oh, client_id: int, amount: str) -> None:
@@ -47,8 +47,7 @@ async def ledger(sessions, client_id: int) -> list[tuple]:
 async def test_credit_pays_part_of_a_new_invoice_and_paypal_captures_only_the_rest(live, pg_settings, pg_sessions,
                                                                                  sandboxes):
     domain = await make_domain(pg_sessions, sandboxes)
-    buyer, bh = await signed_in_http(pg_settings.public_base_url)
-    operator, oh = await signed_in_operator(pg_settings.public_base_url, pg_sessions)
+    buyer, bh, operator, oh = await buyer_and_operator(pg_settings.public_base_url, pg_sessions)
     client_id = await me(buyer)
     await give_credit(operator, oh, client_id, "5.00")
     order = await order_one(buyer, bh, domain)
@@ -79,8 +78,7 @@ async def test_credit_pays_part_of_a_new_invoice_and_paypal_captures_only_the_re
 async def test_paying_an_order_from_the_balance_when_the_client_applies_credit_by_hand(live, pg_settings,
                                                                                      pg_sessions, sandboxes):
     domain = await make_domain(pg_sessions, sandboxes)
-    buyer, bh = await signed_in_http(pg_settings.public_base_url)
-    operator, oh = await signed_in_operator(pg_settings.public_base_url, pg_sessions)
+    buyer, bh, operator, oh = await buyer_and_operator(pg_settings.public_base_url, pg_sessions)
     client_id = await me(buyer)
     assert (await buyer.put("/api/v1/account/apply-credit", headers=bh, json={"enabled": False})).status_code == 200
     order = await order_one(buyer, bh, domain)
@@ -105,8 +103,7 @@ async def test_paying_an_order_from_the_balance_when_the_client_applies_credit_b
 async def test_refunds_go_through_paypal_once_per_key_and_never_beyond_the_capture(live, pg_settings, pg_sessions,
                                                                                    sandboxes):
     domain = await make_domain(pg_sessions, sandboxes)
-    buyer, bh = await signed_in_http(pg_settings.public_base_url)
-    operator, oh = await signed_in_operator(pg_settings.public_base_url, pg_sessions)
+    buyer, bh, operator, oh = await buyer_and_operator(pg_settings.public_base_url, pg_sessions)
     order = await order_one(buyer, bh, domain)
     paypal_id = await pay_by_paypal(buyer, bh, sandboxes, order["id"])
     await until(buyer, order["id"], lambda o: o["invoice_status"] == "paid")
@@ -171,8 +168,7 @@ def _captures(state: dict, paypal_order_id: str) -> list[str]:
 async def test_cancelling_invoices_issues_credit_notes_and_bulk_records_each_row_on_its_own(live, pg_settings,
                                                                                            pg_sessions, sandboxes):
     domain = await make_domain(pg_sessions, sandboxes)
-    buyer, bh = await signed_in_http(pg_settings.public_base_url)
-    operator, oh = await signed_in_operator(pg_settings.public_base_url, pg_sessions)
+    buyer, bh, operator, oh = await buyer_and_operator(pg_settings.public_base_url, pg_sessions)
     client_id = await me(buyer)
     orders_ = [await order_one(buyer, bh, domain) for _ in range(3)]
     paid, pending, partial = orders_
@@ -255,8 +251,7 @@ async def test_cancelling_invoices_issues_credit_notes_and_bulk_records_each_row
 
 
 async def test_operators_issue_their_own_invoices_and_see_who_is_behind(live, pg_settings, pg_sessions, sandboxes):
-    buyer, bh = await signed_in_http(pg_settings.public_base_url)
-    operator, oh = await signed_in_operator(pg_settings.public_base_url, pg_sessions)
+    buyer, bh, operator, oh = await buyer_and_operator(pg_settings.public_base_url, pg_sessions)
     client_id = await me(buyer)
     url = "/api/v1/operator/invoices"
     good = {"client_id": client_id, "lines": [
@@ -279,12 +274,8 @@ async def test_operators_issue_their_own_invoices_and_see_who_is_behind(live, pg
     invoice = made.json()
     assert invoice["total"] == "150.00" and invoice["status"] == "unpaid"
     email = (await buyer.get("/api/v1/auth/session")).json()["client"]["email"]
-    for _ in range(50):
-        if any(m["subject"] == f"Invoice {invoice['number']}: $150.00 due" for m in mails_to(sandboxes, email)):
-            break
-        await asyncio.sleep(0.2)
-    else:
-        raise AssertionError("the invoice email did not arrive")
+    await mail_arrives(sandboxes, email, f"Invoice {invoice['number']}: $150.00 due",
+                       "the invoice email did not arrive")
     listed = (await buyer.get("/api/v1/invoices")).json()["invoices"]
     assert [(i["number"], i["due"]) for i in listed] == [(invoice["number"], "150.00")]
     pdf = await buyer.get(invoice["pdf"])

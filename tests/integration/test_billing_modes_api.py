@@ -12,7 +12,7 @@ from sqlalchemy import select
 from store.models import AuditEntry
 from tests.integration.test_billing_api import give_credit, ledger, me
 from tests.integration.test_manual_payment_api import order_one, until
-from tests.support import make_domain, mails_to, refund_answered, signed_in_http, signed_in_operator
+from tests.support import buyer_and_operator, mail_arrives, make_domain, refund_answered
 
 LINES = [{"description": "Support, November (hours)", "quantity": 2, "unit_price": "40.00"}]
 
@@ -28,8 +28,7 @@ def seq(number: str) -> int:
 
 
 async def test_drafts_are_unseen_and_unnumbered_until_issued(live, pg_settings, pg_sessions, sandboxes):
-    buyer, bh = await signed_in_http(pg_settings.public_base_url)
-    operator, oh = await signed_in_operator(pg_settings.public_base_url, pg_sessions)
+    buyer, bh, operator, oh = await buyer_and_operator(pg_settings.public_base_url, pg_sessions)
     client_id = await me(buyer)
     url = "/api/v1/operator/invoices"
     made = await operator.post(url, headers=oh, json={"client_id": client_id, "lines": LINES, "draft": True})
@@ -60,12 +59,8 @@ async def test_drafts_are_unseen_and_unnumbered_until_issued(live, pg_settings, 
     invoice = issued.json()
     assert invoice["status"] == "unpaid" and seq(invoice["number"]) == seq(other["number"]) + 1
     email = (await buyer.get("/api/v1/auth/session")).json()["client"]["email"]
-    for _ in range(60):
-        if any(m["subject"] == f"Invoice {invoice['number']}: $100.00 due" for m in mails_to(sandboxes, email)):
-            break
-        await asyncio.sleep(0.2)
-    else:
-        raise AssertionError("the issued draft was not emailed")
+    await mail_arrives(sandboxes, email, f"Invoice {invoice['number']}: $100.00 due",
+                       "the issued draft was not emailed", tries=60)
     assert {i["number"] for i in (await buyer.get("/api/v1/invoices")).json()["invoices"]} == {
         other["number"], invoice["number"]}
     # an issued invoice is never edited, issued again or deleted
@@ -109,8 +104,7 @@ async def test_drafts_are_unseen_and_unnumbered_until_issued(live, pg_settings, 
 
 async def test_postpaid_and_exempt_clients_get_addresses_at_once(live, pg_settings, pg_sessions, sandboxes):
     domain = await make_domain(pg_sessions, sandboxes)
-    buyer, bh = await signed_in_http(pg_settings.public_base_url)
-    operator, oh = await signed_in_operator(pg_settings.public_base_url, pg_sessions)
+    buyer, bh, operator, oh = await buyer_and_operator(pg_settings.public_base_url, pg_sessions)
     client_id = await me(buyer)
     url = f"/api/v1/operator/clients/{client_id}/billing"
     assert (await buyer.put(url, headers=bh, json={"mode": "postpaid"})).status_code == 403
@@ -161,8 +155,7 @@ async def test_a_client_pays_an_operators_invoice_with_paypal_and_part_is_refund
     from store.models import WebhookEvent
     from tests.support import approve_at_paypal
 
-    buyer, bh = await signed_in_http(pg_settings.public_base_url)
-    operator, oh = await signed_in_operator(pg_settings.public_base_url, pg_sessions)
+    buyer, bh, operator, oh = await buyer_and_operator(pg_settings.public_base_url, pg_sessions)
     client_id = await me(buyer)
     invoice = (await operator.post("/api/v1/operator/invoices", headers=oh,
                                    json={"client_id": client_id, "lines": LINES})).json()

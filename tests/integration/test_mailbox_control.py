@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import re
 
 import httpx
@@ -12,7 +11,8 @@ from sqlalchemy import select
 
 from store.models import AuditEntry, MailboxSecret, Subscription
 from tests.integration.test_destination_change import wait_active
-from tests.support import make_domain, order_and_approve, sandbox_state, signed_in_http, unique
+from tests.support import (faults, make_domain, order_and_approve, sandbox_state, signed_in_http, uapi_refused,
+                           unique)
 from workflows.contracts import INVENTORY_WORKFLOW, InventorySyncInput, InventorySyncResult
 
 
@@ -93,6 +93,13 @@ async def _active_mailbox(owner, h, sandboxes, domain) -> str:
     return order["lines"][0]["address"]
 
 
+async def _owner_of_a_mailbox(pg_settings, pg_sessions, sandboxes) -> tuple[httpx.AsyncClient, dict, str]:
+    """A signed-in customer who owns an active mailbox on a domain of their own: (http, headers, address)."""
+    domain = await make_domain(pg_sessions, sandboxes)
+    owner, h = await signed_in_http(pg_settings.public_base_url)
+    return owner, h, await _active_mailbox(owner, h, sandboxes, domain)
+
+
 async def _password_reaches_cpanel(owner, h, sandboxes, box: str, password: str) -> None:
     assert (await owner.post(f"/api/v1/addresses/{box}/password", headers=h,
                              json={"password": password})).status_code == 202
@@ -107,9 +114,7 @@ async def _password_reaches_cpanel(owner, h, sandboxes, box: str, password: str)
 
 async def test_auto_reply_until_a_past_date_is_refused_at_once_and_holds_nothing_up(live, pg_settings, pg_sessions,
                                                                                     sandboxes):
-    domain = await make_domain(pg_sessions, sandboxes)
-    owner, h = await signed_in_http(pg_settings.public_base_url)
-    box = await _active_mailbox(owner, h, sandboxes, domain)
+    owner, h, box = await _owner_of_a_mailbox(pg_settings, pg_sessions, sandboxes)
     reply = {"subject": "Away", "body": "I am away.", "interval_hours": 24, "stop": "2020-01-05T09:00"}
 
     started = asyncio.get_running_loop().time()
@@ -139,25 +144,17 @@ async def test_auto_reply_until_a_past_date_is_refused_at_once_and_holds_nothing
 
 async def test_a_reply_cpanel_refuses_shows_as_failed_and_the_next_password_still_reaches_cpanel(
         live, pg_settings, pg_sessions, sandboxes):
-    domain = await make_domain(pg_sessions, sandboxes)
-    owner, h = await signed_in_http(pg_settings.public_base_url)
-    box = await _active_mailbox(owner, h, sandboxes, domain)
+    owner, h, box = await _owner_of_a_mailbox(pg_settings, pg_sessions, sandboxes)
     local = box.partition("@")[0]
-    refusal = {"status": 0, "errors": ["You do not have the feature “autoresponders”."], "messages": None,
-               "warnings": None, "metadata": {}, "data": None}
-    async with httpx.AsyncClient() as admin:   # cPanel says no (HTTP 200, UAPI status 0), every time
-        await admin.post(f"{sandboxes.cpanel.url}/__sandbox/faults", json=[{
-            "match": f"add_auto_responder?email={local}", "times": -1, "status": 200, "body": json.dumps(refusal)}])
-    try:
+    refusal = uapi_refused("You do not have the feature “autoresponders”.")
+    async with faults(sandboxes.cpanel, [{   # cPanel says no (HTTP 200, UAPI status 0), every time
+            "match": f"add_auto_responder?email={local}", "times": -1, "status": 200, "body": refusal}]):
         started = asyncio.get_running_loop().time()
         r = await owner.put(f"/api/v1/addresses/{box}/autoresponder", headers=h, json={
             "subject": "Away", "body": "I am away.", "interval_hours": 24, "stop": "2030-01-05T09:00"})
         assert asyncio.get_running_loop().time() - started < 15
         assert r.status_code == 409, r.text
         assert r.json()["code"] == "provider_refused" and "autoresponders" in r.json()["message"]
-    finally:
-        async with httpx.AsyncClient() as admin:
-            await admin.delete(f"{sandboxes.cpanel.url}/__sandbox/faults")
 
     page = await owner.get(f"/addresses/{box}/mailbox")
     failed = re.search(r'id="last-change"[^>]*>(.+?)</p>', page.text, re.S)
@@ -178,17 +175,12 @@ async def test_a_reply_cpanel_refuses_shows_as_failed_and_the_next_password_stil
 
 async def test_cpanel_down_or_refusing_a_password_gives_up_in_time_and_the_mailbox_carries_on(
         live, pg_settings, pg_sessions, sandboxes):
-    domain = await make_domain(pg_sessions, sandboxes)
-    owner, h = await signed_in_http(pg_settings.public_base_url)
-    box = await _active_mailbox(owner, h, sandboxes, domain)
+    owner, h, box = await _owner_of_a_mailbox(pg_settings, pg_sessions, sandboxes)
     local = box.partition("@")[0]
-    refusal = {"status": 0, "errors": ["The password is too weak."], "messages": None, "warnings": None,
-               "metadata": {}, "data": None}
-    async with httpx.AsyncClient() as admin:
-        await admin.post(f"{sandboxes.cpanel.url}/__sandbox/faults", json=[
+    refusal = uapi_refused("The password is too weak.")
+    async with faults(sandboxes.cpanel, [
             {"match": f"add_auto_responder?email={local}", "times": -1, "status": 503},
-            {"match": f"passwd_pop?email={local}", "times": 1, "status": 200, "body": json.dumps(refusal)}])
-    try:
+            {"match": f"passwd_pop?email={local}", "times": 1, "status": 200, "body": refusal}]):
         r = await owner.put(f"/api/v1/addresses/{box}/autoresponder", headers=h, json={
             "subject": "Away", "body": "I am away.", "interval_hours": 24})
         assert r.status_code == 409 and r.json()["code"] == "provider_unavailable", r.text   # tried, then given up
@@ -200,9 +192,6 @@ async def test_cpanel_down_or_refusing_a_password_gives_up_in_time_and_the_mailb
                 break
             await asyncio.sleep(0.1)
         assert last["ok"] is False and "too weak" in last["message"]
-    finally:
-        async with httpx.AsyncClient() as admin:
-            await admin.delete(f"{sandboxes.cpanel.url}/__sandbox/faults")
     page = await owner.get(f"/addresses/{box}/mailbox")
     assert "new password" in re.search(r'id="last-change"[^>]*>(.+?)</p>', page.text, re.S).group(1)
     async with pg_sessions() as session:

@@ -4,7 +4,6 @@ looking, however often, adds no event to the workflow's history and asks cPanel 
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import time
 from datetime import datetime
@@ -14,7 +13,7 @@ import httpx
 from providers.cpanel.client import CpanelClient
 from providers.cpanel.protocol import AutoResponder
 from tests.integration.test_mailbox_control import _active_mailbox, sync_inventory
-from tests.support import make_domain, sandbox_state, signed_in_http
+from tests.support import faults, make_domain, sandbox_state, signed_in_http, uapi_refused
 from workflows.contracts import address_workflow_id
 
 VIEWS = 6
@@ -70,18 +69,12 @@ async def test_viewing_a_mailbox_writes_no_history_and_shows_what_the_sync_read(
 
     # cPanel will not list the domain's replies (the feature off): the sync still reads the space and
     # the inventory, and the reply on file stays
-    refusal = {"status": 0, "errors": ["You do not have the feature “autoresponders”."], "messages": None,
-               "warnings": None, "metadata": {}, "data": None}
+    refusal = uapi_refused("You do not have the feature “autoresponders”.")
     async with httpx.AsyncClient() as admin:
         await admin.post(f"{sandboxes.cpanel.url}/__sandbox/pops/{box}/usage", json={"used_mb": 310})
-        await admin.post(f"{sandboxes.cpanel.url}/__sandbox/faults", json=[{
-            "match": f"list_auto_responders?domain={domain.name}", "times": -1, "status": 200,
-            "body": json.dumps(refusal)}])
-    try:
+    async with faults(sandboxes.cpanel, [{"match": f"list_auto_responders?domain={domain.name}", "times": -1,
+                                          "status": 200, "body": refusal}]):
         assert (await sync_inventory(dev_env, pg_settings)).mailboxes >= 1
-    finally:
-        async with httpx.AsyncClient() as admin:
-            await admin.delete(f"{sandboxes.cpanel.url}/__sandbox/faults")
     status = (await owner.get(f"/api/v1/addresses/{box}/mailbox")).json()
     assert status["used_mb"] == 310.0 and status["autoresponder"] == "Back on Monday"
     await owner.aclose()

@@ -14,14 +14,13 @@ from sqlalchemy import text
 from core.money import Money
 from tests.integration.test_billing_api import give_credit, me
 from tests.integration.test_manual_payment_api import order_one, until
-from tests.support import make_domain, mails_to, sandbox_state, signed_in_http, signed_in_operator
+from tests.support import buyer_and_operator, mails_to, make_domain, sandbox_state
 
 
 async def test_payment_is_offered_only_once_credit_is_applied_and_only_for_what_is_due(live, pg_settings,
                                                                                       pg_sessions, sandboxes):
     domain = await make_domain(pg_sessions, sandboxes)
-    buyer, bh = await signed_in_http(pg_settings.public_base_url)
-    operator, oh = await signed_in_operator(pg_settings.public_base_url, pg_sessions)
+    buyer, bh, operator, oh = await buyer_and_operator(pg_settings.public_base_url, pg_sessions)
     client_id = await me(buyer)
     await give_credit(operator, oh, client_id, "5.00")
     # hold the client's balance (as a busy database would) so the invoice is not issued yet
@@ -52,8 +51,7 @@ async def test_payment_is_offered_only_once_credit_is_applied_and_only_for_what_
 
 async def test_a_part_payment_on_the_payments_page_says_what_is_still_due(live, pg_settings, pg_sessions, sandboxes):
     domain = await make_domain(pg_sessions, sandboxes)
-    buyer, bh = await signed_in_http(pg_settings.public_base_url)
-    operator, oh = await signed_in_operator(pg_settings.public_base_url, pg_sessions)
+    buyer, bh, operator, oh = await buyer_and_operator(pg_settings.public_base_url, pg_sessions)
     order = await order_one(buyer, bh, domain)
     total = Money.parse(order["total"].lstrip("$"))
     email = (await buyer.get("/api/v1/auth/session")).json()["client"]["email"]

@@ -11,7 +11,7 @@ import httpx
 from sqlalchemy import select
 
 from store.models import Invoice, InvoiceLine
-from tests.support import make_domain, signed_in_http, signed_in_operator, unique
+from tests.support import buyer_and_operator, make_domain, signed_in_http, unique
 
 
 async def _csrf(http: httpx.AsyncClient) -> str:
@@ -32,8 +32,7 @@ async def test_a_name_of_spaces_is_refused_by_the_page_and_the_api(live, pg_sett
 
 
 async def test_invoice_lines_from_the_page_have_the_apis_period_and_bounds(live, pg_settings, pg_sessions):
-    customer, _ = await signed_in_http(pg_settings.public_base_url)
-    operator, oh = await signed_in_operator(pg_settings.public_base_url, pg_sessions)
+    customer, _, operator, oh = await buyer_and_operator(pg_settings.public_base_url, pg_sessions)
     who = (await customer.get("/api/v1/auth/session")).json()["client"]
     csrf = oh["X-CSRF-Token"]
     line = {"description_0": "Support, November (hours)", "unit_price_0": "45.00", "quantity_0": "3",

@@ -12,7 +12,7 @@ import httpx
 
 from tests.integration.test_manual_payment_api import order_one, until
 from tests.integration.test_billing_modes_api import LINES
-from tests.support import approve_at_paypal, make_domain, sandbox_state, signed_in_http, signed_in_operator
+from tests.support import approve_at_paypal, buyer_and_operator, make_domain, sandbox_state, signed_in_http
 
 SETTLE = 3.0   # long enough for a wrongly relayed approval to reach a capture and a decline
 
@@ -87,8 +87,7 @@ async def test_the_owner_s_return_before_approving_changes_nothing(live, pg_sett
 
 async def test_a_stranger_s_return_for_a_chased_invoice_changes_nothing(live, pg_settings, pg_sessions, sandboxes):
     """An invoice paid on its own (an operator's): the same rules as an order's checkout."""
-    buyer, bh = await signed_in_http(pg_settings.public_base_url)
-    operator, oh = await signed_in_operator(pg_settings.public_base_url, pg_sessions)
+    buyer, bh, operator, oh = await buyer_and_operator(pg_settings.public_base_url, pg_sessions)
     client_id = (await buyer.get("/api/v1/auth/session")).json()["client"]["id"]
     number = (await operator.post("/api/v1/operator/invoices", headers=oh,
                                   json={"client_id": client_id, "lines": LINES})).json()["number"]

@@ -19,8 +19,8 @@ from providers.paypal.webhook import signed_message
 from store.models import Invoice, Payment, Refund
 from tests.integration.test_paypal_webhooks import (delivered, forwarder_line, outcome_of, paid_order, paypal_token,
                                                     seen_events)
-from tests.support import (mails_to, make_domain, order_and_approve, refund_answered, sandbox_state, signed_in_http,
-                           signed_in_operator, unique)
+from tests.support import (buyer_and_operator, mails_to, make_domain, order_and_approve, refund_answered,
+                           sandbox_state, signed_in_http, unique)
 from workflows.contracts import invoice_workflow_id
 
 
@@ -269,8 +269,7 @@ async def test_capture_paypal_answers_failed_is_not_paid(live, pg_settings, pg_s
 
 async def test_pending_refund_is_held_until_paypal_completes_it(live, pg_settings, pg_sessions, sandboxes):
     domain = await make_domain(pg_sessions, sandboxes)
-    http, h = await signed_in_http(pg_settings.public_base_url)
-    operator, oh = await signed_in_operator(pg_settings.public_base_url, pg_sessions)
+    http, h, operator, oh = await buyer_and_operator(pg_settings.public_base_url, pg_sessions)
     order, paypal_id = await paid_order(http, h, domain, sandboxes)
     async with httpx.AsyncClient() as admin:
         await admin.post(f"{sandboxes.paypal.url}/__sandbox/refund_pending", json={"times": 1})
@@ -318,8 +317,7 @@ async def staff_mail(sandboxes, pg_settings, subject_part: str, nth: int = 1) ->
 
 async def test_reversal_is_recorded_on_the_invoice_and_staff_are_told(live, pg_settings, pg_sessions, sandboxes):
     domain = await make_domain(pg_sessions, sandboxes)
-    http, h = await signed_in_http(pg_settings.public_base_url)
-    operator, _ = await signed_in_operator(pg_settings.public_base_url, pg_sessions)
+    http, h, operator, _ = await buyer_and_operator(pg_settings.public_base_url, pg_sessions)
     order, paypal_id = await paid_order(http, h, domain, sandboxes)
     capture = next(c for c in (await sandbox_state(sandboxes.paypal))["captures"] if c["order_id"] == paypal_id)
     before = await seen_events(sandboxes)
@@ -346,8 +344,7 @@ async def test_reversal_is_recorded_on_the_invoice_and_staff_are_told(live, pg_s
 
 async def test_dispute_is_shown_open_then_resolved_and_staff_are_told(live, pg_settings, pg_sessions, sandboxes):
     domain = await make_domain(pg_sessions, sandboxes)
-    http, h = await signed_in_http(pg_settings.public_base_url)
-    operator, _ = await signed_in_operator(pg_settings.public_base_url, pg_sessions)
+    http, h, operator, _ = await buyer_and_operator(pg_settings.public_base_url, pg_sessions)
     order, paypal_id = await paid_order(http, h, domain, sandboxes)
     capture = next(c for c in (await sandbox_state(sandboxes.paypal))["captures"] if c["order_id"] == paypal_id)
     number = order["invoice_number"]

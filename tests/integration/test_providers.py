@@ -18,13 +18,8 @@ from providers.paypal.protocol import CheckoutRequest, NotAtPayPal, RefundReques
 from temporalio.testing import ActivityEnvironment
 
 from activities.lifecycle import ExpiryActivities
-from tests.support import approve_at_paypal, mails_to, sandbox_state, unique
+from tests.support import approve_at_paypal, mails_to, sandbox_state, set_faults as fault, unique
 from workflows.contracts import RemoveAddress, RestoreAddress, SuspendAddress
-
-
-async def fault(server, rules):
-    async with httpx.AsyncClient() as http:
-        await http.post(f"{server.url}/__sandbox/faults", json=rules)
 
 
 async def test_cpanel_forwarder_round_trip_and_errors(sandboxes):

@@ -8,7 +8,7 @@ import re
 import httpx
 
 from tests.integration.test_paypal_webhooks import paid_order
-from tests.support import make_domain, refund_answered, signed_in_http, signed_in_operator, unique
+from tests.support import buyer_and_operator, make_domain, refund_answered, unique
 from workflows.contracts import REFUND_CHANGED, refund_workflow_id
 
 
@@ -27,8 +27,7 @@ async def progress(operator: httpx.AsyncClient, number: str, wanted: str, tries:
 async def test_the_billing_page_requests_a_refund_at_once_and_shows_it_completed(live, pg_settings, pg_sessions,
                                                                                  sandboxes):
     domain = await make_domain(pg_sessions, sandboxes)
-    buyer, bh = await signed_in_http(pg_settings.public_base_url)
-    operator, _ = await signed_in_operator(pg_settings.public_base_url, pg_sessions)
+    buyer, bh, operator, _ = await buyer_and_operator(pg_settings.public_base_url, pg_sessions)
     order, _ = await paid_order(buyer, bh, domain, sandboxes)
     number = order["invoice_number"]
     page = await operator.get("/operator/billing")
@@ -49,8 +48,7 @@ async def test_the_billing_page_requests_a_refund_at_once_and_shows_it_completed
 async def test_a_refund_paypal_fails_shows_failed_with_paypals_reason(live, pg_settings, pg_sessions, sandboxes,
                                                                       dev_env):
     domain = await make_domain(pg_sessions, sandboxes)
-    buyer, bh = await signed_in_http(pg_settings.public_base_url)
-    operator, oh = await signed_in_operator(pg_settings.public_base_url, pg_sessions)
+    buyer, bh, operator, oh = await buyer_and_operator(pg_settings.public_base_url, pg_sessions)
     order, _ = await paid_order(buyer, bh, domain, sandboxes)
     number, key = order["invoice_number"], unique("refund")
     async with httpx.AsyncClient() as admin:

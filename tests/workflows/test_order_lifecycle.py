@@ -16,7 +16,7 @@ from api.services.ordering import WantedAddress, place
 from core.money import Money
 from core.terms import add_years
 from store.models import CreditNote, Invoice, MailboxSecret, Payment, Subscription
-from tests.support import approve_at_paypal, make_client, make_domain, mails_to, sandbox_state, unique, utcnow
+from tests.support import approve_at_paypal, faults, make_client, make_domain, mails_to, sandbox_state, unique, utcnow
 from worker import WORKFLOWS, build_activities
 from workflows.address import AddressWorkflow
 from workflows.contracts import (
@@ -286,10 +286,7 @@ async def test_unpaid_order_is_cancelled_at_deadline_and_address_freed(ts_env, s
 async def test_worker_killed_mid_provisioning_ends_with_one_forwarder_and_one_capture(
         ts_env, settings, sessions, sandboxes):
     # add_forwarder answers slowly: the first worker dies while cPanel is still working on it.
-    async with httpx.AsyncClient() as http:
-        await http.post(f"{sandboxes.cpanel.url}/__sandbox/faults",
-                        json=[{"match": "add_forwarder", "times": 1, "latency_ms": 1500}])
-    try:
+    async with faults(sandboxes.cpanel, [{"match": "add_forwarder", "times": 1, "latency_ms": 1500}]):
         async with build_activities(settings, ts_env.client) as activities:
             # no workflow cache, so no sticky queue: the test server never expires a dead worker's
             first = Worker(ts_env.client, task_queue=settings.task_queue, workflows=WORKFLOWS,
@@ -307,9 +304,6 @@ async def test_worker_killed_mid_provisioning_ends_with_one_forwarder_and_one_ca
         async with worker_for(ts_env, settings):
             address = ts_env.client.get_workflow_handle_for(AddressWorkflow.run, address_workflow_id(line.address))
             await wait_for_status(address, AddressWorkflow.state, "active", timeout=120)
-    finally:
-        async with httpx.AsyncClient() as http:
-            await http.delete(f"{sandboxes.cpanel.url}/__sandbox/faults")
     cpanel = await sandbox_state(sandboxes.cpanel)
     forwarders = [f for f in cpanel["forwarders"] if f["address"] == line.address]
     assert forwarders == [{"address": line.address, "destination": "mark@home.example"}]

@@ -10,7 +10,7 @@ import httpx
 from sqlalchemy import select
 
 from store.models import OutboundEmail
-from tests.support import mails_to, sandbox_state, unique
+from tests.support import mails_to, set_faults, sandbox_state, unique
 from tests.workflows.test_order_lifecycle import pay, start_order, wait_for_status, worker_for
 from workflows.address import AddressWorkflow
 from workflows.contracts import address_workflow_id
@@ -80,9 +80,8 @@ async def test_welcome_refused_at_rcpt_is_recorded_failed_and_the_address_is_act
         ts_env, settings, sessions, sandboxes):
     """The customer's mail server answers 550 to RCPT TO for the welcome: the address becomes
     active all the same, the welcome is on record as failed with the reply, and it was tried once."""
-    async with httpx.AsyncClient() as http:   # cPanel slow enough that the welcome comes after the fault is set
-        await http.post(f"{sandboxes.cpanel.url}/__sandbox/faults",
-                        json=[{"match": "add_forwarder", "times": 1, "latency_ms": 2500}])
+    # cPanel slow enough that the welcome comes after the fault is set
+    await set_faults(sandboxes.cpanel, [{"match": "add_forwarder", "times": 1, "latency_ms": 2500}])
     try:
         async with worker_for(ts_env, settings):
             handle, inp = await start_order(ts_env, settings, sessions, sandboxes, years=1)

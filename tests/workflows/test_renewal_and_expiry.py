@@ -23,7 +23,8 @@ from core.money import Money
 from core.terms import add_years
 from store import credit
 from store.models import OutboundEmail, Reminder, Subscription
-from tests.support import approve_at_paypal, make_client, make_domain, mails_to, sandbox_state, unique
+from tests.support import (approve_at_paypal, faults, mail_arrives, make_client, make_domain, mails_to, sandbox_state,
+                           unique)
 from tests.workflows.test_order_lifecycle import pay, payment_of, wait_for_status, worker_for
 from worker import WORKFLOWS, build_activities
 from workflows.address import AddressWorkflow
@@ -167,13 +168,9 @@ async def test_ten_years_of_one_address(ts_env, settings, sessions, sandboxes):
         code = re.search(r"renewal code is (\S+)\.", invoice_mail["text"]).group(1)
         answer = await Renewals(settings, sessions, env.client).by_code(code, "203.0.113.9", "confirmed")
         assert (answer.decision, answer.order_id) == ("confirmed", state.renewal_order_id)
-        for _ in range(100):   # the address's workflow tells staff
-            if f"Renewal confirmed: {line.address}" in [m["subject"] for m in
-                                                          mails_to(sandboxes, "operator@mailmarket.test")]:
-                break
-            await asyncio.sleep(0.1)
-        else:
-            raise AssertionError("staff were not told of the confirmation")
+        # the address's workflow tells staff
+        await mail_arrives(sandboxes, "operator@mailmarket.test", f"Renewal confirmed: {line.address}",
+                           "staff were not told of the confirmation", tries=100, pause=0.1)
         await pay_renewal_by_paypal(env, sandboxes, state.renewal_order_id)
         end4 = add_years(end3, 2)   # counted from the old end, not from the day of payment
         await renewed_to(sessions, sub_id, end4)
@@ -244,10 +241,8 @@ async def test_worker_killed_while_suspending_an_expired_forwarder_resumes_witho
                              await env.get_current_time())
     inp.search_attributes = False
     line = inp.lines[0]
-    async with httpx.AsyncClient() as http:   # cPanel is slow to delete the forwarder at expiry, once
-        await http.post(f"{sandboxes.cpanel.url}/__sandbox/faults",
-                        json=[{"match": "delete_forwarder", "times": 1, "latency_ms": 3000}])
-    try:
+    # cPanel is slow to delete the forwarder at expiry, once
+    async with faults(sandboxes.cpanel, [{"match": "delete_forwarder", "times": 1, "latency_ms": 3000}]):
         async with build_activities(settings, env.client) as activities:
             first = Worker(env.client, task_queue=settings.task_queue, workflows=WORKFLOWS,
                            activities=activities, max_cached_workflows=0)
@@ -271,9 +266,6 @@ async def test_worker_killed_while_suspending_an_expired_forwarder_resumes_witho
         async with worker_for(env, settings):
             await skipping
             state = await wait_for_status(address, AddressWorkflow.state, "expired", timeout=120)
-    finally:
-        async with httpx.AsyncClient() as http:
-            await http.delete(f"{sandboxes.cpanel.url}/__sandbox/faults")
     lines = [f["destination"] for f in (await sandbox_state(sandboxes.cpanel))["forwarders"]
              if f["address"] == line.address]
     assert len(lines) == 1 and lines[0].startswith(":fail:")
