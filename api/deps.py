@@ -21,41 +21,13 @@ from store.clients import client_by_id
 from store.models import Client
 
 
-async def get_settings(request: Request) -> Settings:
-    return request.app.state.settings
-
-
-async def get_sessions(request: Request) -> async_sessionmaker[AsyncSession]:
-    return request.app.state.sessions
-
-
-async def get_read_sessions(request: Request) -> async_sessionmaker[AsyncSession]:
-    """Sessions for reads that need no transaction (availability checks): each statement commits."""
-    return request.app.state.read_sessions
-
-
-async def get_accounts(request: Request) -> Accounts:
-    return request.app.state.accounts
-
-
-async def get_checkout(request: Request) -> Checkout:
-    return request.app.state.checkout
-
-
-async def get_destinations(request: Request) -> DestinationChanges:
-    return request.app.state.destinations
-
-
-async def get_mailboxes(request: Request) -> Mailboxes:
-    return request.app.state.mailboxes
-
-
-async def get_renewals(request: Request) -> Renewals:
-    return request.app.state.renewals
-
-
-async def get_billing(request: Request) -> Billing:
-    return request.app.state.billing
+def _from_app(name: str):
+    """A dependency answering the app's `state.<name>` (set once by api.app's factory): the settings,
+    the session factories and the services."""
+    async def dependency(request: Request):
+        return getattr(request.app.state, name)
+    dependency.__name__ = f"app_{name}"
+    return Depends(dependency)
 
 
 async def current_client(request: Request) -> Client | None:
@@ -86,19 +58,20 @@ async def require_csrf_header(request: Request, x_csrf_token: Annotated[str | No
         raise refuse(Refusals.CSRF_FAILED)
 
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
-SessionsDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessions)]
-ReadSessionsDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_read_sessions)]
-DestinationsDep = Annotated[DestinationChanges, Depends(get_destinations)]
-MailboxesDep = Annotated[Mailboxes, Depends(get_mailboxes)]
-CheckoutDep = Annotated[Checkout, Depends(get_checkout)]
-RenewalsDep = Annotated[Renewals, Depends(get_renewals)]
+SettingsDep = Annotated[Settings, _from_app("settings")]
+SessionsDep = Annotated[async_sessionmaker[AsyncSession], _from_app("sessions")]
+# reads that need no transaction (availability checks): each statement commits
+ReadSessionsDep = Annotated[async_sessionmaker[AsyncSession], _from_app("read_sessions")]
+DestinationsDep = Annotated[DestinationChanges, _from_app("destinations")]
+MailboxesDep = Annotated[Mailboxes, _from_app("mailboxes")]
+CheckoutDep = Annotated[Checkout, _from_app("checkout")]
+RenewalsDep = Annotated[Renewals, _from_app("renewals")]
+BillingDep = Annotated[Billing, _from_app("billing")]
+AccountsDep = Annotated[Accounts, _from_app("accounts")]
 MaybeClient = Annotated[Client | None, Depends(current_client)]
 SignedIn = Annotated[Client, Depends(require_client)]
 Operator = Annotated[Client, Depends(require_operator)]
 CsrfHeader = Depends(require_csrf_header)
-BillingDep = Annotated[Billing, Depends(get_billing)]
-AccountsDep = Annotated[Accounts, Depends(get_accounts)]
 
 
 # ---- the page prelude ----------------------------------------------------------------------------
