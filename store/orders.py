@@ -135,6 +135,13 @@ async def order_by_paypal_id(session: AsyncSession, paypal_order_id: str) -> Ord
     return (await session.execute(select(Order).where(Order.paypal_order_id == paypal_order_id))).scalar_one_or_none()
 
 
+async def paying_by_paypal_id(session: AsyncSession, paypal_order_id: str) -> tuple[Order | None, Invoice | None]:
+    """What a PayPal order pays: an order (its checkout is recorded on the order) or an invoice paid
+    on its own (recorded on the invoice); (None, None) when it is none of ours."""
+    order = await order_by_paypal_id(session, paypal_order_id)
+    return (order, None) if order is not None else (None, await invoice_by_paypal_id(session, paypal_order_id))
+
+
 async def invoice_by_paypal_id(session: AsyncSession, paypal_order_id: str) -> Invoice | None:
     return (await session.execute(select(Invoice).where(Invoice.paypal_order_id == paypal_order_id))
             ).scalar_one_or_none()

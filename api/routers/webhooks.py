@@ -16,10 +16,9 @@ from pydantic import BaseModel
 from api.schemas.common import refusals
 from core.money import Money
 from core.refusals import Refusals
-from core.statuses import OrderStatus
 from providers.paypal.protocol import up_link_id
 from providers.paypal.webhook import WebhookRejected, transmission_time
-from store import orders, webhooks
+from store import webhooks
 from workflows.contracts import (
     CAPTURE_DENIED,
     CAPTURE_REPORTED,
@@ -125,16 +124,4 @@ async def _handle(request: Request, event_id: str, event_type: str, resource: di
         return "ignored"
     if not paypal_order_id:
         return "unknown_order"
-
-    async with request.app.state.sessions() as session:
-        order = await orders.order_by_paypal_id(session, paypal_order_id)
-    if order is None:
-        invoice = await request.app.state.billing.invoice_paypal_event(paypal_order_id, *message)
-        if invoice is not None:
-            return f"relayed to invoice {invoice.number}"
-        # Answer 200 so PayPal stops retrying; operators see it on their payments page.
-        return "unknown_order"
-    if not await request.app.state.checkout.gateway.order(order.id).paypal_hint(*message):
-        # closed: our own capture's COMPLETED arrives after the order has finished, nothing to do
-        return "already_settled" if order.status == OrderStatus.PAID else "order_closed"
-    return f"relayed to order {order.id}"
+    return await request.app.state.billing.relay_paypal_hint(paypal_order_id, *message)

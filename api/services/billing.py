@@ -147,16 +147,22 @@ class Billing:
         async with self.sessions() as session:
             return await orders.invoice_by_paypal_id(session, paypal_order_id)
 
-    async def invoice_paypal_event(self, paypal_order_id: str, signal: str, arg) -> Invoice | None:
-        """Relay a PayPal approval or capture event to the invoice workflow whose checkout it is; None:
-        no invoice of ours has that PayPal order."""
+    async def relay_paypal_hint(self, paypal_order_id: str, signal: str, arg) -> str:
+        """A PayPal webhook's hint (approved, capture reported or denied) handed to the workflow taking
+        the payment its PayPal order is for (the gateway's handles say which); the outcome, kept for
+        operators."""
         async with self.sessions() as session:
-            invoice = await orders.invoice_by_paypal_id(session, paypal_order_id)
-        if invoice is None:
-            return None
-        # not delivered when closed (paid or cancelled): the invoices page says which
-        await self.gateway.invoice(invoice.number).paypal_hint(signal, arg)
-        return invoice
+            order, invoice = await orders.paying_by_paypal_id(session, paypal_order_id)
+        if order is not None:
+            if not await self.gateway.order(order.id).paypal_hint(signal, arg):
+                # closed: our own capture's COMPLETED arrives after the order has finished, nothing to do
+                return "already_settled" if order.status == OrderStatus.PAID else "order_closed"
+            return f"relayed to order {order.id}"
+        if invoice is not None:
+            # not delivered when closed (paid or cancelled): the invoices page says which
+            await self.gateway.invoice(invoice.number).paypal_hint(signal, arg)
+            return f"relayed to invoice {invoice.number}"
+        return "unknown_order"   # answered 200 so PayPal stops retrying; operators see it on Payments
 
     async def chased_invoices(self, invoices: list[Invoice]) -> set[str]:
         """Which of these invoices are paid through their own workflow (not on an order's page)."""

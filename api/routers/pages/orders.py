@@ -106,7 +106,7 @@ async def paypal_return(request: Request, checkout: CheckoutDep, billing_service
         if order is not None:
             await checkout.relay_approval(order, token)
             return RedirectResponse(f"/orders/{order.id}/payment", status_code=303)
-        await billing_service.invoice_paypal_event(token, PAYPAL_APPROVED, PayPalApproved(token))
+        await billing_service.relay_paypal_hint(token, PAYPAL_APPROVED, PayPalApproved(token))
         return RedirectResponse("/invoices", status_code=303)
     if order is not None and client is None and token in request.state.session.get(PAYPAL_BEGUN, []):
         await checkout.relay_approval(order, token)
