@@ -33,7 +33,7 @@ class OrderLine(Base):
     __tablename__ = "order_lines"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
-    subscription_id: Mapped[int] = mapped_column(ForeignKey("address_subscriptions.id"))
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("address_subscriptions.id"), index=True)
     description: Mapped[str] = mapped_column(String(400))
     kind: Mapped[str] = mapped_column(String(16))
     years: Mapped[int] = mapped_column(Integer)
