@@ -46,7 +46,6 @@ from workflows.contracts import (
     PAYPAL_APPROVED,
     RECORD_INVOICE_PAYMENT,
     RECORD_MANUAL,
-    REFUND_STATE,
     RENEWAL_DECIDED,
     SET_AUTORESPONDER,
     STATE,
@@ -70,7 +69,6 @@ from workflows.contracts import (
     PayPalEvent,
     PayWithCredit,
     RefundInput,
-    RefundOutcome,
     RenewalDecision,
     SendNotification,
     account_email_start,
@@ -81,7 +79,6 @@ from workflows.contracts import (
     order_workflow_id,
     paypal_event_start,
     refund_start,
-    refund_workflow_id,
 )
 from workflows.contracts.starts import Start
 
@@ -281,18 +278,6 @@ class AddressHandle:
         return await _query(self._handle, STATE, AddressState, timeout)
 
 
-class RefundHandle:
-    """RefundWorkflow `refund:<invoice>:<key>`."""
-
-    def __init__(self, client: TemporalClient, invoice_number: str, key: str):
-        self.invoice_number, self.key = invoice_number, key
-        self._handle = client.get_workflow_handle(refund_workflow_id(invoice_number, key))
-
-    async def state(self, timeout: timedelta = QUERY_TIMEOUT) -> RefundOutcome | None:
-        """PayPal's first answer (or our refusal); None until there is one."""
-        return await _query(self._handle, REFUND_STATE, RefundOutcome, timeout)
-
-
 # ---- starts ----------------------------------------------------------------------------------
 
 class Gateway:
@@ -311,9 +296,6 @@ class Gateway:
 
     def address(self, address: str) -> AddressHandle:
         return AddressHandle(self.client, address)
-
-    def refund(self, invoice_number: str, key: str) -> RefundHandle:
-        return RefundHandle(self.client, invoice_number, key)
 
     async def _start(self, start: Start) -> None:
         """Started, or joined (a run with the id is running, or ran and may not run again)."""
@@ -353,16 +335,16 @@ class Gateway:
             raise refuse(Refusals.SERVICE_UNAVAILABLE, message="The invoice could not be issued just now (it was "
                          "cancelled with a credit note); please try again.") from None
 
-    async def start_refund(self, inp: RefundInput) -> RefundHandle:
-        """Start (or join: the same key is the same refund) a refund; nothing is reserved or sent to
-        PayPal before its workflow runs, so a failed start refunds nothing (503)."""
+    async def start_refund(self, inp: RefundInput) -> None:
+        """Start (or join: the same key is the same refund) a refund; its progress is read from the
+        refunds table. Nothing is sent to PayPal before the workflow runs, so a failed start refunds
+        nothing (503); the caller releases the hold it wrote."""
         try:
             await self._start(refund_start(inp))
         except RPCError:
             log.exception("could not start refund %s on %s", inp.key, inp.invoice_number)
             raise refuse(Refusals.SERVICE_UNAVAILABLE, message="The refund could not be requested just now; nothing "
                          "was refunded. Please try again.") from None
-        return self.refund(inp.invoice_number, inp.key)
 
     async def start_account_email(self, note: SendNotification) -> None:
         """One email about an account, once per key; if it cannot start, 503 (nothing was sent)."""
