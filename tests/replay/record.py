@@ -14,13 +14,11 @@ pending capture a webhook hint completes (read back from PayPal; a forged hint f
 nothing), a pending refund completed, an invoice's capture taken from a hint, and a reversal's
 PayPalEventWorkflow. `v6 usage-update` records the retired `mailbox_usage` update, which runs
 received until the mailbox page read its read model, so that its handler stays while such runs may
-live.
-v7 (`v7 payment-core`) records PAYMENT_CORE: orders handing their invoice to
-its own workflow (paid by PayPal after credit; by cheque in two parts; cancelled by the customer; a
-renewal paid by PayPal), each order with its invoice's run, and a postpaid order's chased invoice
-again. Record anew only when a
-deliberate, versioned change (workflow.patched) makes it right to add a history, never to
-replace one that running subscriptions still depend on.
+live. v7 (`v7 payment-core`) records PAYMENT_CORE: orders handing their invoice to its own workflow
+(paid by PayPal after credit; by cheque in two parts; cancelled by the customer; a renewal paid by
+PayPal), each order with its invoice's run, and a postpaid order's chased invoice again. Record anew
+only when a deliberate, versioned change (workflow.patched) makes it right to add a history, never
+to replace one that running subscriptions still depend on.
 """
 from __future__ import annotations
 
